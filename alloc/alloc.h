@@ -1,0 +1,115 @@
+/*
+ * alloc/alloc.h — what alloc/ offers audit/: raw blocks, and answers about
+ * them. Nothing here knows of call sites, leaks or reports.
+ *
+ * Blocks are 16-byte aligned. A pointer returned by da_alloc_aligned may lie
+ * inside its block (the block is then DA_LIVE_ALIGNED and its first word
+ * holds the distance); every query below answers for both kinds.
+ *
+ * No function here calls malloc, stdio or getenv, or takes a lock on the
+ * common path (a thread's own small and medium blocks). All preserve errno;
+ * failures are reported by return value.
+ */
+#ifndef DA_ALLOC_ALLOC_H
+#define DA_ALLOC_ALLOC_H
+
+#include "alloc/config.h"
+#include "alloc/heap.h"
+#include "alloc/large.h"
+#include "alloc/pagemap.h"
+
+#include <stddef.h>
+
+/* A block as the queries describe it. */
+struct da_block {
+	void *start; /* first byte of the block */
+	void *user;  /* pointer the caller was given (start, or further in) */
+	size_t size; /* usable bytes from user to the end of the block */
+	int state;   /* enum da_live */
+};
+
+/* Why a pointer cannot be freed. */
+enum da_free_error {
+	DA_FREE_OK = 0,
+	DA_FREE_FOREIGN,  /* not inside any block of ours */
+	DA_FREE_DOUBLE,   /* the start of a block that is not live */
+	DA_FREE_INTERIOR, /* inside a block, but not the pointer handed out */
+};
+
+void *da_alloc_malloc_slow(size_t size);
+int da_alloc_free_slow(void *p, struct da_block *bad);
+
+/* A block of at least size bytes, or NULL. size <= DA_MAX_REQUEST. */
+static inline void *
+da_alloc_malloc(size_t size)
+{
+	if (da_likely(size <= DA_MEDIUM_MAX))
+		return da_heap_malloc(size);
+	return da_alloc_malloc_slow(size);
+}
+
+/*
+ * Frees p (not NULL). Returns DA_FREE_OK, or why not, with the block that
+ * p points into (if any) described in *bad; nothing is changed then.
+ */
+static inline int
+da_alloc_free(void *p, struct da_block *bad)
+{
+	struct da_region *r = da_pagemap_find(p);
+	if (da_likely(r != NULL && r->kind == DA_REGION_CHUNK)) {
+		struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
+		if (da_likely(s->kind == DA_SLAB_CLASS)) {
+			size_t idx = da_slab_index(s, p);
+			if (da_likely(idx < s->capacity &&
+				      s->live[idx] == DA_LIVE &&
+				      s->area + idx * s->bsize == (char *)p)) {
+				da_heap_free_block(s, idx, p);
+				return DA_FREE_OK;
+			}
+		}
+	}
+	return da_alloc_free_slow(p, bad);
+}
+
+/* A zero-filled block (fresh pages are not written again). */
+void *da_alloc_zalloc(size_t size);
+
+/* A block whose user pointer is a multiple of align (a power of two). */
+void *da_alloc_aligned(size_t align, size_t size);
+
+/*
+ * Describes the block containing address p in *b (any state) and returns
+ * 1; returns 0 if p is not inside a block of ours. Never reads memory that
+ * the page map does not vouch for. May allocate: no. Lock-free.
+ */
+int da_alloc_lookup(const void *p, struct da_block *b);
+
+/* 1 if p is the pointer handed out for a live block; *b describes it. */
+static inline int
+da_alloc_owns(const void *p, struct da_block *b)
+{
+	return da_alloc_lookup(p, b) && b->state != DA_FREE && b->user == p;
+}
+
+/*
+ * Calls fn for every live block, stopping early when fn returns non-zero
+ * (which is then returned). Holds the chunk lock throughout, so blocks do
+ * not come and go in other threads' slow paths, and fn must not allocate:
+ * an allocation that needs a new slab fails while the walk runs.
+ */
+int da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg);
+
+/* Gives free memory back to the OS. Returns the bytes given back. */
+size_t da_alloc_trim(void);
+
+struct da_alloc_stats {
+	size_t mapped;      /* bytes of chunks and huge mappings */
+	size_t live_blocks; /* blocks handed out and not freed */
+	size_t live_bytes;  /* their usable bytes */
+	size_t huge_cached; /* bytes of freed huge blocks kept mapped */
+};
+
+/* Counts by walking; slow (every block), for mallinfo2 and tests. */
+void da_alloc_stats(struct da_alloc_stats *st);
+
+#endif /* DA_ALLOC_ALLOC_H */

@@ -1,0 +1,180 @@
+/*
+ * alloc/chunk.c — chunks: mapping them, handing out runs of units for
+ * slabs and large blocks, taking them back, purging what stays free.
+ *
+ * Free units stay committed ("dirty") so that the next slab reuses warm
+ * pages; once more than DA_DIRTY_UNIT_BUDGET bytes are dirty, all of them
+ * are purged with madvise, and a chunk whose units are all free and clean
+ * is unmapped, so a program that frees its memory gives it back.
+ */
+#include "alloc/chunk.h"
+#include "alloc/os.h"
+#include "alloc/pagemap.h"
+
+#include <string.h>
+
+struct da_lock da_chunk_lock = DA_LOCK_INIT;
+struct da_chunk *da_chunks;
+struct da_huge *da_huges;
+static size_t dirty_bytes;
+
+#define ALL_UNITS (~(uint64_t)1) /* unit 0 is the metadata */
+
+static struct da_chunk *
+chunk_new(void)
+{
+	struct da_chunk *ch = da_os_map_aligned(DA_CHUNK_SIZE, DA_CHUNK_SIZE);
+	if (ch == NULL)
+		return NULL;
+	if (da_pagemap_set(ch, DA_CHUNK_SIZE, ch) != 0) {
+		da_os_unmap(ch, DA_CHUNK_SIZE);
+		return NULL;
+	}
+	/* Fresh mappings read as zeros: slab_of[] and slabs[] are all 0. */
+	ch->region.kind = DA_REGION_CHUNK;
+	ch->free_units = ALL_UNITS;
+	ch->next = da_chunks;
+	if (da_chunks != NULL)
+		da_chunks->prev = ch;
+	da_chunks = ch;
+	return ch;
+}
+
+static void
+chunk_unmap(struct da_chunk *ch)
+{
+	if (ch->prev != NULL)
+		ch->prev->next = ch->next;
+	else
+		da_chunks = ch->next;
+	if (ch->next != NULL)
+		ch->next->prev = ch->prev;
+	da_pagemap_set(ch, DA_CHUNK_SIZE, NULL);
+	da_os_unmap(ch, DA_CHUNK_SIZE);
+}
+
+/* Bit u of the result is set when units u .. u+n-1 are all in mask. */
+static uint64_t
+runs_of(uint64_t mask, unsigned n)
+{
+	uint64_t m = mask;
+	for (unsigned i = 1; i < n && m; i++)
+		m &= mask >> i;
+	return m;
+}
+
+static uint64_t
+run_mask(unsigned first, unsigned n)
+{
+	uint64_t m = n >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1);
+	return m << first;
+}
+
+struct da_slab *
+da_chunk_take_units(unsigned units, int *zeroed)
+{
+	if (da_lock_held_by_me(&da_chunk_lock))
+		return NULL;
+	da_lock_acquire(&da_chunk_lock);
+	struct da_chunk *pick = NULL;
+	unsigned first = 0;
+	/* Prefer a run of warm (dirty) units, then any run, then a new
+	 * chunk. */
+	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next) {
+		uint64_t warm = runs_of(ch->free_units & ch->dirty_units, units);
+		if (warm) {
+			pick = ch;
+			first = (unsigned)__builtin_ctzll(warm);
+			break;
+		}
+		if (pick == NULL) {
+			uint64_t any = runs_of(ch->free_units, units);
+			if (any) {
+				pick = ch;
+				first = (unsigned)__builtin_ctzll(any);
+			}
+		}
+	}
+	if (pick == NULL) {
+		pick = chunk_new();
+		first = 1;
+	}
+	if (pick == NULL) {
+		da_lock_release(&da_chunk_lock);
+		return NULL;
+	}
+	uint64_t run = run_mask(first, units);
+	uint64_t dirty = pick->dirty_units & run;
+	*zeroed = dirty == 0;
+	dirty_bytes -= (size_t)__builtin_popcountll(dirty) * DA_UNIT_SIZE;
+	pick->free_units &= ~run;
+	pick->dirty_units &= ~run;
+	pick->units_used += units;
+	for (unsigned u = first; u < first + units; u++)
+		pick->slab_of[u] = (uint8_t)first;
+	struct da_slab *s = &pick->slabs[first];
+	da_lock_release(&da_chunk_lock);
+
+	memset(s, 0, sizeof(*s));
+	s->units = (uint8_t)units;
+	s->first_unit = (uint8_t)first;
+	s->area = (char *)pick + (size_t)first * DA_UNIT_SIZE;
+	return s;
+}
+
+void
+da_chunk_give_units(struct da_slab *s)
+{
+	struct da_chunk *ch = da_slab_chunk(s);
+	unsigned first = s->first_unit, units = s->units;
+	uint64_t run = run_mask(first, units);
+	da_lock_acquire(&da_chunk_lock);
+	s->kind = DA_SLAB_NONE;
+	for (unsigned u = first; u < first + units; u++)
+		ch->slab_of[u] = 0;
+	ch->free_units |= run;
+	ch->dirty_units |= run;
+	ch->units_used -= units;
+	dirty_bytes += (size_t)units * DA_UNIT_SIZE;
+	if (dirty_bytes > DA_DIRTY_UNIT_BUDGET)
+		da_chunk_purge_dirty_locked();
+	da_lock_release(&da_chunk_lock);
+}
+
+void
+da_chunk_purge_dirty_locked(void)
+{
+	struct da_chunk *next;
+	int kept_empty = 0;
+	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = next) {
+		next = ch->next;
+		if (ch->units_used == 0 && kept_empty++ > 0) {
+			chunk_unmap(ch);
+			continue;
+		}
+		uint64_t d = ch->dirty_units;
+		while (d) {
+			unsigned u = (unsigned)__builtin_ctzll(d);
+			unsigned n = (unsigned)__builtin_ctzll(~(d >> u));
+			if (u + n > 64)
+				n = 64 - u;
+			da_os_purge((char *)ch + (size_t)u * DA_UNIT_SIZE,
+				    (size_t)n * DA_UNIT_SIZE);
+			d &= ~run_mask(u, n);
+		}
+		ch->dirty_units = 0;
+	}
+	dirty_bytes = 0;
+}
+
+size_t
+da_chunk_trim(void)
+{
+	if (da_lock_held_by_me(&da_chunk_lock))
+		return 0;
+	da_lock_acquire(&da_chunk_lock);
+	size_t given = dirty_bytes;
+	da_chunk_purge_dirty_locked();
+	da_lock_release(&da_chunk_lock);
+	return given;
+}

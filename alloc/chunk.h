@@ -1,0 +1,157 @@
+/*
+ * alloc/chunk.h — regions of memory taken from the OS, and the slabs in them.
+ *
+ * A region is either a chunk (4 MiB, cut into 64 units of 64 KiB) or a huge
+ * mapping (one block larger than DA_LARGE_MAX). Both start with a
+ * struct da_region, and the page map (pagemap.h) maps every 4 MiB granule
+ * they cover to that start.
+ *
+ *   chunk:  | unit 0: struct da_chunk | unit 1 | unit 2 | ... | unit 63 |
+ *                                      \___ slab (1, 8 or n units) __/
+ *
+ *   slab of a size class:  | live map (1 byte/block) | block | block | ...
+ *                            ^ s->live                ^ s->area
+ *
+ *   huge:   | page: struct da_huge | ... data_off ... | block ...      |
+ *
+ * The live map says, for each block, DA_FREE, DA_LIVE (handed out, the user
+ * pointer is the block start) or DA_LIVE_ALIGNED (handed out by an aligned
+ * call, the user pointer is further in; the word before it holds the
+ * distance). It is written by whoever allocates or frees that block: one
+ * byte per block, so concurrent writers never share a byte.
+ *
+ * Locking: free_units, dirty_units, slab_of[] and the region lists change
+ * only under da_chunk_lock. A slab's free list and counters belong to its
+ * owner heap; other threads touch only thread_free, full and queued.
+ */
+#ifndef DA_ALLOC_CHUNK_H
+#define DA_ALLOC_CHUNK_H
+
+#include "alloc/config.h"
+#include "alloc/lock.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum da_region_kind {
+	DA_REGION_CHUNK = 0x43, /* 'C' */
+	DA_REGION_HUGE = 0x48,  /* 'H' */
+};
+
+enum da_live {
+	DA_FREE = 0,
+	DA_LIVE = 1,
+	DA_LIVE_ALIGNED = 2,
+};
+
+enum da_slab_kind {
+	DA_SLAB_NONE = 0,  /* units not in use (or the metadata unit) */
+	DA_SLAB_CLASS = 1, /* blocks of one size class */
+	DA_SLAB_LARGE = 2, /* one block of whole units */
+};
+
+struct da_heap;
+
+struct da_region {
+	uint32_t kind; /* enum da_region_kind */
+};
+
+struct da_slab {
+	/* Owner-only, read on every malloc/free: one cache line. */
+	void *free;         /* blocks ready to hand out */
+	uint32_t used;      /* blocks handed out and not yet taken back */
+	uint32_t bsize;     /* block size (large: usable bytes) */
+	char *area;         /* first block */
+	uint8_t *live;      /* live map */
+	uint64_t recip;     /* ceil(2^48 / bsize): offset -> index */
+	uint32_t area_size; /* capacity * bsize */
+	uint8_t kind;       /* enum da_slab_kind */
+	uint8_t cls;        /* size class */
+	uint8_t units;      /* units in the slab */
+	uint8_t first_unit; /* index of the slab's first unit */
+	_Atomic(struct da_heap *) owner; /* NULL when abandoned */
+
+	/* Shared with other threads. */
+	_Atomic(void *) thread_free; /* frees from other threads (a stack) */
+	atomic_uchar full;           /* on the owner's full list */
+	atomic_uchar queued;         /* on the owner's remote queue */
+	uint8_t live_one;            /* the live map of a large slab */
+	uint8_t in_list;             /* 0 none, 1 partial, 2 full, 3 abandoned */
+
+	/* Owner-only bookkeeping. */
+	uint32_t capacity; /* blocks in the slab */
+	uint32_t reserved; /* blocks carved so far (the rest is untouched) */
+	struct da_slab *next, *prev; /* partial, full or abandoned list */
+	struct da_slab *qnext;       /* remote queue link */
+};
+
+struct da_chunk {
+	struct da_region region;
+	uint32_t units_used;
+	uint64_t free_units;  /* bit u: unit u is free */
+	uint64_t dirty_units; /* bit u: free unit u may hold old data */
+	struct da_chunk *next, *prev;
+	uint8_t slab_of[DA_UNITS]; /* unit -> first unit of its slab (0: none) */
+	struct da_slab slabs[DA_UNITS];
+};
+
+struct da_huge {
+	struct da_region region;
+	uint8_t state;     /* enum da_live; DA_FREE while cached */
+	size_t map_size;   /* bytes mapped from base */
+	size_t data_off;   /* block start = base + data_off */
+	size_t usable;     /* bytes from block start to the end */
+	struct da_huge *next, *prev;
+};
+
+extern struct da_lock da_chunk_lock;
+extern struct da_chunk *da_chunks;  /* every chunk */
+extern struct da_huge *da_huges;    /* every huge block, cached ones too */
+
+/* The slab that holds address p of chunk ch. */
+static inline struct da_slab *
+da_chunk_slab_at(struct da_chunk *ch, const void *p)
+{
+	unsigned u = (unsigned)(((uintptr_t)p & DA_CHUNK_MASK) >> DA_UNIT_SHIFT);
+	return &ch->slabs[ch->slab_of[u]];
+}
+
+static inline struct da_chunk *
+da_slab_chunk(const struct da_slab *s)
+{
+	return (struct da_chunk *)((uintptr_t)s & ~DA_CHUNK_MASK);
+}
+
+/* Block index of p in s, or a value >= capacity when p is outside the area. */
+static inline size_t
+da_slab_index(const struct da_slab *s, const void *p)
+{
+	size_t off = (size_t)((const char *)p - s->area);
+	if (da_unlikely(off >= s->area_size))
+		return SIZE_MAX;
+	return (size_t)((off * s->recip) >> 48);
+}
+
+/*
+ * Takes a run of units free units from some chunk (mapping a new chunk if
+ * none has room) and returns the slab metadata of its first unit, with
+ * kind, units, first_unit and area set; *zeroed says whether the whole run
+ * reads as zeros. NULL with no memory, or when the calling thread already
+ * holds the chunk lock (a signal handler re-entering a slow path).
+ * Locking: takes da_chunk_lock.
+ */
+struct da_slab *da_chunk_take_units(unsigned units, int *zeroed);
+
+/* Gives the units of s back; they stay committed (dirty) until a purge.
+ * Locking: takes da_chunk_lock. */
+void da_chunk_give_units(struct da_slab *s);
+
+/* Purges every dirty free unit and unmaps empty chunks but one. Returns
+ * the bytes given back. Locking: takes da_chunk_lock. */
+size_t da_chunk_trim(void);
+
+/* Locking: caller holds da_chunk_lock. */
+void da_chunk_purge_dirty_locked(void);
+
+#endif /* DA_ALLOC_CHUNK_H */

@@ -1,0 +1,109 @@
+/*
+ * alloc/heap.h — per-thread heaps: the lock-free common path.
+ *
+ * Each thread owns one heap; a heap owns slabs, at most one "current" slab
+ * per size class to allocate from, the others on a partial list (has free
+ * blocks) or a full list. The owner allocates and frees its slabs' blocks
+ * with no lock and no atomic operation. Another thread that frees a block
+ * pushes it on the slab's thread_free stack (one CAS); if the slab is on its
+ * owner's full list, it also queues the slab on the owner's remote queue
+ * (once) so the owner finds the space again.
+ *
+ * A thread that exits abandons its slabs: they lose their owner and wait on
+ * a global list until a heap needing that class adopts them. A heap's
+ * struct is never unmapped, only reused, so a racing remote free never
+ * touches unmapped memory.
+ *
+ * Before its first allocation a thread's heap is da_heap_empty, whose
+ * current slabs are all da_slab_empty (no free blocks): the fast path needs
+ * no "initialised?" test, it simply falls into the slow path.
+ */
+#ifndef DA_ALLOC_HEAP_H
+#define DA_ALLOC_HEAP_H
+
+#include "alloc/chunk.h"
+#include "alloc/sizeclass.h"
+
+struct da_slab_list {
+	struct da_slab *head;
+};
+
+struct da_heap {
+	struct da_slab *cur[DA_NCLASSES];
+	struct da_slab_list partial[DA_NCLASSES];
+	struct da_slab_list full[DA_NCLASSES];
+	_Atomic(struct da_slab *) remote; /* slabs queued by remote frees */
+	struct da_heap *next_heap;        /* every heap, live or spare */
+	int live;                         /* has a thread */
+};
+
+extern __thread struct da_heap *da_tls_heap;
+extern struct da_heap da_heap_empty;
+
+/* DA_HEAP_CLOSED in remote: the heap has no thread; queue nothing. */
+#define DA_HEAP_CLOSED ((struct da_slab *)1)
+
+void *da_heap_malloc_slow(size_t size);
+/* Owner's bookkeeping after a free made s empty or hit a full slab. */
+void da_heap_owner_freed(struct da_heap *h, struct da_slab *s);
+/* Another thread's free of block p of s. */
+void da_slab_free_remote(struct da_slab *s, void *p);
+
+/*
+ * A block for size <= DA_MEDIUM_MAX, or NULL when out of memory.
+ * Fast path: about 15 instructions, no lock, no atomic, no call.
+ */
+static inline void *
+da_heap_malloc(size_t size)
+{
+	struct da_heap *h = da_tls_heap;
+	struct da_slab *s = h->cur[da_class_of(size)];
+	void *b = s->free;
+	if (da_likely(b != NULL)) {
+		s->free = *(void **)b;
+		s->used++;
+		s->live[da_slab_index(s, b)] = DA_LIVE;
+		return b;
+	}
+	return da_heap_malloc_slow(size);
+}
+
+/*
+ * Returns block p of class slab s (p already checked: the start of a live
+ * block, state DA_LIVE or DA_LIVE_ALIGNED at live[idx]).
+ */
+static inline void
+da_heap_free_block(struct da_slab *s, size_t idx, void *p)
+{
+	s->live[idx] = DA_FREE;
+	struct da_heap *h = da_tls_heap;
+	if (da_likely(atomic_load_explicit(&s->owner, memory_order_relaxed) ==
+		      h)) {
+		*(void **)p = s->free;
+		s->free = p;
+		if (da_unlikely(--s->used == 0 ||
+				atomic_load_explicit(&s->full,
+						     memory_order_relaxed)))
+			da_heap_owner_freed(h, s);
+		return;
+	}
+	da_slab_free_remote(s, p);
+}
+
+/* Thread exit: give the calling thread's slabs up. */
+void da_heap_thread_exit(void);
+
+/* fork: prepare takes every allocator lock (order in heap.c), parent
+ * releases them, child resets them and abandons the other threads' heaps. */
+void da_heap_fork_prepare(void);
+void da_heap_fork_parent(void);
+void da_heap_fork_child(void);
+
+/* Number of heaps with a live thread (tests). */
+unsigned da_heap_live_count(void);
+
+/* Releases abandoned slabs that other threads have emptied. Returns the
+ * bytes given back to the chunks. Locking: takes the abandon lock. */
+size_t da_heap_trim(void);
+
+#endif /* DA_ALLOC_HEAP_H */

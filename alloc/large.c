@@ -1,0 +1,170 @@
+/*
+ * alloc/large.c — large blocks (unit runs in chunks) and huge blocks (a
+ * mapping each, with a bounded cache of freed ones).
+ */
+#include "alloc/large.h"
+#include "alloc/os.h"
+#include "alloc/pagemap.h"
+
+#include <string.h>
+
+static size_t huge_cached_bytes;
+
+static size_t
+round_up(size_t n, size_t to)
+{
+	return (n + to - 1) & ~(to - 1);
+}
+
+static void *
+large_from_units(size_t size, int zero)
+{
+	unsigned units = (unsigned)(round_up(size, DA_UNIT_SIZE) >> DA_UNIT_SHIFT);
+	int zeroed;
+	struct da_slab *s = da_chunk_take_units(units, &zeroed);
+	if (s == NULL)
+		return NULL;
+	s->bsize = units * (uint32_t)DA_UNIT_SIZE;
+	s->area_size = s->bsize;
+	s->capacity = 1;
+	s->reserved = 1;
+	s->used = 1;
+	s->recip = 0; /* every offset is block 0 */
+	s->live = &s->live_one;
+	s->live_one = DA_LIVE;
+	if (zero && !zeroed)
+		memset(s->area, 0, size);
+	/* Published last: lookups that see DA_SLAB_LARGE see the rest. */
+	__atomic_store_n(&s->kind, DA_SLAB_LARGE, __ATOMIC_RELEASE);
+	return s->area;
+}
+
+void
+da_large_free(struct da_slab *s)
+{
+	s->live_one = DA_FREE;
+	da_chunk_give_units(s);
+}
+
+static void
+huge_link(struct da_huge *h)
+{
+	h->prev = NULL;
+	h->next = da_huges;
+	if (da_huges != NULL)
+		da_huges->prev = h;
+	da_huges = h;
+}
+
+static void
+huge_unlink(struct da_huge *h)
+{
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		da_huges = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+}
+
+/* A cached mapping that fits [off, off+size) without wasting more than
+ * half of it, or NULL. Locking: caller holds da_chunk_lock. */
+static struct da_huge *
+huge_cache_take(size_t map_size, size_t align)
+{
+	if (align > DA_CHUNK_SIZE)
+		return NULL;
+	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
+		if (h->state == DA_FREE && h->map_size >= map_size &&
+		    h->map_size / 2 <= map_size) {
+			huge_cached_bytes -= h->map_size;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+static void *
+huge_malloc(size_t size, size_t align, int zero)
+{
+	size_t off = align > DA_HUGE_HEADER ? align : DA_HUGE_HEADER;
+	if (size > DA_MAX_REQUEST - off)
+		return NULL;
+	size_t map_size = round_up(off + size, DA_PAGE);
+	int fresh = 0;
+	if (da_lock_held_by_me(&da_chunk_lock))
+		return NULL;
+	da_lock_acquire(&da_chunk_lock);
+	struct da_huge *h = huge_cache_take(map_size, align);
+	if (h == NULL) {
+		size_t base_align = align > DA_CHUNK_SIZE ? align : DA_CHUNK_SIZE;
+		h = da_os_map_aligned(map_size, base_align);
+		if (h != NULL && da_pagemap_set(h, map_size, h) != 0) {
+			da_os_unmap(h, map_size);
+			h = NULL;
+		}
+		if (h == NULL) {
+			da_lock_release(&da_chunk_lock);
+			return NULL;
+		}
+		h->region.kind = DA_REGION_HUGE;
+		h->map_size = map_size;
+		huge_link(h);
+		fresh = 1;
+	}
+	h->data_off = off;
+	h->usable = h->map_size - off;
+	__atomic_store_n(&h->state, DA_LIVE, __ATOMIC_RELEASE);
+	da_lock_release(&da_chunk_lock);
+	char *p = (char *)h + off;
+	if (zero && !fresh)
+		memset(p, 0, size);
+	return p;
+}
+
+void
+da_huge_free(struct da_huge *h)
+{
+	da_lock_acquire(&da_chunk_lock);
+	h->state = DA_FREE;
+	if (h->map_size <= DA_HUGE_CACHE_BUDGET / 4 &&
+	    huge_cached_bytes + h->map_size <= DA_HUGE_CACHE_BUDGET) {
+		huge_cached_bytes += h->map_size;
+		da_lock_release(&da_chunk_lock);
+		return;
+	}
+	huge_unlink(h);
+	da_pagemap_set(h, h->map_size, NULL);
+	da_lock_release(&da_chunk_lock);
+	da_os_unmap(h, h->map_size);
+}
+
+void *
+da_large_malloc(size_t size, size_t align, int zero)
+{
+	if (size <= DA_LARGE_MAX && align <= DA_UNIT_SIZE)
+		return large_from_units(size, zero);
+	return huge_malloc(size, align, zero);
+}
+
+size_t
+da_huge_cache_drop(void)
+{
+	size_t given = 0;
+	if (da_lock_held_by_me(&da_chunk_lock))
+		return 0;
+	da_lock_acquire(&da_chunk_lock);
+	struct da_huge *next;
+	for (struct da_huge *h = da_huges; h != NULL; h = next) {
+		next = h->next;
+		if (h->state != DA_FREE)
+			continue;
+		huge_unlink(h);
+		huge_cached_bytes -= h->map_size;
+		given += h->map_size;
+		da_pagemap_set(h, h->map_size, NULL);
+		da_os_unmap(h, h->map_size);
+	}
+	da_lock_release(&da_chunk_lock);
+	return given;
+}

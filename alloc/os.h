@@ -1,0 +1,34 @@
+/*
+ * alloc/os.h — the contract between dbgalloc and the kernel.
+ *
+ * Every function here:
+ *   - may not allocate (it is what allocation stands on);
+ *   - preserves errno (free() must, PITFALLS 21), reporting failure only by
+ *     its return value;
+ *   - is async-signal-safe (plain system calls).
+ */
+#ifndef DA_ALLOC_OS_H
+#define DA_ALLOC_OS_H
+
+#include <stddef.h>
+
+/*
+ * Maps size bytes of fresh zeroed read-write memory whose address is a
+ * multiple of align (a power of two, at least the page size). size is a
+ * multiple of the page size. Returns NULL if the kernel refuses.
+ */
+void *da_os_map_aligned(size_t size, size_t align);
+
+/* Maps size bytes anywhere (metadata). NULL if the kernel refuses. */
+void *da_os_map(size_t size);
+
+/* Returns [p, p+size) to the kernel. Both page-aligned. */
+void da_os_unmap(void *p, size_t size);
+
+/*
+ * Gives the physical pages of [p, p+size) back while keeping the range
+ * mapped; later reads see zeros (MADV_DONTNEED on private anonymous memory).
+ */
+void da_os_purge(void *p, size_t size);
+
+#endif /* DA_ALLOC_OS_H */

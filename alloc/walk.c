@@ -1,0 +1,91 @@
+/*
+ * alloc/walk.c — visiting every live block, and the counts built on it.
+ */
+#include "alloc/alloc.h"
+
+#include <string.h>
+
+static int
+walk_slab(struct da_slab *s, int (*fn)(const struct da_block *, void *),
+	  void *arg)
+{
+	for (uint32_t i = 0; i < s->capacity; i++) {
+		uint8_t st = __atomic_load_n(&s->live[i], __ATOMIC_RELAXED);
+		if (st == DA_FREE)
+			continue;
+		struct da_block b;
+		b.start = s->area + (size_t)i * s->bsize;
+		b.user = b.start;
+		b.size = s->bsize;
+		b.state = st;
+		if (st == DA_LIVE_ALIGNED) {
+			size_t off = *(size_t *)b.start;
+			b.user = (char *)b.start + off;
+			b.size -= off;
+		}
+		int rc = fn(&b, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int
+da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
+{
+	int rc = 0;
+	if (da_lock_held_by_me(&da_chunk_lock))
+		return 0;
+	da_lock_acquire(&da_chunk_lock);
+	for (struct da_chunk *ch = da_chunks; ch != NULL && !rc; ch = ch->next)
+		for (unsigned u = 1; u < DA_UNITS && !rc; u++) {
+			struct da_slab *s = &ch->slabs[u];
+			if (ch->slab_of[u] != u || s->kind == DA_SLAB_NONE)
+				continue;
+			rc = walk_slab(s, fn, arg);
+		}
+	for (struct da_huge *h = da_huges; h != NULL && !rc; h = h->next) {
+		if (h->state == DA_FREE)
+			continue;
+		struct da_block b;
+		b.start = (char *)h + h->data_off;
+		b.user = b.start;
+		b.size = h->usable;
+		b.state = h->state;
+		if (h->state == DA_LIVE_ALIGNED) {
+			size_t off = *(size_t *)b.start;
+			b.user = (char *)b.start + off;
+			b.size -= off;
+		}
+		rc = fn(&b, arg);
+	}
+	da_lock_release(&da_chunk_lock);
+	return rc;
+}
+
+static int
+count_block(const struct da_block *b, void *arg)
+{
+	struct da_alloc_stats *st = arg;
+	st->live_blocks++;
+	st->live_bytes += b->size;
+	return 0;
+}
+
+void
+da_alloc_stats(struct da_alloc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	da_alloc_walk(count_block, st);
+	if (da_lock_held_by_me(&da_chunk_lock))
+		return;
+	da_lock_acquire(&da_chunk_lock);
+	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next)
+		st->mapped += DA_CHUNK_SIZE;
+	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
+		st->mapped += h->map_size;
+		if (h->state == DA_FREE)
+			st->huge_cached += h->map_size;
+	}
+	da_lock_release(&da_chunk_lock);
+}

@@ -1,0 +1,114 @@
+/*
+ * audit/audit.h — the debugging layer between the exported entry points and
+ * the raw allocator.
+ *
+ * Today it checks every pointer handed back to us (double, foreign and
+ * interior frees are reported and abort) and gives the entry points the C
+ * semantics they share: ENOMEM on failure, overflow checks, realloc's
+ * rules. Block headers, call sites, limits and statistics arrive here in
+ * later changes; the shim calls nothing below this layer.
+ *
+ * Every function preserves errno except to set ENOMEM when it returns NULL.
+ */
+#ifndef DA_AUDIT_AUDIT_H
+#define DA_AUDIT_AUDIT_H
+
+#include "alloc/alloc.h"
+#include "audit/report.h"
+
+#include <errno.h>
+#include <string.h>
+
+static inline void *
+da_audit_nomem(void)
+{
+	errno = ENOMEM;
+	return NULL;
+}
+
+static inline void *
+da_audit_malloc(size_t size)
+{
+	void *p = da_alloc_malloc(size);
+	if (da_unlikely(p == NULL))
+		return da_audit_nomem();
+	return p;
+}
+
+static inline void *
+da_audit_calloc(size_t n, size_t size)
+{
+	size_t total;
+	if (da_unlikely(__builtin_mul_overflow(n, size, &total)))
+		return da_audit_nomem();
+	void *p = da_alloc_zalloc(total);
+	if (da_unlikely(p == NULL))
+		return da_audit_nomem();
+	return p;
+}
+
+/* fn names the entry point in reports ("free()", "operator delete"). */
+static inline void
+da_audit_free(void *p, const char *fn)
+{
+	struct da_block bad;
+	if (p == NULL)
+		return;
+	int err = da_alloc_free(p, &bad);
+	if (da_unlikely(err != DA_FREE_OK))
+		da_report_bad_pointer(fn, p, err, &bad);
+}
+
+/* A block whose address is a multiple of align (a power of two). */
+static inline void *
+da_audit_aligned(size_t align, size_t size)
+{
+	void *p = da_alloc_aligned(align, size);
+	if (da_unlikely(p == NULL))
+		return da_audit_nomem();
+	return p;
+}
+
+/* The live block p, or a report naming fn. */
+static inline void
+da_audit_check_live(void *p, const char *fn, struct da_block *b)
+{
+	if (da_unlikely(!da_alloc_owns(p, b))) {
+		struct da_block d;
+		int known = da_alloc_lookup(p, &d);
+		int err = !known		? DA_FREE_FOREIGN
+			  : d.state == DA_FREE && d.start == p ? DA_FREE_DOUBLE
+							       : DA_FREE_INTERIOR;
+		if (!known)
+			memset(&d, 0, sizeof(d));
+		da_report_bad_pointer(fn, p, err, &d);
+	}
+}
+
+void *da_audit_realloc(void *p, size_t size, const char *fn);
+
+static inline size_t
+da_audit_usable_size(void *p)
+{
+	struct da_block b;
+	if (p == NULL)
+		return 0;
+	da_audit_check_live(p, "malloc_usable_size()", &b);
+	return b.size;
+}
+
+static inline int
+da_audit_owns(const void *p)
+{
+	struct da_block b;
+	return p != NULL && da_alloc_owns(p, &b);
+}
+
+/* Process-wide operations the shim forwards. */
+size_t da_audit_trim(void);
+void da_audit_stats(struct da_alloc_stats *st);
+void da_audit_fork_prepare(void);
+void da_audit_fork_parent(void);
+void da_audit_fork_child(void);
+
+#endif /* DA_AUDIT_AUDIT_H */

@@ -1,0 +1,113 @@
+/*
+ * audit/report.c — formatting and writing diagnostics without stdio.
+ */
+#include "audit/report.h"
+#include "alloc/alloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+da_line_str(struct da_line *l, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > sizeof(l->buf) - 1 - l->len)
+		n = sizeof(l->buf) - 1 - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+void
+da_line_hex(struct da_line *l, unsigned long v)
+{
+	char tmp[2 + 2 * sizeof(v) + 1];
+	char *e = tmp + sizeof(tmp) - 1, *q = e;
+	*e = '\0';
+	do
+		*--q = "0123456789abcdef"[v & 15];
+	while ((v >>= 4) != 0);
+	*--q = 'x';
+	*--q = '0';
+	da_line_str(l, q);
+}
+
+void
+da_line_dec(struct da_line *l, unsigned long v)
+{
+	char tmp[24];
+	char *q = tmp + sizeof(tmp) - 1;
+	*q = '\0';
+	do
+		*--q = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	da_line_str(l, q);
+}
+
+void
+da_line_emit(struct da_line *l)
+{
+	int saved = errno;
+	l->buf[l->len++] = '\n';
+	size_t off = 0;
+	while (off < l->len) {
+		ssize_t n = write(2, l->buf + off, l->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	l->len = 0;
+	errno = saved;
+}
+
+void
+da_report_bad_pointer(const char *fn, void *p, int err,
+		      const struct da_block *b)
+{
+	struct da_line l = {.len = 0};
+	if (err == DA_FREE_DOUBLE) {
+		da_line_str(&l, "dbgalloc: double free of ");
+		da_line_hex(&l, (unsigned long)p);
+		da_line_str(&l, " (");
+		da_line_dec(&l, b->size);
+		da_line_str(&l, "-byte block) in ");
+	} else {
+		da_line_str(&l, "dbgalloc: invalid free of ");
+		da_line_hex(&l, (unsigned long)p);
+		if (err == DA_FREE_INTERIOR) {
+			da_line_str(&l, ": ");
+			da_line_dec(&l, (unsigned long)((char *)p -
+							(char *)b->start));
+			da_line_str(&l, " bytes into the ");
+			da_line_dec(&l, (unsigned long)((char *)b->user -
+							(char *)b->start) +
+						b->size);
+			da_line_str(&l, "-byte block at ");
+			da_line_hex(&l, (unsigned long)b->start);
+			da_line_str(&l, b->state == DA_FREE ? " (free), in "
+							    : ", in ");
+		} else {
+			da_line_str(&l, ": not allocated by dbgalloc, in ");
+		}
+	}
+	da_line_str(&l, fn);
+	da_line_emit(&l);
+	abort();
+}
+
+void
+da_report_internal(const char *file, int line, const char *expr)
+{
+	struct da_line l = {.len = 0};
+	da_line_str(&l, "dbgalloc: internal error: ");
+	da_line_str(&l, file);
+	da_line_str(&l, ":");
+	da_line_dec(&l, (unsigned long)line);
+	da_line_str(&l, ": ");
+	da_line_str(&l, expr);
+	da_line_emit(&l);
+	abort();
+}

@@ -1,0 +1,44 @@
+/*
+ * audit/report.h — the one path every diagnostic takes.
+ *
+ * Messages are formatted into a stack buffer and written to standard error
+ * with write(2): no stdio, no allocation, async-signal-safe. Each kind of
+ * report has a fixed headline that starts "dbgalloc: " and is listed in
+ * doc/dbgalloc.3 (section DIAGNOSTICS); tests match those words.
+ */
+#ifndef DA_AUDIT_REPORT_H
+#define DA_AUDIT_REPORT_H
+
+#include <stddef.h>
+
+/* A line being built; fixed capacity, silently truncated. */
+struct da_line {
+	char buf[512];
+	size_t len;
+};
+
+void da_line_str(struct da_line *l, const char *s);
+void da_line_hex(struct da_line *l, unsigned long v);
+void da_line_dec(struct da_line *l, unsigned long v);
+/* Writes the line (adding "\n") to fd 2. Preserves errno. */
+void da_line_emit(struct da_line *l);
+
+struct da_block;
+
+/*
+ * Reports a bad pointer passed to fn ("free", "realloc", ...) and aborts.
+ * err is an enum da_free_error; b describes the block p points into.
+ *   dbgalloc: double free of 0x... (N-byte block) in free()
+ *   dbgalloc: invalid free of 0x...: not allocated by dbgalloc, in free()
+ *   dbgalloc: invalid free of 0x...: N bytes into the M-byte block at 0x...,
+ *             in free()
+ */
+__attribute__((noreturn)) void da_report_bad_pointer(const char *fn, void *p,
+						     int err,
+						     const struct da_block *b);
+
+/* Reports a failed internal assertion (--enable-debug) and aborts. */
+__attribute__((noreturn)) void da_report_internal(const char *file, int line,
+						  const char *expr);
+
+#endif /* DA_AUDIT_REPORT_H */

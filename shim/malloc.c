@@ -1,0 +1,256 @@
+/*
+ * shim/malloc.c — the exported C allocation functions, with glibc's
+ * semantics: ENOMEM and EINVAL, overflow checks, alignment rules
+ * (PITFALLS 6, 8, 9, 14). Each turns into one call of the audit layer.
+ */
+#include "audit/audit.h"
+#include "shim/dbgalloc.h"
+#include "shim/export.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PAGE_SIZE_ 4096
+
+/* glibc's internal names (declared here: no header has them). */
+void *__libc_malloc(size_t size);
+void __libc_free(void *p);
+void *__libc_calloc(size_t n, size_t size);
+void *__libc_realloc(void *p, size_t size);
+void *__libc_memalign(size_t align, size_t size);
+
+DA_EXPORT void *
+malloc(size_t size)
+{
+	return da_audit_malloc(size);
+}
+
+DA_EXPORT void
+free(void *p)
+{
+	da_audit_free(p, "free()");
+}
+
+DA_EXPORT void *
+calloc(size_t n, size_t size)
+{
+	return da_audit_calloc(n, size);
+}
+
+DA_EXPORT void *
+realloc(void *p, size_t size)
+{
+	return da_audit_realloc(p, size, "realloc()");
+}
+
+DA_EXPORT void *
+reallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(n, size, &total))
+		return da_audit_nomem();
+	return da_audit_realloc(p, total, "reallocarray()");
+}
+
+static int
+is_pow2(size_t a)
+{
+	return a != 0 && (a & (a - 1)) == 0;
+}
+
+DA_EXPORT int
+posix_memalign(void **memptr, size_t align, size_t size)
+{
+	if (!is_pow2(align) || align < sizeof(void *))
+		return EINVAL;
+	int saved = errno;
+	void *p = da_audit_aligned(align, size);
+	errno = saved;
+	if (p == NULL)
+		return ENOMEM;
+	*memptr = p;
+	return 0;
+}
+
+DA_EXPORT void *
+aligned_alloc(size_t align, size_t size)
+{
+	if (!is_pow2(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return da_audit_aligned(align, size);
+}
+
+DA_EXPORT void *
+memalign(size_t align, size_t size)
+{
+	if (align > SIZE_MAX / 2 + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* glibc rounds a non-power-of-two alignment up. */
+	while (!is_pow2(align))
+		align = align ? align + (align & -align) : 1;
+	return da_audit_aligned(align, size);
+}
+
+DA_EXPORT void *
+valloc(size_t size)
+{
+	return da_audit_aligned(PAGE_SIZE_, size);
+}
+
+DA_EXPORT void *
+pvalloc(size_t size)
+{
+	size_t rounded;
+	if (__builtin_add_overflow(size, PAGE_SIZE_ - 1, &rounded))
+		return da_audit_nomem();
+	rounded &= ~(size_t)(PAGE_SIZE_ - 1);
+	return da_audit_aligned(PAGE_SIZE_, rounded ? rounded : PAGE_SIZE_);
+}
+
+DA_EXPORT size_t
+malloc_usable_size(void *p)
+{
+	return da_audit_usable_size(p);
+}
+
+DA_EXPORT void
+free_sized(void *p, size_t size)
+{
+	(void)size;
+	da_audit_free(p, "free_sized()");
+}
+
+DA_EXPORT void
+free_aligned_sized(void *p, size_t align, size_t size)
+{
+	(void)align;
+	(void)size;
+	da_audit_free(p, "free_aligned_sized()");
+}
+
+/* glibc's own names, which a few programs and libraries call directly; a
+ * block from glibc's malloc would otherwise reach our free. */
+DA_EXPORT void *
+__libc_malloc(size_t size)
+{
+	return da_audit_malloc(size);
+}
+
+DA_EXPORT void
+__libc_free(void *p)
+{
+	da_audit_free(p, "free()");
+}
+
+DA_EXPORT void *
+__libc_calloc(size_t n, size_t size)
+{
+	return da_audit_calloc(n, size);
+}
+
+DA_EXPORT void *
+__libc_realloc(void *p, size_t size)
+{
+	return da_audit_realloc(p, size, "realloc()");
+}
+
+DA_EXPORT void *
+__libc_memalign(size_t align, size_t size)
+{
+	return memalign(align, size);
+}
+
+/* Tuning knobs of glibc's malloc: accepted, nothing to tune. */
+DA_EXPORT int
+mallopt(int param, int value)
+{
+	(void)param;
+	(void)value;
+	return 1;
+}
+
+DA_EXPORT int
+malloc_trim(size_t pad)
+{
+	(void)pad;
+	return da_audit_trim() > 0;
+}
+
+DA_EXPORT struct mallinfo2
+mallinfo2(void)
+{
+	struct da_alloc_stats st;
+	struct mallinfo2 mi = {0};
+	da_audit_stats(&st);
+	mi.arena = st.mapped;
+	mi.uordblks = st.live_bytes;
+	mi.fordblks = st.mapped - st.live_bytes;
+	mi.hblkhd = st.huge_cached;
+	return mi;
+}
+
+DA_EXPORT struct mallinfo
+mallinfo(void)
+{
+	struct mallinfo2 m2 = mallinfo2();
+	struct mallinfo mi = {0};
+	mi.arena = (int)m2.arena;
+	mi.uordblks = (int)m2.uordblks;
+	mi.fordblks = (int)m2.fordblks;
+	mi.hblkhd = (int)m2.hblkhd;
+	return mi;
+}
+
+DA_EXPORT void
+malloc_stats(void)
+{
+	struct da_alloc_stats st;
+	struct da_line l = {.len = 0};
+	da_audit_stats(&st);
+	da_line_str(&l, "dbgalloc: mapped ");
+	da_line_dec(&l, st.mapped);
+	da_line_str(&l, " bytes, in use ");
+	da_line_dec(&l, st.live_bytes);
+	da_line_str(&l, " bytes in ");
+	da_line_dec(&l, st.live_blocks);
+	da_line_str(&l, " blocks");
+	da_line_emit(&l);
+}
+
+DA_EXPORT int
+malloc_info(int options, FILE *fp)
+{
+	struct da_alloc_stats st;
+	if (options != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	da_audit_stats(&st);
+	fprintf(fp,
+		"<malloc version=\"dbgalloc-1\">\n"
+		"<total type=\"mapped\" size=\"%zu\"/>\n"
+		"<total type=\"inuse\" count=\"%zu\" size=\"%zu\"/>\n"
+		"<total type=\"cached\" size=\"%zu\"/>\n"
+		"</malloc>\n",
+		st.mapped, st.live_blocks, st.live_bytes, st.huge_cached);
+	return 0;
+}
+
+DA_EXPORT const char *
+dbgalloc_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+DA_EXPORT int
+dbgalloc_owns(const void *p)
+{
+	return da_audit_owns(p);
+}

@@ -1,0 +1,28 @@
+# Unit tests (cmocka) of alloc/ and audit/ internals, linked against the
+# core convenience library so hidden functions are reachable.
+DA_UNIT_TESTS = \
+	tests/unit/test_sizeclass \
+	tests/unit/test_pagemap \
+	tests/unit/test_heap \
+	tests/unit/test_lookup \
+	tests/unit/test_walk
+check_PROGRAMS += $(DA_UNIT_TESTS)
+TESTS += $(DA_UNIT_TESTS)
+DA_UNIT_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS) -ftls-model=initial-exec
+DA_UNIT_LDADD = libdbgalloc-core.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+
+tests_unit_test_sizeclass_SOURCES = tests/unit/test_sizeclass.c
+tests_unit_test_sizeclass_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_sizeclass_LDADD = $(DA_UNIT_LDADD)
+tests_unit_test_pagemap_SOURCES = tests/unit/test_pagemap.c
+tests_unit_test_pagemap_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_pagemap_LDADD = $(DA_UNIT_LDADD)
+tests_unit_test_heap_SOURCES = tests/unit/test_heap.c
+tests_unit_test_heap_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_heap_LDADD = $(DA_UNIT_LDADD)
+tests_unit_test_lookup_SOURCES = tests/unit/test_lookup.c
+tests_unit_test_lookup_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_lookup_LDADD = $(DA_UNIT_LDADD)
+tests_unit_test_walk_SOURCES = tests/unit/test_walk.c
+tests_unit_test_walk_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_walk_LDADD = $(DA_UNIT_LDADD)
