@@ -28,6 +28,27 @@ da_alloc_zalloc(size_t size)
 	return da_large_malloc(size, 0, 1);
 }
 
+/* The live-map byte of the block of slab s (class or large) containing p,
+ * and that block's start in *start; NULL if p is in no block of s. */
+static uint8_t *
+slab_block(struct da_slab *s, const void *p, char **start)
+{
+	uint8_t kind = __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE);
+	if (kind == DA_SLAB_LARGE) {
+		if ((size_t)((const char *)p - s->area) >= s->bsize)
+			return NULL;
+		*start = s->area;
+		return &s->live_one;
+	}
+	if (kind != DA_SLAB_CLASS)
+		return NULL;
+	size_t idx = da_slab_index(s, p);
+	if (idx == SIZE_MAX)
+		return NULL;
+	*start = s->area + idx * s->bsize;
+	return da_slab_live(s, *start);
+}
+
 /* Marks the block starting at start as handed out at user, further in. */
 static void
 mark_aligned(char *start, char *user)
@@ -38,8 +59,9 @@ mark_aligned(char *start, char *user)
 		((struct da_huge *)r)->state = DA_LIVE_ALIGNED;
 		return;
 	}
-	struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, start);
-	s->live[da_slab_index(s, start)] = DA_LIVE_ALIGNED;
+	char *b;
+	*slab_block(da_chunk_slab_at((struct da_chunk *)r, start), start, &b) =
+		DA_LIVE_ALIGNED;
 }
 
 void *
@@ -83,15 +105,11 @@ da_alloc_lookup(const void *p, struct da_block *b)
 		state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
 	} else {
 		struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
-		if (__atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) ==
-		    DA_SLAB_NONE)
+		uint8_t *live = slab_block(s, p, &start);
+		if (live == NULL)
 			return 0;
-		size_t idx = da_slab_index(s, p);
-		if (idx >= s->capacity)
-			return 0;
-		start = s->area + idx * s->bsize;
 		size = s->bsize;
-		state = __atomic_load_n(&s->live[idx], __ATOMIC_RELAXED);
+		state = __atomic_load_n(live, __ATOMIC_RELAXED);
 	}
 	b->start = start;
 	b->user = start;
@@ -108,7 +126,7 @@ da_alloc_lookup(const void *p, struct da_block *b)
 }
 
 int
-da_alloc_free_slow(void *p, struct da_block *bad)
+da_alloc_free(void *p, struct da_block *bad)
 {
 	struct da_block b;
 	if (!da_alloc_lookup(p, &b)) {
@@ -130,8 +148,7 @@ da_alloc_free_slow(void *p, struct da_block *bad)
 		da_large_free(s);
 		return DA_FREE_OK;
 	}
-	size_t idx = da_slab_index(s, b.start);
-	da_heap_free_block(s, idx, b.start);
+	da_heap_free_block(s, da_slab_live(s, b.start), b.start);
 	return DA_FREE_OK;
 }
 

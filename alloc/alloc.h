@@ -37,10 +37,9 @@ enum da_free_error {
 };
 
 void *da_alloc_malloc_slow(size_t size);
-int da_alloc_free_slow(void *p, struct da_block *bad);
 
 /* A block of at least size bytes, or NULL. size <= DA_MAX_REQUEST. */
-static inline void *
+DA_INLINE void *
 da_alloc_malloc(size_t size)
 {
 	if (da_likely(size <= DA_MEDIUM_MAX))
@@ -49,27 +48,35 @@ da_alloc_malloc(size_t size)
 }
 
 /*
- * Frees p (not NULL). Returns DA_FREE_OK, or why not, with the block that
- * p points into (if any) described in *bad; nothing is changed then.
+ * The common free: p is the start of a live plain block of a size class.
+ * Returns 1 when it freed p, 0 when p needs da_alloc_free (large, huge,
+ * aligned, or bad). About 35 instructions; no lock, no call.
  */
-static inline int
-da_alloc_free(void *p, struct da_block *bad)
+DA_INLINE int
+da_alloc_free_fast(void *p)
 {
-	struct da_region *r = da_pagemap_find(p);
-	if (da_likely(r != NULL && r->kind == DA_REGION_CHUNK)) {
-		struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
-		if (da_likely(s->kind == DA_SLAB_CLASS)) {
-			size_t idx = da_slab_index(s, p);
-			if (da_likely(idx < s->capacity &&
-				      s->live[idx] == DA_LIVE &&
-				      s->area + idx * s->bsize == (char *)p)) {
-				da_heap_free_block(s, idx, p);
-				return DA_FREE_OK;
-			}
+	if (da_likely(da_pagemap_kind(p) == DA_PM_CHUNK)) {
+		/* Units outside class slabs have area_size 0 (the metadata
+		 * unit, free units, large blocks): "inside" fails for them. */
+		struct da_chunk *ch =
+			(struct da_chunk *)((uintptr_t)p & ~DA_CHUNK_MASK);
+		struct da_slab *s = da_chunk_slab_at(ch, p);
+		size_t off = (size_t)((char *)p - s->area);
+		if (da_likely(off < s->area_size && (off & 15) == 0 &&
+			      s->live[off >> 4] == DA_LIVE)) {
+			da_heap_free_block(s, &s->live[off >> 4], p);
+			return 1;
 		}
 	}
-	return da_alloc_free_slow(p, bad);
+	return 0;
 }
+
+/*
+ * Frees p (not NULL), whatever kind of block. Returns DA_FREE_OK, or why
+ * not, with the block that p points into (if any) described in *bad;
+ * nothing is changed then.
+ */
+int da_alloc_free(void *p, struct da_block *bad);
 
 /* A zero-filled block (fresh pages are not written again). */
 void *da_alloc_zalloc(size_t size);
@@ -85,7 +92,7 @@ void *da_alloc_aligned(size_t align, size_t size);
 int da_alloc_lookup(const void *p, struct da_block *b);
 
 /* 1 if p is the pointer handed out for a live block; *b describes it. */
-static inline int
+DA_INLINE int
 da_alloc_owns(const void *p, struct da_block *b)
 {
 	return da_alloc_lookup(p, b) && b->state != DA_FREE && b->user == p;

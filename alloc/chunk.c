@@ -26,13 +26,10 @@ chunk_new(void)
 	struct da_chunk *ch = da_os_map_aligned(DA_CHUNK_SIZE, DA_CHUNK_SIZE);
 	if (ch == NULL)
 		return NULL;
-	if (da_pagemap_set(ch, DA_CHUNK_SIZE, ch) != 0) {
-		da_os_unmap(ch, DA_CHUNK_SIZE);
-		return NULL;
-	}
 	/* Fresh mappings read as zeros: slab_of[] and slabs[] are all 0. */
 	ch->region.kind = DA_REGION_CHUNK;
 	ch->free_units = ALL_UNITS;
+	da_pagemap_set(ch, DA_CHUNK_SIZE, DA_PM_CHUNK);
 	ch->next = da_chunks;
 	if (da_chunks != NULL)
 		da_chunks->prev = ch;
@@ -49,7 +46,7 @@ chunk_unmap(struct da_chunk *ch)
 		da_chunks = ch->next;
 	if (ch->next != NULL)
 		ch->next->prev = ch->prev;
-	da_pagemap_set(ch, DA_CHUNK_SIZE, NULL);
+	da_pagemap_set(ch, DA_CHUNK_SIZE, DA_PM_NONE);
 	da_os_unmap(ch, DA_CHUNK_SIZE);
 }
 
@@ -130,6 +127,7 @@ da_chunk_give_units(struct da_slab *s)
 	uint64_t run = run_mask(first, units);
 	da_lock_acquire(&da_chunk_lock);
 	s->kind = DA_SLAB_NONE;
+	s->area_size = 0; /* the free fast path never matches it now */
 	for (unsigned u = first; u < first + units; u++)
 		ch->slab_of[u] = 0;
 	ch->free_units |= run;

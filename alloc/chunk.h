@@ -9,16 +9,19 @@
  *   chunk:  | unit 0: struct da_chunk | unit 1 | unit 2 | ... | unit 63 |
  *                                      \___ slab (1, 8 or n units) __/
  *
- *   slab of a size class:  | live map (1 byte/block) | block | block | ...
- *                            ^ s->live                ^ s->area
+ *   slab of a size class:  | live map (1 byte/16 bytes) | block | block | ...
+ *                            ^ s->live                   ^ s->area
  *
  *   huge:   | page: struct da_huge | ... data_off ... | block ...      |
  *
- * The live map says, for each block, DA_FREE, DA_LIVE (handed out, the user
+ * The live map has one byte per 16-byte granule of the block area. The byte
+ * of a block's first granule says DA_FREE, DA_LIVE (handed out, the user
  * pointer is the block start) or DA_LIVE_ALIGNED (handed out by an aligned
- * call, the user pointer is further in; the word before it holds the
- * distance). It is written by whoever allocates or frees that block: one
- * byte per block, so concurrent writers never share a byte.
+ * call, the user pointer is further in; the block's first word holds the
+ * distance); the bytes of its other granules are always DA_FREE. So a
+ * 16-aligned pointer whose byte is DA_LIVE is the start of a live block,
+ * with no division. It is written by whoever allocates or frees that block,
+ * so concurrent writers never share a byte.
  *
  * Locking: free_units, dirty_units, slab_of[] and the region lists change
  * only under da_chunk_lock. A slab's free list and counters belong to its
@@ -57,7 +60,8 @@ struct da_region {
 	uint32_t kind; /* enum da_region_kind */
 };
 
-struct da_slab {
+/* 128 bytes (aligned), so slabs[i] is one shift away from the chunk. */
+struct __attribute__((aligned(64))) da_slab {
 	/* Owner-only, read on every malloc/free: one cache line. */
 	void *free;         /* blocks ready to hand out */
 	uint32_t used;      /* blocks handed out and not yet taken back */
@@ -66,6 +70,7 @@ struct da_slab {
 	uint8_t *live;      /* live map */
 	uint64_t recip;     /* ceil(2^48 / bsize): offset -> index */
 	uint32_t area_size; /* capacity * bsize */
+	uint32_t unfull_at; /* owner frees down to this many used: look */
 	uint8_t kind;       /* enum da_slab_kind */
 	uint8_t cls;        /* size class */
 	uint8_t units;      /* units in the slab */
@@ -80,6 +85,7 @@ struct da_slab {
 	uint8_t in_list;             /* 0 none, 1 partial, 2 full, 3 abandoned */
 
 	/* Owner-only bookkeeping. */
+	uint16_t unused_;
 	uint32_t capacity; /* blocks in the slab */
 	uint32_t reserved; /* blocks carved so far (the rest is untouched) */
 	struct da_slab *next, *prev; /* partial, full or abandoned list */
@@ -109,8 +115,10 @@ extern struct da_lock da_chunk_lock;
 extern struct da_chunk *da_chunks;  /* every chunk */
 extern struct da_huge *da_huges;    /* every huge block, cached ones too */
 
+_Static_assert(sizeof(struct da_slab) == 128, "da_slab is 128 bytes");
+
 /* The slab that holds address p of chunk ch. */
-static inline struct da_slab *
+DA_INLINE struct da_slab *
 da_chunk_slab_at(struct da_chunk *ch, const void *p)
 {
 	unsigned u = (unsigned)(((uintptr_t)p & DA_CHUNK_MASK) >> DA_UNIT_SHIFT);
@@ -123,14 +131,25 @@ da_slab_chunk(const struct da_slab *s)
 	return (struct da_chunk *)((uintptr_t)s & ~DA_CHUNK_MASK);
 }
 
-/* Block index of p in s, or a value >= capacity when p is outside the area. */
-static inline size_t
+/*
+ * Block index of any address p in class slab s, or SIZE_MAX when p is
+ * outside the area: off * ceil(2^48 / bsize) >> 48 is off / bsize exactly
+ * for every off < 2^19 (see tests/unit/test_sizeclass.c).
+ */
+/* The live-map byte of block start b of class slab s. */
+DA_INLINE uint8_t *
+da_slab_live(const struct da_slab *s, const void *b)
+{
+	return s->live + ((size_t)((const char *)b - s->area) >> 4);
+}
+
+DA_INLINE size_t
 da_slab_index(const struct da_slab *s, const void *p)
 {
 	size_t off = (size_t)((const char *)p - s->area);
-	if (da_unlikely(off >= s->area_size))
+	if (off >= s->area_size)
 		return SIZE_MAX;
-	return (size_t)((off * s->recip) >> 48);
+	return (size_t)(((uint64_t)off * s->recip) >> 48);
 }
 
 /*

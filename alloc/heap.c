@@ -164,6 +164,7 @@ slab_mark_full(struct da_heap *h, struct da_slab *s)
 		return 0;
 	}
 	list_push(&h->full[s->cls], s, IN_FULL);
+	s->unfull_at = s->capacity - (s->capacity + 7) / 8;
 	return 1;
 }
 
@@ -172,6 +173,7 @@ slab_unmark_full(struct da_heap *h, struct da_slab *s)
 {
 	list_remove(&h->full[s->cls], s);
 	atomic_store_explicit(&s->full, 0, memory_order_relaxed);
+	s->unfull_at = 0;
 	list_push(&h->partial[s->cls], s, IN_PARTIAL);
 }
 
@@ -216,7 +218,8 @@ drain_remote(struct da_heap *h, struct da_slab *closing)
 		atomic_store_explicit(&s->queued, 0, memory_order_release);
 		if (atomic_load_explicit(&s->owner, memory_order_relaxed) != h)
 			continue;
-		if (s->in_list == IN_FULL && slab_collect(s))
+		if (s->in_list == IN_FULL && slab_collect(s) &&
+		    s->used <= s->unfull_at)
 			slab_unmark_full(h, s);
 	}
 }
@@ -224,7 +227,7 @@ drain_remote(struct da_heap *h, struct da_slab *closing)
 void
 da_heap_owner_freed(struct da_heap *h, struct da_slab *s)
 {
-	if (atomic_load_explicit(&s->full, memory_order_relaxed))
+	if (s->in_list == IN_FULL && s->used <= s->unfull_at)
 		slab_unmark_full(h, s);
 	if (s->used == 0 && h->cur[s->cls] != s &&
 	    !atomic_load_explicit(&s->queued, memory_order_acquire)) {
@@ -259,28 +262,44 @@ slab_adopt(struct da_heap *h, unsigned c)
 	}
 }
 
+/*
+ * The slow path of one class: the current slab has no free block. Blocks
+ * already freed come first (the slab's remote frees, then slabs that other
+ * threads' frees made usable again), fresh ones after (carving the current
+ * slab further, adopting an abandoned slab, a new slab): reused pages are
+ * warm and cost no page fault.
+ */
 static void *
 heap_malloc_from(struct da_heap *h, unsigned c)
 {
 	struct da_slab *s = h->cur[c];
-	for (;;) {
+	if (s != &da_slab_empty && s->free == NULL)
+		slab_collect(s);
+	while (s == &da_slab_empty || s->free == NULL) {
+		if (atomic_load_explicit(&h->remote, memory_order_relaxed))
+			drain_remote(h, NULL);
+		struct da_slab *next = h->partial[c].head;
 		if (s != &da_slab_empty) {
-			if (s->free != NULL || slab_collect(s) ||
-			    slab_extend(s))
+			if (next == NULL && slab_extend(s))
 				break;
-			if (!slab_mark_full(h, s))
+			if (s->reserved < s->capacity) {
+				list_push(&h->partial[c], s, IN_PARTIAL);
+			} else if (!slab_mark_full(h, s)) {
+				slab_collect(s);
 				continue;
+			}
 		}
-		drain_remote(h, NULL);
-		s = h->partial[c].head;
-		if (s != NULL) {
-			list_remove(&h->partial[c], s);
+		if (next != NULL) {
+			list_remove(&h->partial[c], next);
+			s = next;
 			slab_collect(s);
 		} else {
 			s = slab_adopt(h, c);
 			if (s == NULL)
 				s = slab_new(h, c);
 		}
+		if (s != NULL && s->free == NULL)
+			slab_extend(s);
 		h->cur[c] = s != NULL ? s : &da_slab_empty;
 		if (s == NULL)
 			return NULL;
@@ -288,7 +307,7 @@ heap_malloc_from(struct da_heap *h, unsigned c)
 	void *b = s->free;
 	s->free = *(void **)b;
 	s->used++;
-	s->live[da_slab_index(s, b)] = DA_LIVE;
+	*da_slab_live(s, b) = DA_LIVE;
 	return b;
 }
 
@@ -375,6 +394,7 @@ slab_abandon(struct da_slab *s)
 {
 	slab_collect(s);
 	atomic_store_explicit(&s->full, 0, memory_order_relaxed);
+	s->unfull_at = 0;
 	if (s->used == 0 &&
 	    !atomic_load_explicit(&s->queued, memory_order_acquire)) {
 		slab_release(s);

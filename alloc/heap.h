@@ -9,6 +9,10 @@
  * owner's full list, it also queues the slab on the owner's remote queue
  * (once) so the owner finds the space again.
  *
+ * A full slab goes back to the partial list only once an eighth of it is
+ * free again (unfull_at): otherwise a slab with one free block becomes
+ * current, runs out at once, and the owner pays a slow path per malloc.
+ *
  * A thread that exits abandons its slabs: they lose their owner and wait on
  * a global list until a heap needing that class adopts them. A heap's
  * struct is never unmapped, only reused, so a racing remote free never
@@ -53,7 +57,7 @@ void da_slab_free_remote(struct da_slab *s, void *p);
  * A block for size <= DA_MEDIUM_MAX, or NULL when out of memory.
  * Fast path: about 15 instructions, no lock, no atomic, no call.
  */
-static inline void *
+DA_INLINE void *
 da_heap_malloc(size_t size)
 {
 	struct da_heap *h = da_tls_heap;
@@ -62,7 +66,7 @@ da_heap_malloc(size_t size)
 	if (da_likely(b != NULL)) {
 		s->free = *(void **)b;
 		s->used++;
-		s->live[da_slab_index(s, b)] = DA_LIVE;
+		*da_slab_live(s, b) = DA_LIVE;
 		return b;
 	}
 	return da_heap_malloc_slow(size);
@@ -70,20 +74,18 @@ da_heap_malloc(size_t size)
 
 /*
  * Returns block p of class slab s (p already checked: the start of a live
- * block, state DA_LIVE or DA_LIVE_ALIGNED at live[idx]).
+ * block, whose live-map byte is *live).
  */
-static inline void
-da_heap_free_block(struct da_slab *s, size_t idx, void *p)
+DA_INLINE void
+da_heap_free_block(struct da_slab *s, uint8_t *live, void *p)
 {
-	s->live[idx] = DA_FREE;
+	*live = DA_FREE;
 	struct da_heap *h = da_tls_heap;
 	if (da_likely(atomic_load_explicit(&s->owner, memory_order_relaxed) ==
 		      h)) {
 		*(void **)p = s->free;
 		s->free = p;
-		if (da_unlikely(--s->used == 0 ||
-				atomic_load_explicit(&s->full,
-						     memory_order_relaxed)))
+		if (da_unlikely(--s->used <= s->unfull_at))
 			da_heap_owner_freed(h, s);
 		return;
 	}

@@ -25,7 +25,7 @@ large_from_units(size_t size, int zero)
 	if (s == NULL)
 		return NULL;
 	s->bsize = units * (uint32_t)DA_UNIT_SIZE;
-	s->area_size = s->bsize;
+	s->area_size = 0; /* not for the class fast path; see lookup */
 	s->capacity = 1;
 	s->reserved = 1;
 	s->used = 1;
@@ -99,16 +99,13 @@ huge_malloc(size_t size, size_t align, int zero)
 	if (h == NULL) {
 		size_t base_align = align > DA_CHUNK_SIZE ? align : DA_CHUNK_SIZE;
 		h = da_os_map_aligned(map_size, base_align);
-		if (h != NULL && da_pagemap_set(h, map_size, h) != 0) {
-			da_os_unmap(h, map_size);
-			h = NULL;
-		}
 		if (h == NULL) {
 			da_lock_release(&da_chunk_lock);
 			return NULL;
 		}
 		h->region.kind = DA_REGION_HUGE;
 		h->map_size = map_size;
+		da_pagemap_set(h, map_size, DA_PM_HUGE);
 		huge_link(h);
 		fresh = 1;
 	}
@@ -134,7 +131,7 @@ da_huge_free(struct da_huge *h)
 		return;
 	}
 	huge_unlink(h);
-	da_pagemap_set(h, h->map_size, NULL);
+	da_pagemap_set(h, h->map_size, DA_PM_NONE);
 	da_lock_release(&da_chunk_lock);
 	da_os_unmap(h, h->map_size);
 }
@@ -162,7 +159,7 @@ da_huge_cache_drop(void)
 		huge_unlink(h);
 		huge_cached_bytes -= h->map_size;
 		given += h->map_size;
-		da_pagemap_set(h, h->map_size, NULL);
+		da_pagemap_set(h, h->map_size, DA_PM_NONE);
 		da_os_unmap(h, h->map_size);
 	}
 	da_lock_release(&da_chunk_lock);

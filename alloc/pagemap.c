@@ -1,46 +1,46 @@
 /*
- * alloc/pagemap.c — writing the granule → region map (reads are inline in
- * pagemap.h).
+ * alloc/pagemap.c — writing the granule map, and finding a huge mapping's
+ * start from any of its granules.
  */
 #include "alloc/pagemap.h"
-#include "alloc/os.h"
 
-#include <errno.h>
+uint8_t da_pagemap[DA_PM_SIZE];
 
-_Atomic(da_pm_leaf *) da_pagemap_root[1 << DA_PM_ROOT_BITS];
-
-static da_pm_leaf *
-leaf_for(uintptr_t a, int create)
+void *
+da_pagemap_find(const void *p)
 {
-	size_t r = a >> (DA_CHUNK_SHIFT + DA_PM_LEAF_BITS);
-	da_pm_leaf *leaf =
-		atomic_load_explicit(&da_pagemap_root[r], memory_order_acquire);
-	if (leaf == NULL && create) {
-		leaf = da_os_map(sizeof(da_pm_leaf));
-		if (leaf != NULL)
-			atomic_store_explicit(&da_pagemap_root[r], leaf,
-					      memory_order_release);
+	uintptr_t g = (uintptr_t)p >> DA_CHUNK_SHIFT;
+	if (g >= DA_PM_SIZE)
+		return NULL;
+	for (;;) {
+		unsigned k = __atomic_load_n(&da_pagemap[g], __ATOMIC_ACQUIRE);
+		if (k == DA_PM_NONE)
+			return NULL;
+		if (k != DA_PM_TAIL)
+			return (void *)(g << DA_CHUNK_SHIFT);
+		g--; /* a tail always follows its start */
 	}
-	return leaf;
 }
 
-int
-da_pagemap_set(void *base, size_t size, void *region)
+void
+da_pagemap_set(void *base, size_t size, unsigned kind)
 {
-	uintptr_t lo = (uintptr_t)base, hi = lo + size;
-	if (hi >> DA_VA_BITS)
-		return ENOMEM;
-	/* Make every leaf first, so a failure records nothing. */
-	for (uintptr_t a = lo; a < hi; a += DA_CHUNK_SIZE)
-		if (leaf_for(a, region != NULL) == NULL && region != NULL)
-			return ENOMEM;
-	for (uintptr_t a = lo; a < hi; a += DA_CHUNK_SIZE) {
-		da_pm_leaf *leaf = leaf_for(a, 0);
-		if (leaf != NULL)
-			atomic_store_explicit(
-				&(*leaf)[(a >> DA_CHUNK_SHIFT) &
-					 ((1u << DA_PM_LEAF_BITS) - 1)],
-				region, memory_order_release);
+	uintptr_t g = (uintptr_t)base >> DA_CHUNK_SHIFT;
+	uintptr_t end = ((uintptr_t)base + size + DA_CHUNK_MASK) >> DA_CHUNK_SHIFT;
+	if (end > DA_PM_SIZE)
+		end = DA_PM_SIZE;
+	/* Tails first, start last: a racing lookup that sees the start
+	 * finds the tails in place. Clearing goes the other way. */
+	if (kind != DA_PM_NONE) {
+		for (uintptr_t t = g + 1; t < end; t++)
+			__atomic_store_n(&da_pagemap[t], DA_PM_TAIL,
+					 __ATOMIC_RELAXED);
+		__atomic_store_n(&da_pagemap[g], (uint8_t)kind,
+				 __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&da_pagemap[g], DA_PM_NONE, __ATOMIC_RELEASE);
+		for (uintptr_t t = g + 1; t < end; t++)
+			__atomic_store_n(&da_pagemap[t], DA_PM_NONE,
+					 __ATOMIC_RELAXED);
 	}
-	return 0;
 }

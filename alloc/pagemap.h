@@ -1,57 +1,57 @@
 /*
  * alloc/pagemap.h — which 4 MiB granules of the address space are ours.
  *
- * A two-level radix map over the 47-bit user address space:
+ * One byte per granule of the 47-bit user address space (2^25 granules, a
+ * 32 MiB array in .bss: only the pages that describe granules we use are
+ * ever touched, so it costs a page or two of memory):
  *
- *   address bits  46 ........ 35 | 34 ....... 22 | 21 ...... 0
- *                 root index     | leaf index    | inside the granule
- *                 (4096 slots,   | (8192 slots,  |
- *                  static)       |  one mmap'd   |
- *                                |  64 KiB leaf) |
+ *   DA_PM_NONE   not ours
+ *   DA_PM_CHUNK  a chunk starts here (the granule is the whole chunk)
+ *   DA_PM_HUGE   a huge mapping starts here
+ *   DA_PM_TAIL   inside a huge mapping that started in an earlier granule
  *
- * Each leaf slot holds the base of the region (chunk or huge mapping) that
- * covers the granule, or NULL. Lookups are lock-free (two dependent loads);
- * writers hold the chunk lock. Leaves are never freed, so a racing reader
- * never touches unmapped memory. This is the ownership map of PITFALLS 10:
- * nothing reads a header in front of a pointer the map does not vouch for.
+ * So p belongs to the chunk at p & ~DA_CHUNK_MASK exactly when its byte is
+ * DA_PM_CHUNK: one load. Lookups are lock-free; writers hold the chunk lock.
+ * This is the ownership map of PITFALLS 10: nothing reads a header in front
+ * of a pointer the map does not vouch for.
  */
 #ifndef DA_ALLOC_PAGEMAP_H
 #define DA_ALLOC_PAGEMAP_H
 
 #include "alloc/config.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
 
 #define DA_VA_BITS 47
-#define DA_PM_LEAF_BITS 13
-#define DA_PM_ROOT_BITS (DA_VA_BITS - DA_CHUNK_SHIFT - DA_PM_LEAF_BITS)
+#define DA_PM_SIZE ((size_t)1 << (DA_VA_BITS - DA_CHUNK_SHIFT))
 
-typedef _Atomic(void *) da_pm_leaf[1 << DA_PM_LEAF_BITS];
-extern _Atomic(da_pm_leaf *) da_pagemap_root[1 << DA_PM_ROOT_BITS];
+enum da_pm_kind {
+	DA_PM_NONE = 0,
+	DA_PM_CHUNK = 1,
+	DA_PM_HUGE = 2,
+	DA_PM_TAIL = 3,
+};
 
-/* The region covering p, or NULL. May allocate: no. Async-signal-safe. */
-static inline void *
-da_pagemap_find(const void *p)
+extern uint8_t da_pagemap[DA_PM_SIZE];
+
+/* The map byte of p's granule. May allocate: no. Async-signal-safe. */
+DA_INLINE unsigned
+da_pagemap_kind(const void *p)
 {
-	uintptr_t a = (uintptr_t)p;
-	if (da_unlikely(a >> DA_VA_BITS))
-		return NULL;
-	da_pm_leaf *leaf = atomic_load_explicit(
-		&da_pagemap_root[a >> (DA_CHUNK_SHIFT + DA_PM_LEAF_BITS)],
-		memory_order_acquire);
-	if (da_unlikely(leaf == NULL))
-		return NULL;
-	return atomic_load_explicit(
-		&(*leaf)[(a >> DA_CHUNK_SHIFT) & ((1u << DA_PM_LEAF_BITS) - 1)],
-		memory_order_acquire);
+	uintptr_t g = (uintptr_t)p >> DA_CHUNK_SHIFT;
+	if (da_unlikely(g >= DA_PM_SIZE))
+		return DA_PM_NONE;
+	return __atomic_load_n(&da_pagemap[g], __ATOMIC_ACQUIRE);
 }
 
+/* The region (chunk or huge mapping) covering p, or NULL. */
+void *da_pagemap_find(const void *p);
+
 /*
- * Records [base, base+size) (granule-aligned) as the region at base, or
- * clears it when region is NULL. Returns 0, or ENOMEM when a leaf cannot be
- * mapped (nothing is recorded then). Locking: caller holds the chunk lock.
+ * Records [base, base+size) (base granule-aligned) as a chunk or a huge
+ * mapping (kind DA_PM_CHUNK or DA_PM_HUGE), or clears it (DA_PM_NONE).
+ * Locking: caller holds the chunk lock.
  */
-int da_pagemap_set(void *base, size_t size, void *region);
+void da_pagemap_set(void *base, size_t size, unsigned kind);
 
 #endif /* DA_ALLOC_PAGEMAP_H */

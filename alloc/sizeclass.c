@@ -30,13 +30,12 @@ da_class_geom(unsigned c, struct da_class_geom *g)
 	uint32_t units =
 	        size <= DA_SMALL_MAX ? DA_SMALL_UNITS : DA_MEDIUM_UNITS;
 	uint32_t bytes = units * (uint32_t)DA_UNIT_SIZE;
-	/* The largest n with n blocks and an n-byte live map (rounded up
-	 * to 16 so the first block stays aligned) inside the slab. */
-	uint32_t n = bytes / (size + 1);
-	while (n * size + ((n + 15) & ~15u) > bytes)
-		n--;
+	/* One live-map byte per 16 bytes of block area: a map of
+	 * bytes/17 (rounded up to 16, so the area stays aligned) covers
+	 * the rest of the slab. */
+	uint32_t map_len = (bytes / 17 + 15) & ~15u;
 	g->units = units;
-	g->capacity = n;
-	g->map_len = (n + 15) & ~15u;
+	g->map_len = map_len;
+	g->capacity = (bytes - map_len) / size;
 	g->recip = (((uint64_t)1 << 48) + size - 1) / size;
 }

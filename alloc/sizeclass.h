@@ -28,7 +28,7 @@ extern const uint8_t da_small_class[DA_SMALL_MAX / 16 + 1];
  * The class of a request of size bytes, 0 < size <= DA_MEDIUM_MAX (size 0
  * is served as 1). About 3 instructions below 1 KiB (a table), 6 above.
  */
-static inline unsigned
+DA_INLINE unsigned
 da_class_of(size_t size)
 {
 	if (da_likely(size <= DA_SMALL_MAX))
@@ -42,7 +42,7 @@ da_class_of(size_t size)
 struct da_class_geom {
 	uint32_t units;    /* 64 KiB units per slab */
 	uint32_t capacity; /* blocks per slab */
-	uint32_t map_len;  /* live-map bytes in front of the blocks (x16) */
+	uint32_t map_len;  /* live-map bytes in front of the blocks */
 	uint64_t recip;    /* ceil(2^48 / size): offset -> block index */
 };
 

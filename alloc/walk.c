@@ -10,11 +10,15 @@ walk_slab(struct da_slab *s, int (*fn)(const struct da_block *, void *),
 	  void *arg)
 {
 	for (uint32_t i = 0; i < s->capacity; i++) {
-		uint8_t st = __atomic_load_n(&s->live[i], __ATOMIC_RELAXED);
+		char *start = s->area + (size_t)i * s->bsize;
+		uint8_t st = __atomic_load_n(s->kind == DA_SLAB_LARGE
+						     ? &s->live_one
+						     : da_slab_live(s, start),
+					     __ATOMIC_RELAXED);
 		if (st == DA_FREE)
 			continue;
 		struct da_block b;
-		b.start = s->area + (size_t)i * s->bsize;
+		b.start = start;
 		b.user = b.start;
 		b.size = s->bsize;
 		b.state = st;

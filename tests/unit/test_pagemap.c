@@ -10,26 +10,48 @@
 #include "alloc/os.h"
 #include "alloc/pagemap.h"
 
+/* A chunk: one granule, found from every byte of it. */
 static void
-set_find_clear(void **state)
+chunk_granule(void **state)
 {
 	(void)state;
-	size_t size = 3 * DA_CHUNK_SIZE;
-	char *base = da_os_map_aligned(size, DA_CHUNK_SIZE);
+	char *base = da_os_map_aligned(DA_CHUNK_SIZE, DA_CHUNK_SIZE);
 	assert_non_null(base);
 	assert_int_equal((uintptr_t)base & DA_CHUNK_MASK, 0);
+	assert_int_equal(da_pagemap_kind(base), DA_PM_NONE);
 	assert_null(da_pagemap_find(base));
-	assert_int_equal(da_pagemap_set(base, size, base), 0);
-	/* Every byte of every granule maps to the region start. */
+	da_pagemap_set(base, DA_CHUNK_SIZE, DA_PM_CHUNK);
+	assert_int_equal(da_pagemap_kind(base), DA_PM_CHUNK);
+	assert_int_equal(da_pagemap_kind(base + DA_CHUNK_SIZE - 1),
+			 DA_PM_CHUNK);
+	assert_ptr_equal(da_pagemap_find(base + 12345), base);
+	assert_int_equal(da_pagemap_kind(base + DA_CHUNK_SIZE), DA_PM_NONE);
+	da_pagemap_set(base, DA_CHUNK_SIZE, DA_PM_NONE);
+	assert_int_equal(da_pagemap_kind(base), DA_PM_NONE);
+	da_os_unmap(base, DA_CHUNK_SIZE);
+}
+
+/* A huge mapping over several granules, its last one partly: every byte
+ * leads back to the start; neighbours are not ours. */
+static void
+huge_granules(void **state)
+{
+	(void)state;
+	size_t size = 2 * DA_CHUNK_SIZE + 4096;
+	char *base = da_os_map_aligned(size, DA_CHUNK_SIZE);
+	assert_non_null(base);
+	da_pagemap_set(base, size, DA_PM_HUGE);
+	assert_int_equal(da_pagemap_kind(base), DA_PM_HUGE);
+	assert_int_equal(da_pagemap_kind(base + DA_CHUNK_SIZE), DA_PM_TAIL);
 	assert_ptr_equal(da_pagemap_find(base), base);
 	assert_ptr_equal(da_pagemap_find(base + 1), base);
 	assert_ptr_equal(da_pagemap_find(base + DA_CHUNK_SIZE + 77), base);
 	assert_ptr_equal(da_pagemap_find(base + size - 1), base);
-	/* Neighbours are not ours. */
-	assert_null(da_pagemap_find(base + size));
 	assert_null(da_pagemap_find(base - 1));
-	assert_int_equal(da_pagemap_set(base, size, NULL), 0);
+	assert_null(da_pagemap_find(base + 3 * DA_CHUNK_SIZE));
+	da_pagemap_set(base, size, DA_PM_NONE);
 	assert_null(da_pagemap_find(base + DA_CHUNK_SIZE));
+	assert_null(da_pagemap_find(base + size - 1));
 	da_os_unmap(base, size);
 }
 
@@ -40,6 +62,7 @@ foreign_addresses_are_not_ours(void **state)
 	int local;
 	static int global;
 	assert_null(da_pagemap_find(NULL));
+	assert_int_equal(da_pagemap_kind((void *)(uintptr_t)-1), DA_PM_NONE);
 	assert_null(da_pagemap_find(&local));
 	assert_null(da_pagemap_find(&global));
 	assert_null(da_pagemap_find((void *)(uintptr_t)-1));
@@ -51,7 +74,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(set_find_clear),
+		cmocka_unit_test(chunk_granule),
+		cmocka_unit_test(huge_granules),
 		cmocka_unit_test(foreign_addresses_are_not_ours),
 	};
 	return cmocka_run_group_tests_name("pagemap", tests, NULL, NULL);

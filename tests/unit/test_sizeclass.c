@@ -44,8 +44,9 @@ class_steps_are_bounded(void **state)
 	}
 }
 
-/* The live map and the blocks fit in the slab, blocks stay 16-aligned, and
- * the reciprocal turns every offset in the area into its block index. */
+/* The live map (a byte per 16 bytes of blocks) and the blocks fit in the
+ * slab, no further block would, blocks stay 16-aligned, and the reciprocal
+ * turns every offset in the area into its block index. */
 static void
 geometry_fits_and_indexes_exactly(void **state)
 {
@@ -55,15 +56,15 @@ geometry_fits_and_indexes_exactly(void **state)
 		da_class_geom(c, &g);
 		uint32_t size = da_class_size[c];
 		uint64_t bytes = (uint64_t)g.units * DA_UNIT_SIZE;
+		uint64_t area = (uint64_t)g.capacity * size;
 		assert_true(g.capacity > 0);
-		assert_true(g.map_len >= g.capacity);
 		assert_int_equal(g.map_len % DA_ALIGN, 0);
-		assert_true((uint64_t)g.capacity * size + g.map_len <= bytes);
-		/* No room left for one more block and its map byte. */
-		uint32_t n = g.capacity + 1;
-		assert_true((uint64_t)n * size + ((n + 15) & ~15u) > bytes);
-		for (uint64_t off = 0; off < (uint64_t)g.capacity * size;
-		     off++)
+		assert_true((uint64_t)g.map_len * 16 >= area);
+		assert_true(area + g.map_len <= bytes);
+		assert_true(area + size + g.map_len > bytes);
+		/* Waste inside the slab stays under an eighth. */
+		assert_true((bytes - area) * 8 <= bytes);
+		for (uint64_t off = 0; off < area; off++)
 			if (((off * g.recip) >> 48) != off / size)
 				fail_msg("class %u offset %llu", c,
 					 (unsigned long long)off);
