@@ -129,15 +129,11 @@ int
 da_alloc_free(void *p, struct da_block *bad)
 {
 	struct da_block b;
-	if (!da_alloc_lookup(p, &b)) {
-		memset(bad, 0, sizeof(*bad));
-		return DA_FREE_FOREIGN;
+	int err = da_alloc_diagnose(p, &b);
+	if (err != DA_FREE_OK) {
+		*bad = b;
+		return err;
 	}
-	*bad = b;
-	if (b.state == DA_FREE)
-		return p == b.start ? DA_FREE_DOUBLE : DA_FREE_INTERIOR;
-	if (p != b.user)
-		return DA_FREE_INTERIOR;
 	struct da_region *r = da_pagemap_find(p);
 	if (r->kind == DA_REGION_HUGE) {
 		da_huge_free((struct da_huge *)r);
@@ -150,6 +146,19 @@ da_alloc_free(void *p, struct da_block *bad)
 	}
 	da_heap_free_block(s, da_slab_live(s, b.start), b.start);
 	return DA_FREE_OK;
+}
+
+int
+da_alloc_diagnose(const void *p, struct da_block *b)
+{
+	if (!da_alloc_lookup(p, b)) {
+		memset(b, 0, sizeof(*b));
+		return da_pagemap_kind(p) == DA_PM_NONE ? DA_FREE_FOREIGN
+							: DA_FREE_UNUSED;
+	}
+	if (b->state == DA_FREE)
+		return p == b->start ? DA_FREE_DOUBLE : DA_FREE_INTERIOR;
+	return p == b->user ? DA_FREE_OK : DA_FREE_INTERIOR;
 }
 
 size_t

@@ -31,7 +31,9 @@ struct da_block {
 /* Why a pointer cannot be freed. */
 enum da_free_error {
 	DA_FREE_OK = 0,
-	DA_FREE_FOREIGN,  /* not inside any block of ours */
+	DA_FREE_FOREIGN,  /* not in memory of ours at all */
+	DA_FREE_UNUSED,   /* in our memory, but in no block (freed large
+			     block, metadata) */
 	DA_FREE_DOUBLE,   /* the start of a block that is not live */
 	DA_FREE_INTERIOR, /* inside a block, but not the pointer handed out */
 };
@@ -90,6 +92,10 @@ void *da_alloc_aligned(size_t align, size_t size);
  * the page map does not vouch for. May allocate: no. Lock-free.
  */
 int da_alloc_lookup(const void *p, struct da_block *b);
+
+/* Why p is not a live block's pointer (an enum da_free_error, never
+ * DA_FREE_OK when p is not one), describing its block in *b if any. */
+int da_alloc_diagnose(const void *p, struct da_block *b);
 
 /* 1 if p is the pointer handed out for a live block; *b describes it. */
 DA_INLINE int

@@ -30,6 +30,15 @@ da_audit_realloc(void *p, size_t size, const char *fn)
 	return q;
 }
 
+void
+da_audit_free_slow(void *p, const char *fn)
+{
+	struct da_block bad;
+	int err = da_alloc_free(p, &bad);
+	if (err != DA_FREE_OK)
+		da_report_bad_pointer(fn, 1, p, err, &bad);
+}
+
 size_t
 da_audit_trim(void)
 {

@@ -26,7 +26,7 @@ da_audit_nomem(void)
 	return NULL;
 }
 
-static inline void *
+DA_INLINE void *
 da_audit_malloc(size_t size)
 {
 	void *p = da_alloc_malloc(size);
@@ -47,16 +47,14 @@ da_audit_calloc(size_t n, size_t size)
 	return p;
 }
 
+void da_audit_free_slow(void *p, const char *fn);
+
 /* fn names the entry point in reports ("free()", "operator delete"). */
-static inline void
+DA_INLINE void
 da_audit_free(void *p, const char *fn)
 {
-	struct da_block bad;
-	if (p == NULL)
-		return;
-	int err = da_alloc_free(p, &bad);
-	if (da_unlikely(err != DA_FREE_OK))
-		da_report_bad_pointer(fn, p, err, &bad);
+	if (da_likely(p != NULL) && !da_alloc_free_fast(p))
+		da_audit_free_slow(p, fn);
 }
 
 /* A block whose address is a multiple of align (a power of two). */
@@ -75,13 +73,8 @@ da_audit_check_live(void *p, const char *fn, struct da_block *b)
 {
 	if (da_unlikely(!da_alloc_owns(p, b))) {
 		struct da_block d;
-		int known = da_alloc_lookup(p, &d);
-		int err = !known		? DA_FREE_FOREIGN
-			  : d.state == DA_FREE && d.start == p ? DA_FREE_DOUBLE
-							       : DA_FREE_INTERIOR;
-		if (!known)
-			memset(&d, 0, sizeof(d));
-		da_report_bad_pointer(fn, p, err, &d);
+		int err = da_alloc_diagnose(p, &d);
+		da_report_bad_pointer(fn, 0, p, err, &d);
 	}
 }
 

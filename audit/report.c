@@ -63,37 +63,62 @@ da_line_emit(struct da_line *l)
 	errno = saved;
 }
 
+static void
+bad_pointer_why(struct da_line *l, void *p, int err, const struct da_block *b)
+{
+	switch (err) {
+	case DA_FREE_DOUBLE:
+		da_line_str(l, "freed ");
+		da_line_dec(l, b->size);
+		da_line_str(l, "-byte block");
+		break;
+	case DA_FREE_INTERIOR:
+		da_line_dec(l, (unsigned long)((char *)p - (char *)b->start));
+		da_line_str(l, " bytes into the ");
+		da_line_dec(l, (unsigned long)((char *)b->user -
+					       (char *)b->start) +
+				       b->size);
+		da_line_str(l, "-byte block at ");
+		da_line_hex(l, (unsigned long)b->start);
+		if (b->state == DA_FREE)
+			da_line_str(l, " (free)");
+		break;
+	case DA_FREE_UNUSED:
+		da_line_str(l, "no block in use there (freed already?)");
+		break;
+	default:
+		da_line_str(l, "not allocated by dbgalloc");
+		break;
+	}
+}
+
 void
-da_report_bad_pointer(const char *fn, void *p, int err,
+da_report_bad_pointer(const char *fn, int is_free, void *p, int err,
 		      const struct da_block *b)
 {
 	struct da_line l = {.len = 0};
-	if (err == DA_FREE_DOUBLE) {
+	if (is_free && err == DA_FREE_DOUBLE) {
 		da_line_str(&l, "dbgalloc: double free of ");
 		da_line_hex(&l, (unsigned long)p);
 		da_line_str(&l, " (");
 		da_line_dec(&l, b->size);
 		da_line_str(&l, "-byte block) in ");
-	} else {
+		da_line_str(&l, fn);
+	} else if (is_free) {
 		da_line_str(&l, "dbgalloc: invalid free of ");
 		da_line_hex(&l, (unsigned long)p);
-		if (err == DA_FREE_INTERIOR) {
-			da_line_str(&l, ": ");
-			da_line_dec(&l, (unsigned long)((char *)p -
-							(char *)b->start));
-			da_line_str(&l, " bytes into the ");
-			da_line_dec(&l, (unsigned long)((char *)b->user -
-							(char *)b->start) +
-						b->size);
-			da_line_str(&l, "-byte block at ");
-			da_line_hex(&l, (unsigned long)b->start);
-			da_line_str(&l, b->state == DA_FREE ? " (free), in "
-							    : ", in ");
-		} else {
-			da_line_str(&l, ": not allocated by dbgalloc, in ");
-		}
+		da_line_str(&l, ": ");
+		bad_pointer_why(&l, p, err, b);
+		da_line_str(&l, ", in ");
+		da_line_str(&l, fn);
+	} else {
+		da_line_str(&l, "dbgalloc: bad pointer ");
+		da_line_hex(&l, (unsigned long)p);
+		da_line_str(&l, " passed to ");
+		da_line_str(&l, fn);
+		da_line_str(&l, ": ");
+		bad_pointer_why(&l, p, err, b);
 	}
-	da_line_str(&l, fn);
 	da_line_emit(&l);
 	abort();
 }

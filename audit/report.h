@@ -26,14 +26,20 @@ void da_line_emit(struct da_line *l);
 struct da_block;
 
 /*
- * Reports a bad pointer passed to fn ("free", "realloc", ...) and aborts.
- * err is an enum da_free_error; b describes the block p points into.
+ * Reports a bad pointer passed to fn ("free()", "realloc()", ...) and
+ * aborts. is_free says fn frees its argument. err is an enum
+ * da_free_error; b describes the block p points into. Headlines:
  *   dbgalloc: double free of 0x... (N-byte block) in free()
- *   dbgalloc: invalid free of 0x...: not allocated by dbgalloc, in free()
- *   dbgalloc: invalid free of 0x...: N bytes into the M-byte block at 0x...,
- *             in free()
+ *   dbgalloc: invalid free of 0x...: <why>, in free()
+ *   dbgalloc: bad pointer 0x... passed to realloc(): <why>
+ * where <why> is one of
+ *   not allocated by dbgalloc
+ *   no block in use there (freed already?)
+ *   N bytes into the M-byte block at 0x...  [+ " (free)"]
+ *   freed N-byte block                      (non-free functions only)
  */
-__attribute__((noreturn)) void da_report_bad_pointer(const char *fn, void *p,
+__attribute__((noreturn)) void da_report_bad_pointer(const char *fn,
+						     int is_free, void *p,
 						     int err,
 						     const struct da_block *b);
 

@@ -1,0 +1,110 @@
+/*
+ * One misuse per case, named by argv[1]; each must end in SIGABRT with the
+ * diagnostic that tests/abort/run.sh expects. Pointers pass through
+ * opaque() so the compiler cannot see (and fold or reject) the misuse
+ * (PITFALLS 20).
+ */
+#include <dlfcn.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static void *(*volatile opaque_fn)(void *);
+
+static void *
+identity(void *p)
+{
+	return p;
+}
+
+static void *
+opaque(void *p)
+{
+	return opaque_fn(p);
+}
+
+static int global_object;
+
+static int
+run(const char *c)
+{
+	if (!strcmp(c, "abort-only")) {
+		abort(); /* proves the driver can see an abort at all */
+	} else if (!strcmp(c, "double-free-small")) {
+		char *p = malloc(24);
+		free(opaque(p));
+		free(opaque(p));
+	} else if (!strcmp(c, "double-free-medium")) {
+		char *p = malloc(5000);
+		free(opaque(p));
+		free(opaque(p));
+	} else if (!strcmp(c, "double-free-large")) {
+		char *p = malloc(300000);
+		free(opaque(p));
+		free(opaque(p));
+	} else if (!strcmp(c, "double-free-huge")) {
+		char *p = malloc(8u << 20);
+		free(opaque(p));
+		free(opaque(p));
+	} else if (!strcmp(c, "double-free-aligned")) {
+		char *p = aligned_alloc(256, 100);
+		free(opaque(p));
+		free(opaque(p));
+	} else if (!strcmp(c, "free-stack")) {
+		int local = 0;
+		free(opaque(&local));
+	} else if (!strcmp(c, "free-global")) {
+		free(opaque(&global_object));
+	} else if (!strcmp(c, "free-interior")) {
+		char *p = malloc(32);
+		free(opaque(p + 8));
+	} else if (!strcmp(c, "free-unaligned-interior")) {
+		char *p = malloc(32);
+		free(opaque(p + 3));
+	} else if (!strcmp(c, "free-aligned-interior")) {
+		char *p = aligned_alloc(256, 100);
+		free(opaque(p + 16));
+	} else if (!strcmp(c, "realloc-freed")) {
+		char *p = malloc(40);
+		free(opaque(p));
+		if (realloc(opaque(p), 80) != NULL)
+			return 1;
+	} else if (!strcmp(c, "realloc-foreign")) {
+		int local = 0;
+		if (realloc(opaque(&local), 80) != NULL)
+			return 1;
+	} else if (!strcmp(c, "usable-size-interior")) {
+		char *p = malloc(64);
+		(void)malloc_usable_size(opaque(p + 16));
+	} else if (!strcmp(c, "free-sized-twice")) {
+		/* Looked up at run time: glibc 2.36 (the plain build) has no
+		 * free_sized; under LD_PRELOAD dbgalloc's is found. */
+		void (*fs)(void *, size_t) =
+			(void (*)(void *, size_t))dlsym(RTLD_DEFAULT,
+							"free_sized");
+		char *p = malloc(48);
+		if (fs == NULL) {
+			fprintf(stderr, "misuse: no free_sized\n");
+			return 3;
+		}
+		fs(opaque(p), 48);
+		fs(opaque(p), 48);
+	} else {
+		fprintf(stderr, "misuse: unknown case '%s'\n", c);
+		return 2;
+	}
+	return 0; /* not reached when the misuse is caught */
+}
+
+int
+main(int argc, char **argv)
+{
+	opaque_fn = identity;
+	if (argc != 2) {
+		fprintf(stderr, "usage: misuse CASE\n");
+		return 2;
+	}
+	return run(argv[1]);
+}
