@@ -107,15 +107,16 @@ da_chunk_take_units(unsigned units, int *zeroed)
 	pick->free_units &= ~run;
 	pick->dirty_units &= ~run;
 	pick->units_used += units;
-	for (unsigned u = first; u < first + units; u++)
-		pick->slab_of[u] = (uint8_t)first;
+	/* Cleared under the lock: a walk (which holds it) sees the slab
+	 * with kind DA_SLAB_NONE until its owner publishes it. */
 	struct da_slab *s = &pick->slabs[first];
-	da_lock_release(&da_chunk_lock);
-
 	memset(s, 0, sizeof(*s));
 	s->units = (uint8_t)units;
 	s->first_unit = (uint8_t)first;
 	s->area = (char *)pick + (size_t)first * DA_UNIT_SIZE;
+	for (unsigned u = first; u < first + units; u++)
+		pick->slab_of[u] = (uint8_t)first;
+	da_lock_release(&da_chunk_lock);
 	return s;
 }
 

@@ -126,7 +126,6 @@ slab_new(struct da_heap *h, unsigned c)
 	struct da_slab *s = da_chunk_take_units(g.units, &zeroed);
 	if (s == NULL)
 		return NULL;
-	s->kind = DA_SLAB_CLASS;
 	s->cls = (uint8_t)c;
 	s->bsize = da_class_size[c];
 	s->capacity = g.capacity;
@@ -136,7 +135,10 @@ slab_new(struct da_heap *h, unsigned c)
 	s->area_size = g.capacity * s->bsize;
 	if (!zeroed)
 		memset(s->live, 0, g.map_len);
-	atomic_store_explicit(&s->owner, h, memory_order_release);
+	atomic_store_explicit(&s->owner, h, memory_order_relaxed);
+	/* Published last: a walk or lookup that sees the kind sees a
+	 * zeroed live map and the geometry. */
+	__atomic_store_n(&s->kind, DA_SLAB_CLASS, __ATOMIC_RELEASE);
 	return s;
 }
 
@@ -360,8 +362,10 @@ heap_attach(void)
 	atomic_store_explicit(&h->remote, NULL, memory_order_relaxed);
 	h->live = 1;
 	da_lock_release(&heaps_lock);
-	pthread_setspecific(heap_key, h);
+	/* The heap first: pthread_setspecific calls calloc for keys past
+	 * the first 32, and that call must find this heap, not recurse. */
 	da_tls_heap = h;
+	pthread_setspecific(heap_key, h);
 	return h;
 }
 

@@ -44,7 +44,9 @@ da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
 	for (struct da_chunk *ch = da_chunks; ch != NULL && !rc; ch = ch->next)
 		for (unsigned u = 1; u < DA_UNITS && !rc; u++) {
 			struct da_slab *s = &ch->slabs[u];
-			if (ch->slab_of[u] != u || s->kind == DA_SLAB_NONE)
+			if (ch->slab_of[u] != u ||
+			    __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) ==
+				    DA_SLAB_NONE)
 				continue;
 			rc = walk_slab(s, fn, arg);
 		}

@@ -93,7 +93,8 @@ metadata_is_not_a_block(void **state)
 	assert_int_equal(da_alloc_lookup(chunk + 100, &b), 0);
 	struct da_slab *s = da_chunk_slab_at((struct da_chunk *)chunk, p);
 	assert_int_equal(da_alloc_lookup(s->live, &b), 0);
-	assert_int_equal(da_alloc_free(s->live, &bad), DA_FREE_FOREIGN);
+	assert_int_equal(da_alloc_free(s->live, &bad), DA_FREE_UNUSED);
+	assert_int_equal(da_alloc_free(chunk, &bad), DA_FREE_UNUSED);
 	assert_int_equal(da_alloc_free(p, &bad), DA_FREE_OK);
 }
 
