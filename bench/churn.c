@@ -1,0 +1,97 @@
+/*
+ * churn — the small-block hot path: 10M malloc/free pairs of 8–512 bytes
+ * with a working set of 10k live blocks (DESIGN.md's speed-budget loop).
+ *
+ *   churn [SCALE]      pairs = 10,000,000 × SCALE (default 1; 0 is allowed)
+ *
+ * Each step replaces a random slot: the old block's first byte is read into
+ * the checksum, the block freed, a new block of a random size allocated and
+ * its first byte written. The PRNG is xorshift64 and ranges use a multiply,
+ * not a division, so the allocator's cost dominates the loop. The checksum
+ * printed at the end depends only on the sequence of sizes, never on
+ * addresses, so every allocator must print the same line.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define SLOTS    10000
+#define PAIRS    10000000.0
+#define MIN_SIZE 8
+#define MAX_SIZE 512
+
+static unsigned char *slot[SLOTS];
+
+static inline uint64_t
+xorshift64(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+/* A value in [0, n) from the high 32 bits of r (Lemire's reduction). */
+static inline uint32_t
+below(uint64_t r, uint32_t n)
+{
+	return (uint32_t)(((r >> 32) * (uint64_t)n) >> 32);
+}
+
+static double
+scale_arg(int argc, char **argv)
+{
+	double scale = argc > 1 ? strtod(argv[1], NULL) : 1.0;
+
+	if (!(scale >= 0.0)) {
+		fprintf(stderr, "churn: bad scale '%s'\n", argv[1]);
+		exit(2);
+	}
+	return scale;
+}
+
+static unsigned char *
+xmalloc(size_t n)
+{
+	unsigned char *p = malloc(n);
+
+	if (p == NULL) {
+		fputs("churn: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t pairs = (uint64_t)(PAIRS * scale_arg(argc, argv));
+	uint64_t state = 0x9e3779b97f4a7c15ULL, sum = 0;
+
+	for (uint32_t i = 0; i < SLOTS; i++) {
+		uint64_t r = xorshift64(&state);
+
+		slot[i] = xmalloc(MIN_SIZE + below(r, MAX_SIZE - MIN_SIZE + 1));
+		slot[i][0] = (unsigned char)i;
+	}
+	for (uint64_t i = 0; i < pairs; i++) {
+		uint64_t r = xorshift64(&state);
+		uint32_t k = below(r, SLOTS);
+		size_t size =
+		        MIN_SIZE + below(r << 32, MAX_SIZE - MIN_SIZE + 1);
+
+		sum += slot[k][0];
+		free(slot[k]);
+		slot[k] = xmalloc(size);
+		slot[k][0] = (unsigned char)i;
+	}
+	for (uint32_t i = 0; i < SLOTS; i++) {
+		sum += slot[i][0];
+		free(slot[i]);
+	}
+	printf("churn %llu pairs checksum %llu\n", (unsigned long long)pairs,
+	       (unsigned long long)sum);
+	return 0;
+}
