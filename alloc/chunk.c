@@ -3,11 +3,12 @@
  * slabs and large blocks, taking them back, purging what stays free.
  *
  * Free units stay committed ("dirty") so that the next slab reuses warm
- * pages; once more than DA_DIRTY_UNIT_BUDGET bytes are dirty, all of them
- * are purged with madvise, and a chunk whose units are all free and clean
- * is unmapped, so a program that frees its memory gives it back.
+ * pages; once the retained memory passes the budget (config.h), all dirty
+ * units are purged with madvise, and every chunk whose units are all free
+ * but one is unmapped, so a program that frees its memory gives it back.
  */
 #include "alloc/chunk.h"
+#include "alloc/large.h"
 #include "alloc/os.h"
 #include "alloc/pagemap.h"
 
@@ -16,7 +17,12 @@
 struct da_lock da_chunk_lock = DA_LOCK_INIT;
 struct da_chunk *da_chunks;
 struct da_huge *da_huges;
-static size_t dirty_bytes;
+size_t da_units_in_use;
+size_t da_huge_live_bytes;
+size_t da_huge_cached_bytes;
+size_t da_dirty_bytes;
+size_t da_peak_in_use;
+static uint64_t last_purge_ms;
 
 #define ALL_UNITS (~(uint64_t)1) /* unit 0 is the metadata */
 
@@ -73,6 +79,7 @@ da_chunk_take_units(unsigned units, int *zeroed)
 	if (da_lock_held_by_me(&da_chunk_lock))
 		return NULL;
 	da_lock_acquire(&da_chunk_lock);
+	da_chunk_retain_check_locked();
 	struct da_chunk *pick = NULL;
 	unsigned first = 0;
 	/* Prefer a run of warm (dirty) units, then any run, then a new
@@ -103,10 +110,12 @@ da_chunk_take_units(unsigned units, int *zeroed)
 	uint64_t run = run_mask(first, units);
 	uint64_t dirty = pick->dirty_units & run;
 	*zeroed = dirty == 0;
-	dirty_bytes -= (size_t)__builtin_popcountll(dirty) * DA_UNIT_SIZE;
+	da_dirty_bytes -= (size_t)__builtin_popcountll(dirty) * DA_UNIT_SIZE;
 	pick->free_units &= ~run;
 	pick->dirty_units &= ~run;
 	pick->units_used += units;
+	da_units_in_use += units;
+	da_chunk_retain_budget_locked(); /* records a new peak */
 	/* Cleared under the lock: a walk (which holds it) sees the slab
 	 * with kind DA_SLAB_NONE until its owner publishes it. */
 	struct da_slab *s = &pick->slabs[first];
@@ -134,10 +143,36 @@ da_chunk_give_units(struct da_slab *s)
 	ch->free_units |= run;
 	ch->dirty_units |= run;
 	ch->units_used -= units;
-	dirty_bytes += (size_t)units * DA_UNIT_SIZE;
-	if (dirty_bytes > DA_DIRTY_UNIT_BUDGET)
-		da_chunk_purge_dirty_locked();
+	da_units_in_use -= units;
+	da_dirty_bytes += (size_t)units * DA_UNIT_SIZE;
+	da_chunk_retain_check_locked();
 	da_lock_release(&da_chunk_lock);
+}
+
+size_t
+da_chunk_retain_budget_locked(void)
+{
+	size_t in_use = da_units_in_use * DA_UNIT_SIZE + da_huge_live_bytes;
+	if (in_use > da_peak_in_use)
+		da_peak_in_use = in_use;
+	return da_peak_in_use - in_use + DA_RETAIN_FLOOR;
+}
+
+void
+da_chunk_retain_check_locked(void)
+{
+	size_t retained = da_dirty_bytes + da_huge_cached_bytes;
+	if (retained == 0)
+		return;
+	uint64_t now = da_os_now_ms();
+	int decayed = now - last_purge_ms >= DA_RETAIN_DECAY_MS;
+	if (!decayed && retained <= da_chunk_retain_budget_locked())
+		return;
+	da_chunk_purge_dirty_locked();
+	if (decayed ||
+	    da_huge_cached_bytes > da_chunk_retain_budget_locked())
+		da_huge_cache_drop_locked();
+	last_purge_ms = now;
 }
 
 void
@@ -163,7 +198,7 @@ da_chunk_purge_dirty_locked(void)
 		}
 		ch->dirty_units = 0;
 	}
-	dirty_bytes = 0;
+	da_dirty_bytes = 0;
 }
 
 size_t
@@ -172,7 +207,7 @@ da_chunk_trim(void)
 	if (da_lock_held_by_me(&da_chunk_lock))
 		return 0;
 	da_lock_acquire(&da_chunk_lock);
-	size_t given = dirty_bytes;
+	size_t given = da_dirty_bytes;
 	da_chunk_purge_dirty_locked();
 	da_lock_release(&da_chunk_lock);
 	return given;

@@ -112,6 +112,12 @@ struct da_huge {
 };
 
 extern struct da_lock da_chunk_lock;
+/* Locking: the counters below change under da_chunk_lock. */
+extern size_t da_units_in_use;    /* units of all chunks in slabs */
+extern size_t da_huge_live_bytes; /* mapped bytes of live huge blocks */
+extern size_t da_huge_cached_bytes; /* mapped bytes of freed huge blocks */
+extern size_t da_dirty_bytes;     /* free units not purged */
+extern size_t da_peak_in_use;     /* highest units + huge live bytes */
 extern struct da_chunk *da_chunks;  /* every chunk */
 extern struct da_huge *da_huges;    /* every huge block, cached ones too */
 
@@ -172,5 +178,16 @@ size_t da_chunk_trim(void);
 
 /* Locking: caller holds da_chunk_lock. */
 void da_chunk_purge_dirty_locked(void);
+
+/* How much freed memory may stay committed now: the distance from the
+ * memory in use to its peak, plus DA_RETAIN_FLOOR. Updates the peak.
+ * Locking: caller holds da_chunk_lock. */
+size_t da_chunk_retain_budget_locked(void);
+
+/* Purges dirty units (and drops cached huge blocks, through
+ * da_huge_cache_drop_locked) when retained memory is over the budget or
+ * has not been purged for DA_RETAIN_DECAY_MS. Locking: caller holds
+ * da_chunk_lock. */
+void da_chunk_retain_check_locked(void);
 
 #endif /* DA_ALLOC_CHUNK_H */

@@ -8,8 +8,6 @@
 
 #include <string.h>
 
-static size_t huge_cached_bytes;
-
 static size_t
 round_up(size_t n, size_t to)
 {
@@ -77,7 +75,7 @@ huge_cache_take(size_t map_size, size_t align)
 	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
 		if (h->state == DA_FREE && h->map_size >= map_size &&
 		    h->map_size / 2 <= map_size) {
-			huge_cached_bytes -= h->map_size;
+			da_huge_cached_bytes -= h->map_size;
 			return h;
 		}
 	}
@@ -95,6 +93,7 @@ huge_malloc(size_t size, size_t align, int zero)
 	if (da_lock_held_by_me(&da_chunk_lock))
 		return NULL;
 	da_lock_acquire(&da_chunk_lock);
+	da_chunk_retain_check_locked();
 	struct da_huge *h = huge_cache_take(map_size, align);
 	if (h == NULL) {
 		size_t base_align = align > DA_CHUNK_SIZE ? align : DA_CHUNK_SIZE;
@@ -111,6 +110,8 @@ huge_malloc(size_t size, size_t align, int zero)
 	}
 	h->data_off = off;
 	h->usable = h->map_size - off;
+	da_huge_live_bytes += h->map_size;
+	da_chunk_retain_budget_locked(); /* records a new peak */
 	__atomic_store_n(&h->state, DA_LIVE, __ATOMIC_RELEASE);
 	da_lock_release(&da_chunk_lock);
 	char *p = (char *)h + off;
@@ -124,9 +125,12 @@ da_huge_free(struct da_huge *h)
 {
 	da_lock_acquire(&da_chunk_lock);
 	h->state = DA_FREE;
-	if (h->map_size <= DA_HUGE_CACHE_BUDGET / 4 &&
-	    huge_cached_bytes + h->map_size <= DA_HUGE_CACHE_BUDGET) {
-		huge_cached_bytes += h->map_size;
+	da_huge_live_bytes -= h->map_size;
+	if (h->map_size <= DA_HUGE_CACHE_MAX &&
+	    da_dirty_bytes + da_huge_cached_bytes + h->map_size <=
+		    da_chunk_retain_budget_locked()) {
+		da_huge_cached_bytes += h->map_size;
+		da_chunk_retain_check_locked();
 		da_lock_release(&da_chunk_lock);
 		return;
 	}
@@ -145,23 +149,30 @@ da_large_malloc(size_t size, size_t align, int zero)
 }
 
 size_t
-da_huge_cache_drop(void)
+da_huge_cache_drop_locked(void)
 {
 	size_t given = 0;
-	if (da_lock_held_by_me(&da_chunk_lock))
-		return 0;
-	da_lock_acquire(&da_chunk_lock);
 	struct da_huge *next;
 	for (struct da_huge *h = da_huges; h != NULL; h = next) {
 		next = h->next;
 		if (h->state != DA_FREE)
 			continue;
 		huge_unlink(h);
-		huge_cached_bytes -= h->map_size;
+		da_huge_cached_bytes -= h->map_size;
 		given += h->map_size;
 		da_pagemap_set(h, h->map_size, DA_PM_NONE);
 		da_os_unmap(h, h->map_size);
 	}
+	return given;
+}
+
+size_t
+da_huge_cache_drop(void)
+{
+	if (da_lock_held_by_me(&da_chunk_lock))
+		return 0;
+	da_lock_acquire(&da_chunk_lock);
+	size_t given = da_huge_cache_drop_locked();
 	da_lock_release(&da_chunk_lock);
 	return given;
 }

@@ -27,7 +27,8 @@ void da_large_free(struct da_slab *s);
 void da_huge_free(struct da_huge *h);
 
 /* Unmaps every cached huge block. Returns the bytes given back.
- * Locking: takes da_chunk_lock. */
+ * Locking: takes da_chunk_lock; the _locked form expects it held. */
 size_t da_huge_cache_drop(void);
+size_t da_huge_cache_drop_locked(void);
 
 #endif /* DA_ALLOC_LARGE_H */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <time.h>
 
 void *
 da_os_map(size_t size)
@@ -59,4 +60,14 @@ da_os_purge(void *p, size_t size)
 	int saved = errno;
 	madvise(p, size, MADV_DONTNEED);
 	errno = saved;
+}
+
+uint64_t
+da_os_now_ms(void)
+{
+	struct timespec ts;
+	int saved = errno;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	errno = saved;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

@@ -11,6 +11,7 @@
 #define DA_ALLOC_OS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Maps size bytes of fresh zeroed read-write memory whose address is a
@@ -30,5 +31,8 @@ void da_os_unmap(void *p, size_t size);
  * mapped; later reads see zeros (MADV_DONTNEED on private anonymous memory).
  */
 void da_os_purge(void *p, size_t size);
+
+/* A coarse monotonic clock in milliseconds (vDSO, no system call). */
+uint64_t da_os_now_ms(void);
 
 #endif /* DA_ALLOC_OS_H */

@@ -8,8 +8,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc/alloc.h"
 
@@ -118,12 +120,17 @@ walk_stops_when_asked(void **state)
 		assert_int_equal(da_alloc_free(p[i], &bad), DA_FREE_OK);
 }
 
-/* A freed huge block is kept for reuse; trim unmaps it. */
+/* A freed huge block is kept for reuse while the memory in use is below
+ * its peak; trim unmaps it. */
 static void
 huge_cache_and_trim(void **state)
 {
 	(void)state;
 	struct da_block b, bad;
+	void *keep[32];
+	da_alloc_trim();
+	for (int i = 0; i < 32; i++) /* 64 MiB in use */
+		keep[i] = da_alloc_malloc(2u << 20);
 	char *p = da_alloc_malloc(6u << 20);
 	memset(p, 1, 6u << 20);
 	assert_int_equal(da_alloc_free(p, &bad), DA_FREE_OK);
@@ -134,6 +141,57 @@ huge_cache_and_trim(void **state)
 	assert_int_equal(da_alloc_free(q, &bad), DA_FREE_OK);
 	assert_true(da_alloc_trim() >= (6u << 20));
 	assert_int_equal(da_alloc_lookup(p, &b), 0);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(da_alloc_free(keep[i], &bad), DA_FREE_OK);
+}
+
+static size_t
+rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, rss = 0;
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu %lu", &size, &rss), 2);
+	fclose(f);
+	return rss * 4096;
+}
+
+/* A program that frees its memory gives it back: after 256 MiB of blocks
+ * of every kind are touched and freed, and the retention decay has passed
+ * (the next slow-path call purges), RSS is back within the retention floor
+ * (plus slack for metadata and current slabs) of where it started. */
+static void
+freed_memory_goes_back_to_the_os(void **state)
+{
+	(void)state;
+	enum { NBLK = 4096 };
+	static char *p[NBLK];
+	struct da_block bad;
+	size_t before = rss_bytes();
+	size_t total = 0;
+	for (int i = 0; i < NBLK && total < (256u << 20); i++) {
+		size_t n = i % 4 == 0 ? (size_t)64 << 10
+			   : i % 4 == 1 ? (size_t)600 << 10
+			   : i % 4 == 2 ? (size_t)3 << 20
+					: (size_t)(i % 500) * 16 + 16;
+		p[i] = da_alloc_malloc(n);
+		assert_non_null(p[i]);
+		memset(p[i], 1, n);
+		total += n;
+	}
+	assert_true(rss_bytes() > before + (200u << 20));
+	for (int i = 0; i < NBLK; i++)
+		if (p[i] != NULL)
+			assert_int_equal(da_alloc_free(p[i], &bad), DA_FREE_OK);
+	long ms = DA_RETAIN_DECAY_MS + 100;
+	struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+	assert_int_equal(nanosleep(&pause, NULL), 0);
+	assert_int_equal(da_alloc_free(da_alloc_malloc(1u << 20), &bad),
+			 DA_FREE_OK);
+	size_t after = rss_bytes();
+	if (after > before + DA_RETAIN_FLOOR + (8u << 20))
+		fail_msg("RSS %zu KiB before, %zu KiB after freeing",
+			 before >> 10, after >> 10);
 }
 
 /* Large blocks' units are reused, and calloc of reused units is zeroed. */
@@ -161,6 +219,7 @@ main(void)
 		cmocka_unit_test(walk_stops_when_asked),
 		cmocka_unit_test(huge_cache_and_trim),
 		cmocka_unit_test(large_units_reused_and_zeroed),
+		cmocka_unit_test(freed_memory_goes_back_to_the_os),
 	};
 	return cmocka_run_group_tests_name("walk", tests, NULL, NULL);
 }
