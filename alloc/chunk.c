@@ -165,6 +165,8 @@ da_chunk_retain_check_locked(void)
 	if (retained == 0)
 		return;
 	uint64_t now = da_os_now_ms();
+	if (last_purge_ms == 0)
+		last_purge_ms = now; /* the decay clock starts now */
 	int decayed = now - last_purge_ms >= DA_RETAIN_DECAY_MS;
 	if (!decayed && retained <= da_chunk_retain_budget_locked())
 		return;

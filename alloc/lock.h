@@ -24,6 +24,19 @@ struct da_lock {
 
 extern __thread char da_thread_marker;
 
+/* A hint to the CPU that we are spinning. */
+static inline void
+da_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 static inline uintptr_t
 da_self(void)
 {
@@ -49,7 +62,7 @@ da_lock_acquire(struct da_lock *l)
 				       &l->locked, memory_order_relaxed);
 		     spin++) {
 			if (spin < 64)
-				__builtin_ia32_pause();
+				da_cpu_relax();
 			else
 				sched_yield();
 		}

@@ -63,8 +63,8 @@ new_failed(size_t size, size_t align)
 			abort();
 		}
 		h();
-		void *p = align ? da_alloc_aligned(align, size)
-				: da_alloc_malloc(size);
+		void *p = align ? da_audit_aligned(align, size)
+				: da_audit_malloc(size);
 		if (p != NULL)
 			return p;
 	}
@@ -73,14 +73,14 @@ new_failed(size_t size, size_t align)
 static inline void *
 new_plain(size_t size)
 {
-	void *p = da_alloc_malloc(size);
+	void *p = da_audit_malloc(size);
 	return da_likely(p != NULL) ? p : new_failed(size, 0);
 }
 
 static inline void *
 new_aligned(size_t size, size_t align)
 {
-	void *p = da_alloc_aligned(align, size);
+	void *p = da_audit_aligned(align, size);
 	return da_likely(p != NULL) ? p : new_failed(size, align);
 }
 

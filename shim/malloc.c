@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
-#define PAGE_SIZE_ 4096
 
 /* glibc's internal names (declared here: no header has them). */
 void *__libc_malloc(size_t size);
@@ -98,20 +98,28 @@ memalign(size_t align, size_t size)
 	return da_audit_aligned(align, size);
 }
 
+/* The system's page size (sysconf neither allocates nor locks). */
+static size_t
+page_size(void)
+{
+	long n = sysconf(_SC_PAGESIZE);
+	return n > 0 ? (size_t)n : 4096;
+}
+
 DA_EXPORT void *
 valloc(size_t size)
 {
-	return da_audit_aligned(PAGE_SIZE_, size);
+	return da_audit_aligned(page_size(), size);
 }
 
 DA_EXPORT void *
 pvalloc(size_t size)
 {
-	size_t rounded;
-	if (__builtin_add_overflow(size, PAGE_SIZE_ - 1, &rounded))
+	size_t page = page_size(), rounded;
+	if (__builtin_add_overflow(size, page - 1, &rounded))
 		return da_audit_nomem();
-	rounded &= ~(size_t)(PAGE_SIZE_ - 1);
-	return da_audit_aligned(PAGE_SIZE_, rounded ? rounded : PAGE_SIZE_);
+	rounded &= ~(page - 1);
+	return da_audit_aligned(page, rounded ? rounded : page);
 }
 
 DA_EXPORT size_t

@@ -1,0 +1,175 @@
+#!/bin/sh
+# doc/check-man.sh — the man pages render without a single warning, and they
+# document what the code prints, so that no message can be added or changed
+# without its page:
+#   - dbgalloc.1, .3 and .7 format with groff -ww (or man -l) and no warning;
+#   - each page's .TH names the version in configure.ac;
+#   - every "dbgalloc: ..." headline in alloc/, audit/ and shim/ sources, and
+#     every other piece of text they pass to da_line_str(), is in dbgalloc.3;
+#   - every function shim/malloc.c exports is in dbgalloc.3;
+#   - every message and usage line of the launcher (shim/dbgalloc.in) is in
+#     dbgalloc.1.
+# Texts are compared with the rendered page (fonts dropped, no hyphenation,
+# white space squeezed); the shell's $variables are cut out of the launcher's
+# strings. Run by `make check` with DBGALLOC_TOP_SRCDIR set; by hand,
+# it finds the tree from its own path. Last line: "N passed, M failed".
+set -u
+top=${DBGALLOC_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+doc=$top/doc
+pages="dbgalloc.1 dbgalloc.3 dbgalloc.7"
+pass=0
+fail=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-man.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+ok() {
+	pass=$((pass + 1))
+	echo "PASS: $1"
+}
+
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $1"
+}
+
+finish() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+# A formatter is required: a missing one fails the test rather than skip it.
+if command -v groff >/dev/null 2>&1; then
+	formatter=groff
+elif command -v man >/dev/null 2>&1; then
+	formatter=man
+else
+	bad "neither groff nor man is installed (groff is in the groff-base package)"
+	finish
+fi
+
+# warnings PAGE OUT: format PAGE as a reader sees it; warnings go to OUT.
+warnings() {
+	if [ "$formatter" = groff ]; then
+		groff -man -Tutf8 -ww "$1" 2>"$2" >/dev/null
+	else
+		MANROFFOPT=-ww MANPAGER=cat PAGER=cat man -l "$1" 2>"$2" >/dev/null
+	fi
+}
+
+# plain PAGE: the page as one line of plain ASCII text, words separated by
+# single spaces, never hyphenated, never broken inside a long line.
+plain() {
+	if [ "$formatter" = groff ]; then
+		groff -man -Tascii -rLL=400n -rHY=0 -P-c -P-b -P-u "$1" 2>/dev/null
+	else
+		LC_ALL=C MANWIDTH=400 MANPAGER=cat PAGER=cat man -l "$1" 2>/dev/null
+	fi | tr -d '\010' | tr '\t\n' '  ' | tr -s ' '
+}
+
+# expect TEXTFILE WHAT FRAGMENTS: every line of FRAGMENTS is in TEXTFILE.
+expect() {
+	while IFS= read -r frag; do
+		if grep -qF -e "$frag" "$1"; then
+			ok "$2: \"$frag\""
+		else
+			bad "$2: \"$frag\" is not in the page"
+		fi
+	done <"$3"
+}
+
+# trim: strip each line of blanks at both ends; drop lines with no letter
+# (bare punctuation such as ": " proves nothing); one copy of each.
+trim() {
+	sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' |
+		grep '[A-Za-z]' | LC_ALL=C sort -u
+}
+
+version=$(sed -n 's/^AC_INIT(\[dbgalloc\], *\[\([^]]*\)\].*/\1/p' "$top/configure.ac")
+for page in $pages; do
+	f=$doc/$page
+	if [ ! -r "$f" ]; then
+		bad "$page: missing"
+		continue
+	fi
+	if warnings "$f" "$tmp/warn" && [ ! -s "$tmp/warn" ]; then
+		ok "$page: $formatter formats it without a warning"
+	else
+		bad "$page: $formatter warns:"
+		sed 's/^/    /' "$tmp/warn"
+	fi
+	if [ -n "$version" ] && grep -q "^\.TH .*\"dbgalloc $version\"" "$f"; then
+		ok "$page: .TH names dbgalloc $version"
+	else
+		bad "$page: .TH does not name \"dbgalloc ${version:-?}\" (configure.ac)"
+	fi
+	plain "$f" >"$tmp/$page.txt"
+done
+
+# The library's diagnostics. C sources only; comment lines are skipped.
+set -- "$top"/alloc/*.[ch] "$top"/audit/*.[ch] "$top"/shim/*.[ch]
+grep -h -E -v '^[[:space:]]*(\*|/\*|//)' "$@" |
+	grep -o '"dbgalloc: [^"]*"' | sed 's/^"//; s/"$//' | trim >"$tmp/headlines"
+# Every literal handed to da_line_str() in a call (an indented line), the
+# continuation lines of the call included.
+awk '
+	/^[ \t]+.*da_line_str\(/ { inside = 1 }
+	inside {
+		line = $0
+		while (match(line, /"([^"\\]|\\.)*"/)) {
+			s = substr(line, RSTART + 1, RLENGTH - 2)
+			gsub(/\\"/, "\"", s)
+			gsub(/\\\\/, "\\", s)
+			print s
+			line = substr(line, RSTART + RLENGTH)
+		}
+		if ($0 ~ /;/)
+			inside = 0
+	}' "$@" | trim >"$tmp/fragments"
+if [ -s "$tmp/headlines" ] && [ -s "$tmp/fragments" ]; then
+	expect "$tmp/dbgalloc.3.txt" "dbgalloc.3 headline" "$tmp/headlines"
+	expect "$tmp/dbgalloc.3.txt" "dbgalloc.3 message text" "$tmp/fragments"
+else
+	bad "no diagnostics found in alloc/, audit/, shim/ (is the extraction broken?)"
+fi
+
+# The exported C functions: "DA_EXPORT type" then "name(" on the next line.
+awk 'export && match($0, /^[A-Za-z_][A-Za-z_0-9]*\(/) {
+		print substr($0, 1, RLENGTH - 1)
+	}
+	{ export = ($0 ~ /^DA_EXPORT/) }' "$top/shim/malloc.c" |
+	LC_ALL=C sort -u >"$tmp/exports"
+if [ -s "$tmp/exports" ]; then
+	while IFS= read -r fn; do
+		if grep -qwF -e "$fn" "$tmp/dbgalloc.3.txt"; then
+			ok "dbgalloc.3 documents $fn"
+		else
+			bad "dbgalloc.3 does not document $fn (exported by shim/malloc.c)"
+		fi
+	done <"$tmp/exports"
+else
+	bad "no exported function found in shim/malloc.c (is the extraction broken?)"
+fi
+
+# The launcher: its "dbgalloc: ..." messages and its usage text, with the
+# shell's $variables cut out.
+awk '
+	/<<USAGE/ { usage = 1; next }
+	/^USAGE$/ { usage = 0 }
+	usage { cut($0); next }
+	/echo "dbgalloc: / {
+		if (match($0, /"([^"\\]|\\.)*"/))
+			cut(substr($0, RSTART + 1, RLENGTH - 2))
+	}
+	function cut(s) {
+		gsub(/\$\{[^}]*\}|\$[A-Za-z_0-9]+/, "\n", s)
+		print s
+	}' "$top/shim/dbgalloc.in" | trim >"$tmp/launcher"
+if [ -s "$tmp/launcher" ]; then
+	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 launcher text" "$tmp/launcher"
+else
+	bad "no message found in shim/dbgalloc.in (is the extraction broken?)"
+fi
+
+finish
