@@ -61,7 +61,7 @@ mark_aligned(char *start, char *user)
 	}
 	char *b;
 	*slab_block(da_chunk_slab_at((struct da_chunk *)r, start), start, &b) =
-		DA_LIVE_ALIGNED;
+	        DA_LIVE_ALIGNED;
 }
 
 void *
@@ -80,7 +80,8 @@ da_alloc_aligned(size_t align, size_t size)
 	char *b = da_alloc_malloc(size + align - DA_ALIGN);
 	if (b == NULL)
 		return NULL;
-	char *p = (char *)(((uintptr_t)b + align - 1) & ~(uintptr_t)(align - 1));
+	char *p =
+	        (char *)(((uintptr_t)b + align - 1) & ~(uintptr_t)(align - 1));
 	if (p != b)
 		mark_aligned(b, p);
 	return p;
@@ -154,7 +155,7 @@ da_alloc_diagnose(const void *p, struct da_block *b)
 	if (!da_alloc_lookup(p, b)) {
 		memset(b, 0, sizeof(*b));
 		return da_pagemap_kind(p) == DA_PM_NONE ? DA_FREE_FOREIGN
-							: DA_FREE_UNUSED;
+		                                        : DA_FREE_UNUSED;
 	}
 	if (b->state == DA_FREE)
 		return p == b->start ? DA_FREE_DOUBLE : DA_FREE_INTERIOR;

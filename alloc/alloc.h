@@ -61,11 +61,11 @@ da_alloc_free_fast(void *p)
 		/* Units outside class slabs have area_size 0 (the metadata
 		 * unit, free units, large blocks): "inside" fails for them. */
 		struct da_chunk *ch =
-			(struct da_chunk *)((uintptr_t)p & ~DA_CHUNK_MASK);
+		        (struct da_chunk *)((uintptr_t)p & ~DA_CHUNK_MASK);
 		struct da_slab *s = da_chunk_slab_at(ch, p);
 		size_t off = (size_t)((char *)p - s->area);
 		if (da_likely(off < s->area_size && (off & 15) == 0 &&
-			      s->live[off >> 4] == DA_LIVE)) {
+		              s->live[off >> 4] == DA_LIVE)) {
 			da_heap_free_block(s, &s->live[off >> 4], p);
 			return 1;
 		}

@@ -85,7 +85,8 @@ da_chunk_take_units(unsigned units, int *zeroed)
 	/* Prefer a run of warm (dirty) units, then any run, then a new
 	 * chunk. */
 	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next) {
-		uint64_t warm = runs_of(ch->free_units & ch->dirty_units, units);
+		uint64_t warm =
+		        runs_of(ch->free_units & ch->dirty_units, units);
 		if (warm) {
 			pick = ch;
 			first = (unsigned)__builtin_ctzll(warm);
@@ -171,8 +172,7 @@ da_chunk_retain_check_locked(void)
 	if (!decayed && retained <= da_chunk_retain_budget_locked())
 		return;
 	da_chunk_purge_dirty_locked();
-	if (decayed ||
-	    da_huge_cached_bytes > da_chunk_retain_budget_locked())
+	if (decayed || da_huge_cached_bytes > da_chunk_retain_budget_locked())
 		da_huge_cache_drop_locked();
 	last_purge_ms = now;
 }
@@ -195,7 +195,7 @@ da_chunk_purge_dirty_locked(void)
 			if (u + n > 64)
 				n = 64 - u;
 			da_os_purge((char *)ch + (size_t)u * DA_UNIT_SIZE,
-				    (size_t)n * DA_UNIT_SIZE);
+			            (size_t)n * DA_UNIT_SIZE);
 			d &= ~run_mask(u, n);
 		}
 		ch->dirty_units = 0;

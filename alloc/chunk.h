@@ -82,7 +82,7 @@ struct __attribute__((aligned(64))) da_slab {
 	atomic_uchar full;           /* on the owner's full list */
 	atomic_uchar queued;         /* on the owner's remote queue */
 	uint8_t live_one;            /* the live map of a large slab */
-	uint8_t in_list;             /* 0 none, 1 partial, 2 full, 3 abandoned */
+	uint8_t in_list; /* 0 none, 1 partial, 2 full, 3 abandoned */
 
 	/* Owner-only bookkeeping. */
 	uint16_t unused_;
@@ -98,26 +98,27 @@ struct da_chunk {
 	uint64_t free_units;  /* bit u: unit u is free */
 	uint64_t dirty_units; /* bit u: free unit u may hold old data */
 	struct da_chunk *next, *prev;
-	uint8_t slab_of[DA_UNITS]; /* unit -> first unit of its slab (0: none) */
+	uint8_t slab_of
+	        [DA_UNITS]; /* unit -> first unit of its slab (0: none) */
 	struct da_slab slabs[DA_UNITS];
 };
 
 struct da_huge {
 	struct da_region region;
-	uint8_t state;     /* enum da_live; DA_FREE while cached */
-	size_t map_size;   /* bytes mapped from base */
-	size_t data_off;   /* block start = base + data_off */
-	size_t usable;     /* bytes from block start to the end */
+	uint8_t state;   /* enum da_live; DA_FREE while cached */
+	size_t map_size; /* bytes mapped from base */
+	size_t data_off; /* block start = base + data_off */
+	size_t usable;   /* bytes from block start to the end */
 	struct da_huge *next, *prev;
 };
 
 extern struct da_lock da_chunk_lock;
 /* Locking: the counters below change under da_chunk_lock. */
-extern size_t da_units_in_use;    /* units of all chunks in slabs */
-extern size_t da_huge_live_bytes; /* mapped bytes of live huge blocks */
+extern size_t da_units_in_use;      /* units of all chunks in slabs */
+extern size_t da_huge_live_bytes;   /* mapped bytes of live huge blocks */
 extern size_t da_huge_cached_bytes; /* mapped bytes of freed huge blocks */
-extern size_t da_dirty_bytes;     /* free units not purged */
-extern size_t da_peak_in_use;     /* highest units + huge live bytes */
+extern size_t da_dirty_bytes;       /* free units not purged */
+extern size_t da_peak_in_use;       /* highest units + huge live bytes */
 extern struct da_chunk *da_chunks;  /* every chunk */
 extern struct da_huge *da_huges;    /* every huge block, cached ones too */
 
@@ -127,7 +128,8 @@ _Static_assert(sizeof(struct da_slab) == 128, "da_slab is 128 bytes");
 DA_INLINE struct da_slab *
 da_chunk_slab_at(struct da_chunk *ch, const void *p)
 {
-	unsigned u = (unsigned)(((uintptr_t)p & DA_CHUNK_MASK) >> DA_UNIT_SHIFT);
+	unsigned u =
+	        (unsigned)(((uintptr_t)p & DA_CHUNK_MASK) >> DA_UNIT_SHIFT);
 	return &ch->slabs[ch->slab_of[u]];
 }
 

@@ -15,21 +15,21 @@
 #include <stdint.h>
 
 #define DA_CHUNK_SHIFT 22
-#define DA_CHUNK_SIZE ((size_t)1 << DA_CHUNK_SHIFT)
-#define DA_CHUNK_MASK (DA_CHUNK_SIZE - 1)
-#define DA_UNIT_SHIFT 16
-#define DA_UNIT_SIZE ((size_t)1 << DA_UNIT_SHIFT)
-#define DA_UNITS (DA_CHUNK_SIZE / DA_UNIT_SIZE) /* 64 per chunk */
+#define DA_CHUNK_SIZE  ((size_t)1 << DA_CHUNK_SHIFT)
+#define DA_CHUNK_MASK  (DA_CHUNK_SIZE - 1)
+#define DA_UNIT_SHIFT  16
+#define DA_UNIT_SIZE   ((size_t)1 << DA_UNIT_SHIFT)
+#define DA_UNITS       (DA_CHUNK_SIZE / DA_UNIT_SIZE) /* 64 per chunk */
 
 #define DA_ALIGN 16 /* every block starts at a multiple of this */
-#define DA_PAGE 4096
+#define DA_PAGE  4096
 
-#define DA_SMALL_MAX 1024          /* classes in 1-unit (64 KiB) slabs */
-#define DA_SMALL_UNITS 1
-#define DA_MEDIUM_MAX 32768        /* classes in 8-unit (512 KiB) slabs */
+#define DA_SMALL_MAX    1024 /* classes in 1-unit (64 KiB) slabs */
+#define DA_SMALL_UNITS  1
+#define DA_MEDIUM_MAX   32768 /* classes in 8-unit (512 KiB) slabs */
 #define DA_MEDIUM_UNITS 8
-#define DA_LARGE_MAX (2u << 20)    /* one block per slab of whole units */
-#define DA_HUGE_HEADER DA_PAGE     /* huge mapping: header page, then data */
+#define DA_LARGE_MAX    (2u << 20) /* one block per slab of whole units */
+#define DA_HUGE_HEADER  DA_PAGE    /* huge mapping: header page, then data */
 
 /* Largest request we accept: PTRDIFF_MAX less room for rounding. */
 #define DA_MAX_REQUEST ((size_t)PTRDIFF_MAX - 2 * DA_CHUNK_SIZE)
@@ -41,21 +41,21 @@
  * peak RSS; and what is retained is given back once DA_RETAIN_DECAY_MS
  * pass without a purge (checked on the slow paths, no thread of our own).
  */
-#define DA_RETAIN_FLOOR ((size_t)2 << 20)
+#define DA_RETAIN_FLOOR    ((size_t)2 << 20)
 #define DA_RETAIN_DECAY_MS 1000
-#define DA_HUGE_CACHE_MAX ((size_t)64 << 20) /* larger ones are unmapped */
+#define DA_HUGE_CACHE_MAX  ((size_t)64 << 20) /* larger ones are unmapped */
 
 #if DA_DEBUG
 #include "audit/report.h"
-#define da_assert(e)                                                           \
+#define da_assert(e) \
 	((e) ? (void)0 : da_report_internal(__FILE__, __LINE__, #e))
 #else
 #define da_assert(e) ((void)0)
 #endif
 
-#define DA_INLINE static inline __attribute__((always_inline))
-#define da_likely(e) __builtin_expect(!!(e), 1)
+#define DA_INLINE      static inline __attribute__((always_inline))
+#define da_likely(e)   __builtin_expect(!!(e), 1)
 #define da_unlikely(e) __builtin_expect(!!(e), 0)
-#define DA_HIDDEN __attribute__((visibility("hidden")))
+#define DA_HIDDEN      __attribute__((visibility("hidden")))
 
 #endif /* DA_ALLOC_CONFIG_H */

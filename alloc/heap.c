@@ -18,14 +18,14 @@ static __thread int tls_exited; /* the heap was given up: use fallback */
 
 struct da_slab da_slab_empty; /* no free blocks: every pop misses */
 struct da_heap da_heap_empty = {
-	.cur = {[0 ... DA_NCLASSES - 1] = &da_slab_empty},
+        .cur = {[0 ... DA_NCLASSES - 1] = &da_slab_empty},
 };
 
 /* Serves threads whose heap is gone (allocations from later TSD
  * destructors); guarded by fallback_lock. */
 static struct da_heap heap_fallback = {
-	.cur = {[0 ... DA_NCLASSES - 1] = &da_slab_empty},
-	.live = 1,
+        .cur = {[0 ... DA_NCLASSES - 1] = &da_slab_empty},
+        .live = 1,
 };
 
 static struct da_lock heaps_lock = DA_LOCK_INIT;
@@ -79,7 +79,7 @@ slab_collect(struct da_slab *s)
 	if (atomic_load_explicit(&s->thread_free, memory_order_relaxed) == NULL)
 		return 0;
 	void *list = atomic_exchange_explicit(&s->thread_free, NULL,
-					      memory_order_acquire);
+	                                      memory_order_acquire);
 	if (list == NULL)
 		return 0;
 	uint32_t n = 1;
@@ -110,7 +110,7 @@ slab_extend(struct da_slab *s)
 	char *b = s->area + (size_t)s->reserved * s->bsize;
 	for (uint32_t i = 0; i + 1 < n; i++)
 		*(void **)(b + (size_t)i * s->bsize) =
-			b + (size_t)(i + 1) * s->bsize;
+		        b + (size_t)(i + 1) * s->bsize;
 	*(void **)(b + (size_t)(n - 1) * s->bsize) = s->free;
 	s->free = b;
 	s->reserved += n;
@@ -182,25 +182,27 @@ slab_unmark_full(struct da_heap *h, struct da_slab *s)
 void
 da_slab_free_remote(struct da_slab *s, void *p)
 {
-	void *head = atomic_load_explicit(&s->thread_free, memory_order_relaxed);
+	void *head =
+	        atomic_load_explicit(&s->thread_free, memory_order_relaxed);
 	do
 		*(void **)p = head;
 	while (!atomic_compare_exchange_weak_explicit(&s->thread_free, &head, p,
-						      memory_order_seq_cst,
-						      memory_order_relaxed));
+	                                              memory_order_seq_cst,
+	                                              memory_order_relaxed));
 	if (!atomic_load_explicit(&s->full, memory_order_seq_cst))
 		return;
 	if (atomic_exchange_explicit(&s->queued, 1, memory_order_acq_rel))
 		return;
-	struct da_heap *o = atomic_load_explicit(&s->owner, memory_order_acquire);
+	struct da_heap *o =
+	        atomic_load_explicit(&s->owner, memory_order_acquire);
 	if (o != NULL) {
 		struct da_slab *q =
-			atomic_load_explicit(&o->remote, memory_order_relaxed);
+		        atomic_load_explicit(&o->remote, memory_order_relaxed);
 		while (q != DA_HEAP_CLOSED) {
 			s->qnext = q;
 			if (atomic_compare_exchange_weak_explicit(
-				    &o->remote, &q, s, memory_order_release,
-				    memory_order_relaxed))
+			            &o->remote, &q, s, memory_order_release,
+			            memory_order_relaxed))
 				return;
 		}
 	}
@@ -213,7 +215,7 @@ static void
 drain_remote(struct da_heap *h, struct da_slab *closing)
 {
 	struct da_slab *q = atomic_exchange_explicit(&h->remote, closing,
-						     memory_order_acquire);
+	                                             memory_order_acquire);
 	while (q != NULL && q != DA_HEAP_CLOSED) {
 		struct da_slab *s = q;
 		q = s->qnext;
@@ -504,7 +506,7 @@ da_heap_trim(void)
 			slab_collect(s);
 			if (s->used == 0 &&
 			    !atomic_load_explicit(&s->queued,
-						  memory_order_acquire)) {
+			                          memory_order_acquire)) {
 				list_remove(&abandoned[c], s);
 				given += (size_t)s->units * DA_UNIT_SIZE;
 				slab_release(s);

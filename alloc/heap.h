@@ -82,7 +82,7 @@ da_heap_free_block(struct da_slab *s, uint8_t *live, void *p)
 	*live = DA_FREE;
 	struct da_heap *h = da_tls_heap;
 	if (da_likely(atomic_load_explicit(&s->owner, memory_order_relaxed) ==
-		      h)) {
+	              h)) {
 		*(void **)p = s->free;
 		s->free = p;
 		if (da_unlikely(--s->used <= s->unfull_at))

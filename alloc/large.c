@@ -17,7 +17,8 @@ round_up(size_t n, size_t to)
 static void *
 large_from_units(size_t size, int zero)
 {
-	unsigned units = (unsigned)(round_up(size, DA_UNIT_SIZE) >> DA_UNIT_SHIFT);
+	unsigned units =
+	        (unsigned)(round_up(size, DA_UNIT_SIZE) >> DA_UNIT_SHIFT);
 	int zeroed;
 	struct da_slab *s = da_chunk_take_units(units, &zeroed);
 	if (s == NULL)
@@ -96,7 +97,8 @@ huge_malloc(size_t size, size_t align, int zero)
 	da_chunk_retain_check_locked();
 	struct da_huge *h = huge_cache_take(map_size, align);
 	if (h == NULL) {
-		size_t base_align = align > DA_CHUNK_SIZE ? align : DA_CHUNK_SIZE;
+		size_t base_align =
+		        align > DA_CHUNK_SIZE ? align : DA_CHUNK_SIZE;
 		h = da_os_map_aligned(map_size, base_align);
 		if (h == NULL) {
 			da_lock_release(&da_chunk_lock);
@@ -128,7 +130,7 @@ da_huge_free(struct da_huge *h)
 	da_huge_live_bytes -= h->map_size;
 	if (h->map_size <= DA_HUGE_CACHE_MAX &&
 	    da_dirty_bytes + da_huge_cached_bytes + h->map_size <=
-		    da_chunk_retain_budget_locked()) {
+	            da_chunk_retain_budget_locked()) {
 		da_huge_cached_bytes += h->map_size;
 		da_chunk_retain_check_locked();
 		da_lock_release(&da_chunk_lock);

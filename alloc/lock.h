@@ -20,7 +20,10 @@ struct da_lock {
 	_Atomic(uintptr_t) holder; /* address of the holder's TLS marker */
 };
 
-#define DA_LOCK_INIT {0, 0}
+#define DA_LOCK_INIT \
+	{            \
+		0, 0 \
+	}
 
 extern __thread char da_thread_marker;
 
@@ -56,10 +59,10 @@ da_lock_acquire(struct da_lock *l)
 {
 	for (;;) {
 		if (!atomic_exchange_explicit(&l->locked, 1,
-					      memory_order_acquire))
+		                              memory_order_acquire))
 			break;
-		for (int spin = 0; atomic_load_explicit(
-				       &l->locked, memory_order_relaxed);
+		for (int spin = 0;
+		     atomic_load_explicit(&l->locked, memory_order_relaxed);
 		     spin++) {
 			if (spin < 64)
 				da_cpu_relax();

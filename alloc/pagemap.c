@@ -26,7 +26,8 @@ void
 da_pagemap_set(void *base, size_t size, unsigned kind)
 {
 	uintptr_t g = (uintptr_t)base >> DA_CHUNK_SHIFT;
-	uintptr_t end = ((uintptr_t)base + size + DA_CHUNK_MASK) >> DA_CHUNK_SHIFT;
+	uintptr_t end =
+	        ((uintptr_t)base + size + DA_CHUNK_MASK) >> DA_CHUNK_SHIFT;
 	if (end > DA_PM_SIZE)
 		end = DA_PM_SIZE;
 	/* Tails first, start last: a racing lookup that sees the start
@@ -34,13 +35,13 @@ da_pagemap_set(void *base, size_t size, unsigned kind)
 	if (kind != DA_PM_NONE) {
 		for (uintptr_t t = g + 1; t < end; t++)
 			__atomic_store_n(&da_pagemap[t], DA_PM_TAIL,
-					 __ATOMIC_RELAXED);
+			                 __ATOMIC_RELAXED);
 		__atomic_store_n(&da_pagemap[g], (uint8_t)kind,
-				 __ATOMIC_RELEASE);
+		                 __ATOMIC_RELEASE);
 	} else {
 		__atomic_store_n(&da_pagemap[g], DA_PM_NONE, __ATOMIC_RELEASE);
 		for (uintptr_t t = g + 1; t < end; t++)
 			__atomic_store_n(&da_pagemap[t], DA_PM_NONE,
-					 __ATOMIC_RELAXED);
+			                 __ATOMIC_RELAXED);
 	}
 }

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DA_NCLASSES 72
+#define DA_NCLASSES      72
 #define DA_SMALL_CLASSES 32 /* classes 0..31 are <= DA_SMALL_MAX */
 
 extern const uint32_t da_class_size[DA_NCLASSES];

@@ -7,14 +7,14 @@
 
 static int
 walk_slab(struct da_slab *s, int (*fn)(const struct da_block *, void *),
-	  void *arg)
+          void *arg)
 {
 	for (uint32_t i = 0; i < s->capacity; i++) {
 		char *start = s->area + (size_t)i * s->bsize;
 		uint8_t st = __atomic_load_n(s->kind == DA_SLAB_LARGE
-						     ? &s->live_one
-						     : da_slab_live(s, start),
-					     __ATOMIC_RELAXED);
+		                                     ? &s->live_one
+		                                     : da_slab_live(s, start),
+		                             __ATOMIC_RELAXED);
 		if (st == DA_FREE)
 			continue;
 		struct da_block b;
@@ -46,7 +46,7 @@ da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
 			struct da_slab *s = &ch->slabs[u];
 			if (ch->slab_of[u] != u ||
 			    __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) ==
-				    DA_SLAB_NONE)
+			            DA_SLAB_NONE)
 				continue;
 			rc = walk_slab(s, fn, arg);
 		}

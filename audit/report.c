@@ -75,9 +75,9 @@ bad_pointer_why(struct da_line *l, void *p, int err, const struct da_block *b)
 	case DA_FREE_INTERIOR:
 		da_line_dec(l, (unsigned long)((char *)p - (char *)b->start));
 		da_line_str(l, " bytes into the ");
-		da_line_dec(l, (unsigned long)((char *)b->user -
-					       (char *)b->start) +
-				       b->size);
+		da_line_dec(
+		        l, (unsigned long)((char *)b->user - (char *)b->start) +
+		                   b->size);
 		da_line_str(l, "-byte block at ");
 		da_line_hex(l, (unsigned long)b->start);
 		if (b->state == DA_FREE)
@@ -94,7 +94,7 @@ bad_pointer_why(struct da_line *l, void *p, int err, const struct da_block *b)
 
 void
 da_report_bad_pointer(const char *fn, int is_free, void *p, int err,
-		      const struct da_block *b)
+                      const struct da_block *b)
 {
 	struct da_line l = {.len = 0};
 	if (is_free && err == DA_FREE_DOUBLE) {

@@ -39,12 +39,12 @@ struct da_block;
  *   freed N-byte block                      (non-free functions only)
  */
 __attribute__((noreturn)) void da_report_bad_pointer(const char *fn,
-						     int is_free, void *p,
-						     int err,
-						     const struct da_block *b);
+                                                     int is_free, void *p,
+                                                     int err,
+                                                     const struct da_block *b);
 
 /* Reports a failed internal assertion (--enable-debug) and aborts. */
 __attribute__((noreturn)) void da_report_internal(const char *file, int line,
-						  const char *expr);
+                                                  const char *expr);
 
 #endif /* DA_AUDIT_REPORT_H */

@@ -49,8 +49,8 @@ new_failed(size_t size, size_t align)
 {
 	for (;;) {
 		da_new_handler h = _ZSt15get_new_handlerv != NULL
-					   ? _ZSt15get_new_handlerv()
-					   : NULL;
+		                           ? _ZSt15get_new_handlerv()
+		                           : NULL;
 		if (h == NULL) {
 			if (_ZSt17__throw_bad_allocv != NULL)
 				_ZSt17__throw_bad_allocv();
@@ -58,13 +58,13 @@ new_failed(size_t size, size_t align)
 			da_line_str(&l, "dbgalloc: operator new of ");
 			da_line_dec(&l, size);
 			da_line_str(&l, " bytes failed and no C++ runtime is "
-					"loaded to throw std::bad_alloc");
+			                "loaded to throw std::bad_alloc");
 			da_line_emit(&l);
 			abort();
 		}
 		h();
 		void *p = align ? da_audit_aligned(align, size)
-				: da_audit_malloc(size);
+		                : da_audit_malloc(size);
 		if (p != NULL)
 			return p;
 	}
@@ -84,7 +84,7 @@ new_aligned(size_t size, size_t align)
 	return da_likely(p != NULL) ? p : new_failed(size, align);
 }
 
-#define DELETE_NAME "operator delete"
+#define DELETE_NAME       "operator delete"
 #define DELETE_ARRAY_NAME "operator delete[]"
 
 /* new(size_t), new[](size_t) */

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-
 /* glibc's internal names (declared here: no header has them). */
 void *__libc_malloc(size_t size);
 void __libc_free(void *p);
@@ -242,12 +241,12 @@ malloc_info(int options, FILE *fp)
 	}
 	da_audit_stats(&st);
 	fprintf(fp,
-		"<malloc version=\"dbgalloc-1\">\n"
-		"<total type=\"mapped\" size=\"%zu\"/>\n"
-		"<total type=\"inuse\" count=\"%zu\" size=\"%zu\"/>\n"
-		"<total type=\"cached\" size=\"%zu\"/>\n"
-		"</malloc>\n",
-		st.mapped, st.live_blocks, st.live_bytes, st.huge_cached);
+	        "<malloc version=\"dbgalloc-1\">\n"
+	        "<total type=\"mapped\" size=\"%zu\"/>\n"
+	        "<total type=\"inuse\" count=\"%zu\" size=\"%zu\"/>\n"
+	        "<total type=\"cached\" size=\"%zu\"/>\n"
+	        "</malloc>\n",
+	        st.mapped, st.live_blocks, st.live_bytes, st.huge_cached);
 	return 0;
 }
 

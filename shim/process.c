@@ -16,5 +16,5 @@ __attribute__((constructor(101))) static void
 da_shim_init(void)
 {
 	pthread_atfork(da_audit_fork_prepare, da_audit_fork_parent,
-		       da_audit_fork_child);
+	               da_audit_fork_child);
 }

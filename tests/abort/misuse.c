@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static void *(*volatile opaque_fn)(void *);
 
 static void *
@@ -81,9 +80,8 @@ run(const char *c)
 	} else if (!strcmp(c, "free-sized-twice")) {
 		/* Looked up at run time: glibc 2.36 (the plain build) has no
 		 * free_sized; under LD_PRELOAD dbgalloc's is found. */
-		void (*fs)(void *, size_t) =
-			(void (*)(void *, size_t))dlsym(RTLD_DEFAULT,
-							"free_sized");
+		void (*fs)(void *, size_t) = (void (*)(void *, size_t))dlsym(
+		        RTLD_DEFAULT, "free_sized");
 		char *p = malloc(48);
 		if (fs == NULL) {
 			fprintf(stderr, "misuse: no free_sized\n");

@@ -62,9 +62,9 @@ main(void)
 {
 	opaque_fn = identity;
 	const char *(*version)(void) =
-		(const char *(*)(void))dlsym(RTLD_DEFAULT, "dbgalloc_version");
+	        (const char *(*)(void))dlsym(RTLD_DEFAULT, "dbgalloc_version");
 	int (*owns)(const void *) =
-		(int (*)(const void *))dlsym(RTLD_DEFAULT, "dbgalloc_owns");
+	        (int (*)(const void *))dlsym(RTLD_DEFAULT, "dbgalloc_owns");
 	if (version == NULL || owns == NULL) {
 		printf("demo: dbgalloc is not loaded: run me as "
 		       "'dbgalloc run -- demo'\n");

@@ -83,8 +83,7 @@ empty_slabs_are_given_back(void **state)
 		assert_int_equal(da_alloc_free(p[i], &bad), DA_FREE_OK);
 	int given_back = 0;
 	for (int i = 0; i < 4 * N; i++) {
-		struct da_chunk *ch =
-			(struct da_chunk *)da_pagemap_find(p[i]);
+		struct da_chunk *ch = (struct da_chunk *)da_pagemap_find(p[i]);
 		struct da_slab *s = da_chunk_slab_at(ch, p[i]);
 		if (s == h->cur[c])
 			continue;
@@ -173,8 +172,7 @@ exited_threads_slabs_are_adopted(void **state)
 		assert_true(owns(p[i]));
 		if (i % 2 == 0) {
 			struct da_block bad;
-			assert_int_equal(da_alloc_free(p[i], &bad),
-					 DA_FREE_OK);
+			assert_int_equal(da_alloc_free(p[i], &bad), DA_FREE_OK);
 		}
 	}
 	memcpy(sorted, p, sizeof(sorted));
@@ -189,8 +187,7 @@ exited_threads_slabs_are_adopted(void **state)
 	struct da_block bad;
 	for (int i = 0; i < N; i++)
 		if (i % 2)
-			assert_int_equal(da_alloc_free(p[i], &bad),
-					 DA_FREE_OK);
+			assert_int_equal(da_alloc_free(p[i], &bad), DA_FREE_OK);
 	for (int i = 0; i < N / 2; i++)
 		assert_int_equal(da_alloc_free(q[i], &bad), DA_FREE_OK);
 }
@@ -215,12 +212,12 @@ random_churn_keeps_live_maps_exact(void **state)
 			assert_int_equal(b[0], (unsigned char)k);
 			assert_int_equal(b[len[k] - 1], (unsigned char)k);
 			assert_int_equal(da_alloc_free(slot[k], &bad),
-					 DA_FREE_OK);
+			                 DA_FREE_OK);
 			assert_false(owns(slot[k]));
 			slot[k] = NULL;
 		} else {
-			len[k] = 1 + (x >> 20) % ((x >> 40) % 8 == 0 ? 40000
-								     : 600);
+			len[k] = 1 +
+			         (x >> 20) % ((x >> 40) % 8 == 0 ? 40000 : 600);
 			slot[k] = da_alloc_malloc(len[k]);
 			assert_non_null(slot[k]);
 			assert_true(owns(slot[k]));
@@ -231,7 +228,7 @@ random_churn_keeps_live_maps_exact(void **state)
 		struct da_block bad;
 		if (slot[k] != NULL)
 			assert_int_equal(da_alloc_free(slot[k], &bad),
-					 DA_FREE_OK);
+			                 DA_FREE_OK);
 	}
 }
 
@@ -239,12 +236,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(blocks_are_distinct_aligned_and_live),
-		cmocka_unit_test(freed_block_is_reused_first),
-		cmocka_unit_test(empty_slabs_are_given_back),
-		cmocka_unit_test(remote_frees_are_collected),
-		cmocka_unit_test(exited_threads_slabs_are_adopted),
-		cmocka_unit_test(random_churn_keeps_live_maps_exact),
+	        cmocka_unit_test(blocks_are_distinct_aligned_and_live),
+	        cmocka_unit_test(freed_block_is_reused_first),
+	        cmocka_unit_test(empty_slabs_are_given_back),
+	        cmocka_unit_test(remote_frees_are_collected),
+	        cmocka_unit_test(exited_threads_slabs_are_adopted),
+	        cmocka_unit_test(random_churn_keeps_live_maps_exact),
 	};
 	return cmocka_run_group_tests_name("heap", tests, NULL, NULL);
 }

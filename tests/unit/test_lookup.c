@@ -38,7 +38,7 @@ check_block_kind(size_t size)
 		assert_false(da_alloc_owns(p + mids[i], &b));
 		struct da_block bad;
 		assert_int_equal(da_alloc_free(p + mids[i], &bad),
-				 DA_FREE_INTERIOR);
+		                 DA_FREE_INTERIOR);
 		assert_ptr_equal(bad.start, p);
 	}
 	struct da_block bad;
@@ -58,9 +58,10 @@ static void
 small_medium_large_huge(void **state)
 {
 	(void)state;
-	size_t sizes[] = {1,     16,        17,        100,      1024,
-			  1025,  32768,     32769,     100000,   2u << 20,
-			  (2u << 20) + 1, 5u << 20, 64u << 20};
+	size_t sizes[] = {
+	        1,        16,    17,     100,      1024,           1025,
+	        32768,    32769, 100000, 2u << 20, (2u << 20) + 1, 5u << 20,
+	        64u << 20};
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		check_block_kind(sizes[i]);
 }
@@ -117,7 +118,7 @@ aligned_blocks(void **state)
 			p[sizes[j] - 1] = 1;
 			if (b.start != p)
 				assert_int_equal(da_alloc_free(b.start, &bad),
-						 DA_FREE_INTERIOR);
+				                 DA_FREE_INTERIOR);
 			assert_int_equal(da_alloc_free(p, &bad), DA_FREE_OK);
 			assert_false(da_alloc_owns(p, &b));
 		}
@@ -127,10 +128,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(small_medium_large_huge),
-		cmocka_unit_test(foreign_pointers),
-		cmocka_unit_test(metadata_is_not_a_block),
-		cmocka_unit_test(aligned_blocks),
+	        cmocka_unit_test(small_medium_large_huge),
+	        cmocka_unit_test(foreign_pointers),
+	        cmocka_unit_test(metadata_is_not_a_block),
+	        cmocka_unit_test(aligned_blocks),
 	};
 	return cmocka_run_group_tests_name("lookup", tests, NULL, NULL);
 }

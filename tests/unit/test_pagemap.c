@@ -23,7 +23,7 @@ chunk_granule(void **state)
 	da_pagemap_set(base, DA_CHUNK_SIZE, DA_PM_CHUNK);
 	assert_int_equal(da_pagemap_kind(base), DA_PM_CHUNK);
 	assert_int_equal(da_pagemap_kind(base + DA_CHUNK_SIZE - 1),
-			 DA_PM_CHUNK);
+	                 DA_PM_CHUNK);
 	assert_ptr_equal(da_pagemap_find(base + 12345), base);
 	assert_int_equal(da_pagemap_kind(base + DA_CHUNK_SIZE), DA_PM_NONE);
 	da_pagemap_set(base, DA_CHUNK_SIZE, DA_PM_NONE);
@@ -74,9 +74,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(chunk_granule),
-		cmocka_unit_test(huge_granules),
-		cmocka_unit_test(foreign_addresses_are_not_ours),
+	        cmocka_unit_test(chunk_granule),
+	        cmocka_unit_test(huge_granules),
+	        cmocka_unit_test(foreign_addresses_are_not_ours),
 	};
 	return cmocka_run_group_tests_name("pagemap", tests, NULL, NULL);
 }

@@ -67,7 +67,7 @@ geometry_fits_and_indexes_exactly(void **state)
 		for (uint64_t off = 0; off < area; off++)
 			if (((off * g.recip) >> 48) != off / size)
 				fail_msg("class %u offset %llu", c,
-					 (unsigned long long)off);
+				         (unsigned long long)off);
 	}
 }
 
@@ -75,9 +75,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(class_of_is_smallest_fit),
-		cmocka_unit_test(class_steps_are_bounded),
-		cmocka_unit_test(geometry_fits_and_indexes_exactly),
+	        cmocka_unit_test(class_of_is_smallest_fit),
+	        cmocka_unit_test(class_steps_are_bounded),
+	        cmocka_unit_test(geometry_fits_and_indexes_exactly),
 	};
 	return cmocka_run_group_tests_name("sizeclass", tests, NULL, NULL);
 }

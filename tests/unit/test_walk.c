@@ -46,11 +46,16 @@ static size_t
 size_of(int i)
 {
 	switch (i % 7) {
-	case 0: return 40000 + (size_t)i;
-	case 1: return (size_t)i % 1000 + 1;
-	case 2: return 3000;
-	case 3: return i % 100 == 3 ? (3u << 20) : 16;
-	default: return 200;
+	case 0:
+		return 40000 + (size_t)i;
+	case 1:
+		return (size_t)i % 1000 + 1;
+	case 2:
+		return 3000;
+	case 3:
+		return i % 100 == 3 ? (3u << 20) : 16;
+	default:
+		return 200;
 	}
 }
 
@@ -66,7 +71,7 @@ walk_sees_exactly_the_live_blocks(void **state)
 	da_alloc_stats(&before);
 	for (int i = 0; i < N; i++) {
 		p[i] = i % 11 == 5 ? da_alloc_aligned(256, size_of(i))
-				   : da_alloc_malloc(size_of(i));
+		                   : da_alloc_malloc(size_of(i));
 		assert_non_null(p[i]);
 	}
 	int live = 0;
@@ -84,7 +89,7 @@ walk_sees_exactly_the_live_blocks(void **state)
 	int found = 0;
 	for (int i = 0; i < s.n; i++)
 		if (bsearch(&got[i], expect, (size_t)live, sizeof(void *),
-			    cmp_ptr) != NULL)
+		            cmp_ptr) != NULL)
 			found++;
 	assert_int_equal(found, live);
 	struct da_alloc_stats st;
@@ -170,10 +175,10 @@ freed_memory_goes_back_to_the_os(void **state)
 	size_t before = rss_bytes();
 	size_t total = 0;
 	for (int i = 0; i < NBLK && total < (256u << 20); i++) {
-		size_t n = i % 4 == 0 ? (size_t)64 << 10
-			   : i % 4 == 1 ? (size_t)600 << 10
-			   : i % 4 == 2 ? (size_t)3 << 20
-					: (size_t)(i % 500) * 16 + 16;
+		size_t n = i % 4 == 0   ? (size_t)64 << 10
+		           : i % 4 == 1 ? (size_t)600 << 10
+		           : i % 4 == 2 ? (size_t)3 << 20
+		                        : (size_t)(i % 500) * 16 + 16;
 		p[i] = da_alloc_malloc(n);
 		assert_non_null(p[i]);
 		memset(p[i], 1, n);
@@ -187,11 +192,11 @@ freed_memory_goes_back_to_the_os(void **state)
 	struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
 	assert_int_equal(nanosleep(&pause, NULL), 0);
 	assert_int_equal(da_alloc_free(da_alloc_malloc(1u << 20), &bad),
-			 DA_FREE_OK);
+	                 DA_FREE_OK);
 	size_t after = rss_bytes();
 	if (after > before + DA_RETAIN_FLOOR + (8u << 20))
 		fail_msg("RSS %zu KiB before, %zu KiB after freeing",
-			 before >> 10, after >> 10);
+		         before >> 10, after >> 10);
 }
 
 /* Large blocks' units are reused, and calloc of reused units is zeroed. */
@@ -215,11 +220,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(walk_sees_exactly_the_live_blocks),
-		cmocka_unit_test(walk_stops_when_asked),
-		cmocka_unit_test(huge_cache_and_trim),
-		cmocka_unit_test(large_units_reused_and_zeroed),
-		cmocka_unit_test(freed_memory_goes_back_to_the_os),
+	        cmocka_unit_test(walk_sees_exactly_the_live_blocks),
+	        cmocka_unit_test(walk_stops_when_asked),
+	        cmocka_unit_test(huge_cache_and_trim),
+	        cmocka_unit_test(large_units_reused_and_zeroed),
+	        cmocka_unit_test(freed_memory_goes_back_to_the_os),
 	};
 	return cmocka_run_group_tests_name("walk", tests, NULL, NULL);
 }
