@@ -162,6 +162,24 @@ da_alloc_diagnose(const void *p, struct da_block *b)
 	return p == b->user ? DA_FREE_OK : DA_FREE_INTERIOR;
 }
 
+int
+da_alloc_grow(void *p, size_t size)
+{
+	struct da_block b;
+	if (!da_alloc_owns(p, &b))
+		return 0;
+	size_t need = size + (size_t)((char *)b.user - (char *)b.start);
+	if (need < size)
+		return 0;
+	struct da_region *r = da_pagemap_find(p);
+	if (r->kind == DA_REGION_HUGE)
+		return da_huge_grow((struct da_huge *)r, need);
+	struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
+	if (s->kind != DA_SLAB_LARGE)
+		return 0;
+	return da_large_grow(s, need);
+}
+
 size_t
 da_alloc_trim(void)
 {

@@ -177,6 +177,35 @@ da_chunk_retain_check_locked(void)
 	last_purge_ms = now;
 }
 
+int
+da_chunk_extend_units(struct da_slab *s, unsigned units)
+{
+	struct da_chunk *ch = da_slab_chunk(s);
+	unsigned first = s->first_unit, have = s->units;
+	if (first + units > DA_UNITS)
+		return 0;
+	uint64_t more = run_mask(first + have, units - have);
+	if (da_lock_held_by_me(&da_chunk_lock))
+		return 0;
+	da_lock_acquire(&da_chunk_lock);
+	int ok = (ch->free_units & more) == more;
+	if (ok) {
+		uint64_t dirty = ch->dirty_units & more;
+		da_dirty_bytes -=
+		        (size_t)__builtin_popcountll(dirty) * DA_UNIT_SIZE;
+		ch->free_units &= ~more;
+		ch->dirty_units &= ~more;
+		ch->units_used += units - have;
+		da_units_in_use += units - have;
+		for (unsigned u = first + have; u < first + units; u++)
+			ch->slab_of[u] = (uint8_t)first;
+		s->units = (uint8_t)units;
+		da_chunk_retain_budget_locked(); /* records a new peak */
+	}
+	da_lock_release(&da_chunk_lock);
+	return ok;
+}
+
 void
 da_chunk_purge_dirty_locked(void)
 {

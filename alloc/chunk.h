@@ -174,6 +174,10 @@ struct da_slab *da_chunk_take_units(unsigned units, int *zeroed);
  * Locking: takes da_chunk_lock. */
 void da_chunk_give_units(struct da_slab *s);
 
+/* Adds the units after slab s to it until it has units units, if they are
+ * free. 1 if it did. Locking: takes da_chunk_lock. */
+int da_chunk_extend_units(struct da_slab *s, unsigned units);
+
 /* Purges every dirty free unit and unmaps empty chunks but one. Returns
  * the bytes given back. Locking: takes da_chunk_lock. */
 size_t da_chunk_trim(void);

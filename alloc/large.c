@@ -38,6 +38,47 @@ large_from_units(size_t size, int zero)
 	return s->area;
 }
 
+int
+da_large_grow(struct da_slab *s, size_t size)
+{
+	if (size > DA_LARGE_MAX)
+		return 0;
+	unsigned units =
+	        (unsigned)(round_up(size, DA_UNIT_SIZE) >> DA_UNIT_SHIFT);
+	if (units <= s->units)
+		return 1;
+	if (!da_chunk_extend_units(s, units))
+		return 0;
+	s->bsize = units * (uint32_t)DA_UNIT_SIZE;
+	return 1;
+}
+
+int
+da_huge_grow(struct da_huge *h, size_t size)
+{
+	if (size > DA_MAX_REQUEST - h->data_off)
+		return 0;
+	size_t map_size = round_up(h->data_off + size, DA_PAGE);
+	if (map_size <= h->map_size)
+		return 1;
+	if (da_lock_held_by_me(&da_chunk_lock))
+		return 0;
+	da_lock_acquire(&da_chunk_lock);
+	/* Without MREMAP_MAYMOVE the mapping grows where it is or not at
+	 * all; the address space after it was free, so none of the granules
+	 * it now reaches belonged to another region. */
+	int ok = da_os_grow_in_place(h, h->map_size, map_size);
+	if (ok) {
+		da_huge_live_bytes += map_size - h->map_size;
+		h->map_size = map_size;
+		h->usable = map_size - h->data_off;
+		da_pagemap_set(h, map_size, DA_PM_HUGE);
+		da_chunk_retain_budget_locked(); /* records a new peak */
+	}
+	da_lock_release(&da_chunk_lock);
+	return ok;
+}
+
 void
 da_large_free(struct da_slab *s)
 {

@@ -20,6 +20,14 @@
  */
 void *da_large_malloc(size_t size, size_t align, int zero);
 
+/* Grows large slab s to hold size bytes from its start, taking the free
+ * units after it. 1 if it did. Locking: takes da_chunk_lock. */
+int da_large_grow(struct da_slab *s, size_t size);
+
+/* Grows huge block h to hold size bytes from its block start, in place.
+ * 1 if it did. Locking: takes da_chunk_lock. */
+int da_huge_grow(struct da_huge *h, size_t size);
+
 /* Frees large slab s (its live byte already checked). */
 void da_large_free(struct da_slab *s);
 

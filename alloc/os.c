@@ -54,6 +54,15 @@ da_os_unmap(void *p, size_t size)
 	errno = saved;
 }
 
+int
+da_os_grow_in_place(void *p, size_t old, size_t size)
+{
+	int saved = errno;
+	void *q = mremap(p, old, size, 0);
+	errno = saved;
+	return q == p;
+}
+
 void
 da_os_purge(void *p, size_t size)
 {

@@ -26,6 +26,10 @@ void *da_os_map(size_t size);
 /* Returns [p, p+size) to the kernel. Both page-aligned. */
 void da_os_unmap(void *p, size_t size);
 
+/* Grows the mapping [p, p+old) to [p, p+size) where it is (mremap without
+ * MREMAP_MAYMOVE). 1 if it did, 0 if the space after it is taken. */
+int da_os_grow_in_place(void *p, size_t old, size_t size);
+
 /*
  * Gives the physical pages of [p, p+size) back while keeping the range
  * mapped; later reads see zeros (MADV_DONTNEED on private anonymous memory).

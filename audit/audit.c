@@ -7,7 +7,7 @@
  * realloc with glibc's rules: NULL p is malloc; size 0 frees p and returns
  * NULL; on failure p is untouched. A block shrinks in place unless it would
  * waste more than half of itself; it never moves to grow within its usable
- * size.
+ * size, nor when the allocator can extend it where it is.
  */
 void *
 da_audit_realloc(void *p, size_t size, const char *fn)
@@ -22,7 +22,9 @@ da_audit_realloc(void *p, size_t size, const char *fn)
 	}
 	if (size <= b.size && size >= b.size / 2)
 		return p;
-	void *q = da_alloc_malloc(size);
+	if (size > b.size && da_alloc_grow(p, size))
+		return p;
+	void *q = da_alloc_malloc(da_alloc_growth_size(b.size, size));
 	if (q == NULL)
 		return da_audit_nomem();
 	memcpy(q, p, size < b.size ? size : b.size);

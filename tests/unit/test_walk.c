@@ -150,6 +150,53 @@ huge_cache_and_trim(void **state)
 		assert_int_equal(da_alloc_free(keep[i], &bad), DA_FREE_OK);
 }
 
+/* A large block grows in place into the free units after it, and stops
+ * where another block begins; a huge block grows with mremap when it can.
+ * The freed 2 MiB run is the warmest free run, so the next large blocks
+ * are placed at its start, one after the other. */
+static void
+large_blocks_grow_in_place(void **state)
+{
+	(void)state;
+	struct da_block b, bad;
+	char *x = da_alloc_malloc(2u << 20);
+	assert_int_equal(da_alloc_free(x, &bad), DA_FREE_OK);
+	char *a = da_alloc_malloc(100000);
+	assert_ptr_equal(a, x);
+	memset(a, 0x3c, 100000);
+	assert_int_equal(da_alloc_grow(a, 1u << 20), 1);
+	assert_true(da_alloc_owns(a, &b));
+	assert_true(b.size >= (1u << 20));
+	assert_int_equal(da_alloc_lookup(a + 900000, &b), 1);
+	assert_ptr_equal(b.start, a);
+	for (size_t i = 0; i < 100000; i++)
+		if (a[i] != 0x3c)
+			fail_msg("byte %zu changed", i);
+	char *c = da_alloc_malloc(64u << 10);
+	assert_ptr_equal(c, a + (1u << 20));
+	assert_int_equal(da_alloc_grow(a, (1u << 20) + 1), 0);
+	assert_int_equal(da_alloc_grow(c, 5000), 1); /* already holds it */
+	assert_int_equal(da_alloc_free(c, &bad), DA_FREE_OK);
+	assert_int_equal(da_alloc_free(a, &bad), DA_FREE_OK);
+	/* A small block never grows in place. */
+	char *s = da_alloc_malloc(100);
+	assert_int_equal(da_alloc_grow(s, 200), 0);
+	assert_int_equal(da_alloc_free(s, &bad), DA_FREE_OK);
+	/* A huge block: whether the space after it is free is the
+	 * kernel's choice, but a yes must mean a bigger, intact block. */
+	char *h = da_alloc_malloc(5u << 20);
+	h[(5u << 20) - 1] = 7;
+	if (da_alloc_grow(h, 9u << 20)) {
+		assert_true(da_alloc_owns(h, &b));
+		assert_true(b.size >= (9u << 20));
+		h[(9u << 20) - 1] = 8;
+		assert_int_equal(h[(5u << 20) - 1], 7);
+		assert_int_equal(da_alloc_lookup(h + (8u << 20), &b), 1);
+		assert_ptr_equal(b.user, h);
+	}
+	assert_int_equal(da_alloc_free(h, &bad), DA_FREE_OK);
+}
+
 static size_t
 rss_bytes(void)
 {
@@ -224,6 +271,7 @@ main(void)
 	        cmocka_unit_test(walk_stops_when_asked),
 	        cmocka_unit_test(huge_cache_and_trim),
 	        cmocka_unit_test(large_units_reused_and_zeroed),
+	        cmocka_unit_test(large_blocks_grow_in_place),
 	        cmocka_unit_test(freed_memory_goes_back_to_the_os),
 	};
 	return cmocka_run_group_tests_name("walk", tests, NULL, NULL);
