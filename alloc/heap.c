@@ -447,31 +447,49 @@ da_heap_thread_exit(void)
 	da_lock_release(&heaps_lock);
 }
 
+/* Every allocator lock, in the lock order. */
+static struct da_lock *const fork_locks[] = {
+	&heaps_lock,
+	&fallback_lock,
+	&abandon_lock,
+	&da_chunk_lock,
+};
+#define NFORK_LOCKS (sizeof(fork_locks) / sizeof(fork_locks[0]))
+
+/* Bit i: this thread's fork_prepare took fork_locks[i]. */
+static __thread unsigned fork_took;
+
+/*
+ * A lock the forking thread already holds can only mean fork() was called
+ * from a signal handler that interrupted one of our slow paths (PITFALLS
+ * 5): waiting for it would wait forever, so it is skipped; the child
+ * resets it all the same.
+ */
 void
 da_heap_fork_prepare(void)
 {
-	da_lock_acquire(&heaps_lock);
-	da_lock_acquire(&fallback_lock);
-	da_lock_acquire(&abandon_lock);
-	da_lock_acquire(&da_chunk_lock);
+	fork_took = 0;
+	for (unsigned i = 0; i < NFORK_LOCKS; i++) {
+		if (da_lock_held_by_me(fork_locks[i]))
+			continue;
+		da_lock_acquire(fork_locks[i]);
+		fork_took |= 1u << i;
+	}
 }
 
 void
 da_heap_fork_parent(void)
 {
-	da_lock_release(&da_chunk_lock);
-	da_lock_release(&abandon_lock);
-	da_lock_release(&fallback_lock);
-	da_lock_release(&heaps_lock);
+	for (unsigned i = NFORK_LOCKS; i-- > 0;)
+		if (fork_took & (1u << i))
+			da_lock_release(fork_locks[i]);
 }
 
 void
 da_heap_fork_child(void)
 {
-	da_lock_reset(&da_chunk_lock);
-	da_lock_reset(&abandon_lock);
-	da_lock_reset(&fallback_lock);
-	da_lock_reset(&heaps_lock);
+	for (unsigned i = 0; i < NFORK_LOCKS; i++)
+		da_lock_reset(fork_locks[i]);
 	/* Only the forking thread lives on: the other heaps lost theirs. */
 	for (struct da_heap *h = all_heaps; h != NULL; h = h->next_heap) {
 		if (h->live && h != da_tls_heap) {
