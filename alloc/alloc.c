@@ -71,6 +71,10 @@ da_alloc_aligned(size_t align, size_t size)
 		return da_alloc_malloc(size);
 	if (size > DA_MAX_REQUEST || align > DA_MAX_REQUEST / 2)
 		return NULL;
+	/* Size 0 counts as 1 below: an aligned address at a block's very end
+	 * would be the start of whatever follows it. */
+	if (size == 0)
+		size = 1;
 	/* Large and huge blocks can be placed at the alignment directly. */
 	if (size > DA_MEDIUM_MAX || align >= DA_UNIT_SIZE)
 		if (align <= DA_UNIT_SIZE || size + align > DA_LARGE_MAX)

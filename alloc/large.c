@@ -186,6 +186,8 @@ da_huge_free(struct da_huge *h)
 void *
 da_large_malloc(size_t size, size_t align, int zero)
 {
+	if (size == 0)
+		size = 1; /* a block, not an empty run of units */
 	if (size <= DA_LARGE_MAX && align <= DA_UNIT_SIZE)
 		return large_from_units(size, zero);
 	return huge_malloc(size, align, zero);
