@@ -187,8 +187,10 @@ da_alloc_grow(void *p, size_t size)
 size_t
 da_alloc_trim(void)
 {
+	DA_OP_ENTER();
 	size_t given = da_heap_trim();
 	given += da_huge_cache_drop();
 	given += da_chunk_trim();
+	DA_OP_LEAVE();
 	return given;
 }

@@ -76,9 +76,9 @@ run_mask(unsigned first, unsigned n)
 struct da_slab *
 da_chunk_take_units(unsigned units, int *zeroed)
 {
-	if (da_lock_held_by_me(&da_chunk_lock))
+	if (!da_lock_take(&da_chunk_lock))
 		return NULL;
-	da_lock_acquire(&da_chunk_lock);
+	da_chunk_drain_deferred_locked();
 	da_chunk_retain_check_locked();
 	struct da_chunk *pick = NULL;
 	unsigned first = 0;
@@ -130,13 +130,13 @@ da_chunk_take_units(unsigned units, int *zeroed)
 	return s;
 }
 
-void
-da_chunk_give_units(struct da_slab *s)
+/* Locking: caller holds da_chunk_lock. */
+static void
+give_units_locked(struct da_slab *s)
 {
 	struct da_chunk *ch = da_slab_chunk(s);
 	unsigned first = s->first_unit, units = s->units;
 	uint64_t run = run_mask(first, units);
-	da_lock_acquire(&da_chunk_lock);
 	s->kind = DA_SLAB_NONE;
 	s->area_size = 0; /* the free fast path never matches it now */
 	for (unsigned u = first; u < first + units; u++)
@@ -146,8 +146,44 @@ da_chunk_give_units(struct da_slab *s)
 	ch->units_used -= units;
 	da_units_in_use -= units;
 	da_dirty_bytes += (size_t)units * DA_UNIT_SIZE;
+}
+
+/* Frees that found the lock out of reach (a signal handler's, while its
+ * thread held it): the next holder finishes them. */
+static _Atomic(struct da_slab *) deferred_slabs;
+
+void
+da_chunk_give_units(struct da_slab *s)
+{
+	if (!da_lock_take(&da_chunk_lock)) {
+		struct da_slab *head = atomic_load_explicit(
+		        &deferred_slabs, memory_order_relaxed);
+		do
+			s->qnext = head;
+		while (!atomic_compare_exchange_weak_explicit(
+		        &deferred_slabs, &head, s, memory_order_release,
+		        memory_order_relaxed));
+		return;
+	}
+	give_units_locked(s);
+	da_chunk_drain_deferred_locked();
 	da_chunk_retain_check_locked();
 	da_lock_release(&da_chunk_lock);
+}
+
+void
+da_chunk_drain_deferred_locked(void)
+{
+	if (atomic_load_explicit(&deferred_slabs, memory_order_relaxed)) {
+		struct da_slab *s = atomic_exchange_explicit(
+		        &deferred_slabs, NULL, memory_order_acquire);
+		while (s != NULL) {
+			struct da_slab *next = s->qnext;
+			give_units_locked(s);
+			s = next;
+		}
+	}
+	da_huge_drain_deferred_locked();
 }
 
 size_t
@@ -185,9 +221,8 @@ da_chunk_extend_units(struct da_slab *s, unsigned units)
 	if (first + units > DA_UNITS)
 		return 0;
 	uint64_t more = run_mask(first + have, units - have);
-	if (da_lock_held_by_me(&da_chunk_lock))
+	if (!da_lock_take(&da_chunk_lock))
 		return 0;
-	da_lock_acquire(&da_chunk_lock);
 	int ok = (ch->free_units & more) == more;
 	if (ok) {
 		uint64_t dirty = ch->dirty_units & more;
@@ -235,9 +270,9 @@ da_chunk_purge_dirty_locked(void)
 size_t
 da_chunk_trim(void)
 {
-	if (da_lock_held_by_me(&da_chunk_lock))
+	if (!da_lock_take(&da_chunk_lock))
 		return 0;
-	da_lock_acquire(&da_chunk_lock);
+	da_chunk_drain_deferred_locked();
 	size_t given = da_dirty_bytes;
 	da_chunk_purge_dirty_locked();
 	da_lock_release(&da_chunk_lock);

@@ -110,6 +110,7 @@ struct da_huge {
 	size_t data_off; /* block start = base + data_off */
 	size_t usable;   /* bytes from block start to the end */
 	struct da_huge *next, *prev;
+	struct da_huge *dnext; /* deferred free link */
 };
 
 extern struct da_lock da_chunk_lock;
@@ -171,7 +172,8 @@ da_slab_index(const struct da_slab *s, const void *p)
 struct da_slab *da_chunk_take_units(unsigned units, int *zeroed);
 
 /* Gives the units of s back; they stay committed (dirty) until a purge.
- * Locking: takes da_chunk_lock. */
+ * Locking: takes da_chunk_lock, or, when that could deadlock (see
+ * da_lock_take), leaves the work to the next holder. */
 void da_chunk_give_units(struct da_slab *s);
 
 /* Adds the units after slab s to it until it has units units, if they are
@@ -184,6 +186,10 @@ size_t da_chunk_trim(void);
 
 /* Locking: caller holds da_chunk_lock. */
 void da_chunk_purge_dirty_locked(void);
+
+/* Finishes the frees that were deferred because the lock was out of reach.
+ * Locking: caller holds da_chunk_lock. */
+void da_chunk_drain_deferred_locked(void);
 
 /* How much freed memory may stay committed now: the distance from the
  * memory in use to its peak, plus DA_RETAIN_FLOOR. Updates the peak.

@@ -14,10 +14,15 @@
 
 __thread struct da_heap *da_tls_heap = &da_heap_empty;
 __thread char da_thread_marker;
+__thread unsigned da_op_depth;
 static __thread int tls_exited; /* the heap was given up: use fallback */
 
 struct da_slab da_slab_empty; /* no free blocks: every pop misses */
 struct da_heap da_heap_empty = {
+        .cur = {[0 ... DA_NCLASSES - 1] = &da_slab_empty},
+};
+/* The marker of a thread inside a heap operation (heap.h). */
+struct da_heap da_heap_busy = {
         .cur = {[0 ... DA_NCLASSES - 1] = &da_slab_empty},
 };
 
@@ -231,6 +236,7 @@ drain_remote(struct da_heap *h, struct da_slab *closing)
 void
 da_heap_owner_freed(struct da_heap *h, struct da_slab *s)
 {
+	DA_OP_ENTER();
 	if (s->in_list == IN_FULL && s->used <= s->unfull_at)
 		slab_unmark_full(h, s);
 	if (s->used == 0 && h->cur[s->cls] != s &&
@@ -238,6 +244,9 @@ da_heap_owner_freed(struct da_heap *h, struct da_slab *s)
 		list_remove(list_of(h, s), s);
 		slab_release(s);
 	}
+	DA_OP_LEAVE();
+	atomic_signal_fence(memory_order_seq_cst);
+	da_tls_heap = h;
 }
 
 /* An abandoned slab of class c, now owned by h, or NULL. */
@@ -245,10 +254,8 @@ static struct da_slab *
 slab_adopt(struct da_heap *h, unsigned c)
 {
 	for (;;) {
-		if (abandoned[c].head == NULL ||
-		    da_lock_held_by_me(&abandon_lock))
+		if (abandoned[c].head == NULL || !da_lock_take(&abandon_lock))
 			return NULL;
-		da_lock_acquire(&abandon_lock);
 		struct da_slab *s = abandoned[c].head;
 		if (s != NULL)
 			list_remove(&abandoned[c], s);
@@ -325,9 +332,8 @@ heap_key_destructor(void *arg)
 static struct da_heap *
 heap_attach(void)
 {
-	if (da_lock_held_by_me(&heaps_lock))
+	if (!da_lock_take(&heaps_lock))
 		return NULL;
-	da_lock_acquire(&heaps_lock);
 	if (!heap_key_made) {
 		if (pthread_key_create(&heap_key, heap_key_destructor) != 0) {
 			da_lock_release(&heaps_lock);
@@ -371,25 +377,41 @@ heap_attach(void)
 	return h;
 }
 
-void *
-da_heap_malloc_slow(size_t size)
+/* Serves class c from the shared fallback heap, or NULL if this thread
+ * already holds its lock (a handler interrupted it). */
+static void *
+fallback_malloc(unsigned c)
 {
-	struct da_heap *h = da_tls_heap;
-	unsigned c = da_class_of(size);
-	if (h != &da_heap_empty)
-		return heap_malloc_from(h, c);
-	if (!tls_exited) {
-		h = heap_attach();
-		if (h != NULL)
-			return heap_malloc_from(h, c);
-	}
-	/* No heap of our own (the thread is exiting, or we could not make
-	 * one): share the fallback heap. */
-	if (da_lock_held_by_me(&fallback_lock))
+	if (!da_lock_take(&fallback_lock))
 		return NULL;
-	da_lock_acquire(&fallback_lock);
 	void *b = heap_malloc_from(&heap_fallback, c);
 	da_lock_release(&fallback_lock);
+	return b;
+}
+
+void *
+da_heap_malloc_slow(struct da_heap *h, size_t size)
+{
+	unsigned c = da_class_of(size);
+	void *b;
+	DA_OP_ENTER();
+	if (h == &da_heap_empty && !tls_exited) {
+		struct da_heap *mine = heap_attach();
+		if (mine != NULL) {
+			h = mine;
+			da_tls_heap = &da_heap_busy;
+			atomic_signal_fence(memory_order_seq_cst);
+		}
+	}
+	/* The fallback serves threads without a heap (exiting, or none could
+	 * be made) and handlers that interrupted their thread's heap work. */
+	if (h == &da_heap_empty || h == &da_heap_busy)
+		b = fallback_malloc(c);
+	else
+		b = heap_malloc_from(h, c);
+	atomic_signal_fence(memory_order_seq_cst);
+	da_tls_heap = h;
+	DA_OP_LEAVE();
 	return b;
 }
 
@@ -439,20 +461,23 @@ da_heap_thread_exit(void)
 	struct da_heap *h = da_tls_heap;
 	if (h == &da_heap_empty)
 		return;
+	tls_exited = 1; /* before the heap goes: a handler sees one or other */
+	atomic_signal_fence(memory_order_seq_cst);
 	da_tls_heap = &da_heap_empty;
-	tls_exited = 1;
+	DA_OP_ENTER();
 	heap_abandon(h);
 	da_lock_acquire(&heaps_lock);
 	h->live = 0;
 	da_lock_release(&heaps_lock);
+	DA_OP_LEAVE();
 }
 
 /* Every allocator lock, in the lock order. */
 static struct da_lock *const fork_locks[] = {
-	&heaps_lock,
-	&fallback_lock,
-	&abandon_lock,
-	&da_chunk_lock,
+        &heaps_lock,
+        &fallback_lock,
+        &abandon_lock,
+        &da_chunk_lock,
 };
 #define NFORK_LOCKS (sizeof(fork_locks) / sizeof(fork_locks[0]))
 
@@ -514,9 +539,8 @@ size_t
 da_heap_trim(void)
 {
 	size_t given = 0;
-	if (da_lock_held_by_me(&abandon_lock))
+	if (!da_lock_take(&abandon_lock))
 		return 0;
-	da_lock_acquire(&abandon_lock);
 	for (unsigned c = 0; c < DA_NCLASSES; c++) {
 		struct da_slab *s, *next;
 		for (s = abandoned[c].head; s != NULL; s = next) {

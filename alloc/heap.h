@@ -21,6 +21,14 @@
  * Before its first allocation a thread's heap is da_heap_empty, whose
  * current slabs are all da_slab_empty (no free blocks): the fast path needs
  * no "initialised?" test, it simply falls into the slow path.
+ *
+ * Signal handlers allocate (PITFALLS 4). While a thread works on its heap,
+ * its da_tls_heap is da_heap_busy, another heap with no blocks and no
+ * slabs: a handler that interrupts it and calls malloc lands in the slow
+ * path, which serves it from the locked fallback heap, and a free from the
+ * handler owns no slab, so it takes the remote path (one CAS). The
+ * interrupted operation never sees its lists change under it. Compiler
+ * fences (atomic_signal_fence) keep the marker around the list updates.
  */
 #ifndef DA_ALLOC_HEAP_H
 #define DA_ALLOC_HEAP_H
@@ -43,12 +51,16 @@ struct da_heap {
 
 extern __thread struct da_heap *da_tls_heap;
 extern struct da_heap da_heap_empty;
+extern struct da_heap da_heap_busy;
 
 /* DA_HEAP_CLOSED in remote: the heap has no thread; queue nothing. */
 #define DA_HEAP_CLOSED ((struct da_slab *)1)
 
-void *da_heap_malloc_slow(size_t size);
-/* Owner's bookkeeping after a free made s empty or hit a full slab. */
+/* Called with da_tls_heap == &da_heap_busy and h the heap it was; puts h
+ * (or the heap it attached) back before returning. */
+void *da_heap_malloc_slow(struct da_heap *h, size_t size);
+/* Owner's bookkeeping after a free made s empty or hit a full slab.
+ * Called with da_tls_heap == &da_heap_busy; sets it back to h. */
 void da_heap_owner_freed(struct da_heap *h, struct da_slab *s);
 /* Another thread's free of block p of s. */
 void da_slab_free_remote(struct da_slab *s, void *p);
@@ -61,15 +73,19 @@ DA_INLINE void *
 da_heap_malloc(size_t size)
 {
 	struct da_heap *h = da_tls_heap;
+	da_tls_heap = &da_heap_busy;
+	atomic_signal_fence(memory_order_seq_cst);
 	struct da_slab *s = h->cur[da_class_of(size)];
 	void *b = s->free;
 	if (da_likely(b != NULL)) {
 		s->free = *(void **)b;
 		s->used++;
 		*da_slab_live(s, b) = DA_LIVE;
+		atomic_signal_fence(memory_order_seq_cst);
+		da_tls_heap = h;
 		return b;
 	}
-	return da_heap_malloc_slow(size);
+	return da_heap_malloc_slow(h, size);
 }
 
 /*
@@ -83,10 +99,16 @@ da_heap_free_block(struct da_slab *s, uint8_t *live, void *p)
 	struct da_heap *h = da_tls_heap;
 	if (da_likely(atomic_load_explicit(&s->owner, memory_order_relaxed) ==
 	              h)) {
+		da_tls_heap = &da_heap_busy;
+		atomic_signal_fence(memory_order_seq_cst);
 		*(void **)p = s->free;
 		s->free = p;
-		if (da_unlikely(--s->used <= s->unfull_at))
-			da_heap_owner_freed(h, s);
+		if (da_unlikely(--s->used <= s->unfull_at)) {
+			da_heap_owner_freed(h, s); /* puts h back itself */
+			return;
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		da_tls_heap = h;
 		return;
 	}
 	da_slab_free_remote(s, p);

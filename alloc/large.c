@@ -47,10 +47,12 @@ da_large_grow(struct da_slab *s, size_t size)
 	        (unsigned)(round_up(size, DA_UNIT_SIZE) >> DA_UNIT_SHIFT);
 	if (units <= s->units)
 		return 1;
-	if (!da_chunk_extend_units(s, units))
-		return 0;
-	s->bsize = units * (uint32_t)DA_UNIT_SIZE;
-	return 1;
+	DA_OP_ENTER();
+	int ok = da_chunk_extend_units(s, units);
+	if (ok)
+		s->bsize = units * (uint32_t)DA_UNIT_SIZE;
+	DA_OP_LEAVE();
+	return ok;
 }
 
 int
@@ -61,9 +63,11 @@ da_huge_grow(struct da_huge *h, size_t size)
 	size_t map_size = round_up(h->data_off + size, DA_PAGE);
 	if (map_size <= h->map_size)
 		return 1;
-	if (da_lock_held_by_me(&da_chunk_lock))
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		DA_OP_LEAVE();
 		return 0;
-	da_lock_acquire(&da_chunk_lock);
+	}
 	/* Without MREMAP_MAYMOVE the mapping grows where it is or not at
 	 * all; the address space after it was free, so none of the granules
 	 * it now reaches belonged to another region. */
@@ -76,6 +80,7 @@ da_huge_grow(struct da_huge *h, size_t size)
 		da_chunk_retain_budget_locked(); /* records a new peak */
 	}
 	da_lock_release(&da_chunk_lock);
+	DA_OP_LEAVE();
 	return ok;
 }
 
@@ -83,7 +88,9 @@ void
 da_large_free(struct da_slab *s)
 {
 	s->live_one = DA_FREE;
+	DA_OP_ENTER();
 	da_chunk_give_units(s);
+	DA_OP_LEAVE();
 }
 
 static void
@@ -132,9 +139,9 @@ huge_malloc(size_t size, size_t align, int zero)
 		return NULL;
 	size_t map_size = round_up(off + size, DA_PAGE);
 	int fresh = 0;
-	if (da_lock_held_by_me(&da_chunk_lock))
+	if (!da_lock_take(&da_chunk_lock))
 		return NULL;
-	da_lock_acquire(&da_chunk_lock);
+	da_chunk_drain_deferred_locked();
 	da_chunk_retain_check_locked();
 	struct da_huge *h = huge_cache_take(map_size, align);
 	if (h == NULL) {
@@ -163,34 +170,77 @@ huge_malloc(size_t size, size_t align, int zero)
 	return p;
 }
 
-void
-da_huge_free(struct da_huge *h)
+/* Frees huge block h: keeps it mapped for reuse if the retention budget
+ * allows, else unmaps it. Locking: caller holds da_chunk_lock. */
+static void
+huge_free_locked(struct da_huge *h)
 {
-	da_lock_acquire(&da_chunk_lock);
 	h->state = DA_FREE;
 	da_huge_live_bytes -= h->map_size;
 	if (h->map_size <= DA_HUGE_CACHE_MAX &&
 	    da_dirty_bytes + da_huge_cached_bytes + h->map_size <=
 	            da_chunk_retain_budget_locked()) {
 		da_huge_cached_bytes += h->map_size;
-		da_chunk_retain_check_locked();
-		da_lock_release(&da_chunk_lock);
 		return;
 	}
 	huge_unlink(h);
 	da_pagemap_set(h, h->map_size, DA_PM_NONE);
-	da_lock_release(&da_chunk_lock);
 	da_os_unmap(h, h->map_size);
+}
+
+/* Huge frees that found the lock out of reach (a signal handler's while
+ * its thread held it): the next holder finishes them. */
+static _Atomic(struct da_huge *) deferred_huges;
+
+void
+da_huge_drain_deferred_locked(void)
+{
+	if (!atomic_load_explicit(&deferred_huges, memory_order_relaxed))
+		return;
+	struct da_huge *h = atomic_exchange_explicit(&deferred_huges, NULL,
+	                                             memory_order_acquire);
+	while (h != NULL) {
+		struct da_huge *next = h->dnext;
+		huge_free_locked(h);
+		h = next;
+	}
+}
+
+void
+da_huge_free(struct da_huge *h)
+{
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		struct da_huge *head = atomic_load_explicit(
+		        &deferred_huges, memory_order_relaxed);
+		do
+			h->dnext = head;
+		while (!atomic_compare_exchange_weak_explicit(
+		        &deferred_huges, &head, h, memory_order_release,
+		        memory_order_relaxed));
+		DA_OP_LEAVE();
+		return;
+	}
+	huge_free_locked(h);
+	da_chunk_drain_deferred_locked();
+	da_chunk_retain_check_locked();
+	da_lock_release(&da_chunk_lock);
+	DA_OP_LEAVE();
 }
 
 void *
 da_large_malloc(size_t size, size_t align, int zero)
 {
+	void *p;
 	if (size == 0)
 		size = 1; /* a block, not an empty run of units */
+	DA_OP_ENTER();
 	if (size <= DA_LARGE_MAX && align <= DA_UNIT_SIZE)
-		return large_from_units(size, zero);
-	return huge_malloc(size, align, zero);
+		p = large_from_units(size, zero);
+	else
+		p = huge_malloc(size, align, zero);
+	DA_OP_LEAVE();
+	return p;
 }
 
 size_t
@@ -214,9 +264,8 @@ da_huge_cache_drop_locked(void)
 size_t
 da_huge_cache_drop(void)
 {
-	if (da_lock_held_by_me(&da_chunk_lock))
+	if (!da_lock_take(&da_chunk_lock))
 		return 0;
-	da_lock_acquire(&da_chunk_lock);
 	size_t given = da_huge_cache_drop_locked();
 	da_lock_release(&da_chunk_lock);
 	return given;

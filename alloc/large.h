@@ -39,4 +39,8 @@ void da_huge_free(struct da_huge *h);
 size_t da_huge_cache_drop(void);
 size_t da_huge_cache_drop_locked(void);
 
+/* Finishes huge frees deferred by da_huge_free. Locking: caller holds
+ * da_chunk_lock. */
+void da_huge_drain_deferred_locked(void);
+
 #endif /* DA_ALLOC_LARGE_H */

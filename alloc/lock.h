@@ -15,14 +15,16 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+/* The lock word is its holder's identity (0: free), set in one CAS: a
+ * signal that arrives while its thread is taking or holding the lock sees
+ * it held by "me", with no window in between. */
 struct da_lock {
-	atomic_int locked;
 	_Atomic(uintptr_t) holder; /* address of the holder's TLS marker */
 };
 
 #define DA_LOCK_INIT \
 	{            \
-		0, 0 \
+		0    \
 	}
 
 extern __thread char da_thread_marker;
@@ -57,12 +59,15 @@ da_lock_held_by_me(struct da_lock *l)
 static inline void
 da_lock_acquire(struct da_lock *l)
 {
+	uintptr_t self = da_self();
 	for (;;) {
-		if (!atomic_exchange_explicit(&l->locked, 1,
-		                              memory_order_acquire))
-			break;
+		uintptr_t free_ = 0;
+		if (atomic_compare_exchange_weak_explicit(
+		            &l->holder, &free_, self, memory_order_acquire,
+		            memory_order_relaxed))
+			return;
 		for (int spin = 0;
-		     atomic_load_explicit(&l->locked, memory_order_relaxed);
+		     atomic_load_explicit(&l->holder, memory_order_relaxed);
 		     spin++) {
 			if (spin < 64)
 				da_cpu_relax();
@@ -70,14 +75,52 @@ da_lock_acquire(struct da_lock *l)
 				sched_yield();
 		}
 	}
-	atomic_store_explicit(&l->holder, da_self(), memory_order_relaxed);
 }
 
 static inline void
 da_lock_release(struct da_lock *l)
 {
-	atomic_store_explicit(&l->holder, 0, memory_order_relaxed);
-	atomic_store_explicit(&l->locked, 0, memory_order_release);
+	atomic_store_explicit(&l->holder, 0, memory_order_release);
+}
+
+/*
+ * Slow-path operations the calling thread is inside. One that begins while
+ * another is under way on the same thread can only be a signal handler's
+ * (PITFALLS 4): the interrupted operation may hold any lock, so the nested
+ * one must never wait for a lock, or two threads' handlers can deadlock
+ * through each other's locks. DA_OP_ENTER/LEAVE bracket every slow path.
+ */
+extern __thread unsigned da_op_depth;
+
+#define DA_OP_ENTER()                                      \
+	do {                                               \
+		da_op_depth++;                             \
+		atomic_signal_fence(memory_order_seq_cst); \
+	} while (0)
+#define DA_OP_LEAVE()                                      \
+	do {                                               \
+		atomic_signal_fence(memory_order_seq_cst); \
+		da_op_depth--;                             \
+	} while (0)
+
+/*
+ * Takes l and returns 1, or returns 0 where waiting could deadlock: the
+ * thread holds l already, or this is a nested operation (see da_op_depth)
+ * and l is taken. Callers fail the allocation, or defer the free.
+ */
+static inline int
+da_lock_take(struct da_lock *l)
+{
+	if (da_lock_held_by_me(l))
+		return 0;
+	if (da_op_depth > 1) {
+		uintptr_t free_ = 0;
+		return atomic_compare_exchange_strong_explicit(
+		        &l->holder, &free_, da_self(), memory_order_acquire,
+		        memory_order_relaxed);
+	}
+	da_lock_acquire(l);
+	return 1;
 }
 
 /* After fork, in the child: whoever held it no longer exists. */
@@ -85,7 +128,6 @@ static inline void
 da_lock_reset(struct da_lock *l)
 {
 	atomic_store_explicit(&l->holder, 0, memory_order_relaxed);
-	atomic_store_explicit(&l->locked, 0, memory_order_relaxed);
 }
 
 #endif /* DA_ALLOC_LOCK_H */

@@ -38,9 +38,11 @@ int
 da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
 {
 	int rc = 0;
-	if (da_lock_held_by_me(&da_chunk_lock))
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		DA_OP_LEAVE();
 		return 0;
-	da_lock_acquire(&da_chunk_lock);
+	}
 	for (struct da_chunk *ch = da_chunks; ch != NULL && !rc; ch = ch->next)
 		for (unsigned u = 1; u < DA_UNITS && !rc; u++) {
 			struct da_slab *s = &ch->slabs[u];
@@ -66,6 +68,7 @@ da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
 		rc = fn(&b, arg);
 	}
 	da_lock_release(&da_chunk_lock);
+	DA_OP_LEAVE();
 	return rc;
 }
 
@@ -83,9 +86,11 @@ da_alloc_stats(struct da_alloc_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	da_alloc_walk(count_block, st);
-	if (da_lock_held_by_me(&da_chunk_lock))
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		DA_OP_LEAVE();
 		return;
-	da_lock_acquire(&da_chunk_lock);
+	}
 	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next)
 		st->mapped += DA_CHUNK_SIZE;
 	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
@@ -94,4 +99,5 @@ da_alloc_stats(struct da_alloc_stats *st)
 			st->huge_cached += h->map_size;
 	}
 	da_lock_release(&da_chunk_lock);
+	DA_OP_LEAVE();
 }
