@@ -15,42 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench/common.h"
+
 #define SLOTS    10000
 #define PAIRS    10000000.0
 #define MIN_SIZE 8
 #define MAX_SIZE 512
 
 static unsigned char *slot[SLOTS];
-
-static inline uint64_t
-xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-/* A value in [0, n) from the high 32 bits of r (Lemire's reduction). */
-static inline uint32_t
-below(uint64_t r, uint32_t n)
-{
-	return (uint32_t)(((r >> 32) * (uint64_t)n) >> 32);
-}
-
-static double
-scale_arg(int argc, char **argv)
-{
-	double scale = argc > 1 ? strtod(argv[1], NULL) : 1.0;
-
-	if (!(scale >= 0.0)) {
-		fprintf(stderr, "churn: bad scale '%s'\n", argv[1]);
-		exit(2);
-	}
-	return scale;
-}
 
 static unsigned char *
 xmalloc(size_t n)
@@ -67,7 +39,7 @@ xmalloc(size_t n)
 int
 main(int argc, char **argv)
 {
-	uint64_t pairs = (uint64_t)(PAIRS * scale_arg(argc, argv));
+	uint64_t pairs = (uint64_t)(PAIRS * bench_scale("churn", argc, argv));
 	uint64_t state = 0x9e3779b97f4a7c15ULL, sum = 0;
 
 	for (uint32_t i = 0; i < SLOTS; i++) {

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench/common.h"
+
 #define OPS      2500.0
 #define SLOTS    4
 #define MIN_LOG2 16 /* 64 KiB */
@@ -26,29 +28,6 @@ struct block {
 };
 
 static struct block slot[SLOTS];
-
-static inline uint64_t
-xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-static double
-scale_arg(int argc, char **argv)
-{
-	double scale = argc > 1 ? strtod(argv[1], NULL) : 1.0;
-
-	if (!(scale >= 0.0)) {
-		fprintf(stderr, "large: bad scale '%s'\n", argv[1]);
-		exit(2);
-	}
-	return scale;
-}
 
 /* Reads back the bytes touch() wrote, then frees the block. */
 static uint64_t
@@ -77,7 +56,7 @@ touch(struct block *b, unsigned char v)
 int
 main(int argc, char **argv)
 {
-	double scaled = OPS * scale_arg(argc, argv);
+	double scaled = OPS * bench_scale("large", argc, argv);
 	unsigned ops = scaled < 1.0 ? 1 : (unsigned)(scaled + 0.5);
 	uint64_t state = 0x853c49e6748fea9bULL, sum = 0, bytes = 0;
 

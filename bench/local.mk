@@ -32,7 +32,7 @@ CLEANFILES += \
 # -O2 after the warnings: the speed of the benchmark loop itself should not
 # depend on how the library is being built (a user CFLAGS still comes last).
 DA_BENCH_CFLAGS = $(DA_CFLAGS) -O2
-bench_churn_SOURCES = bench/churn.c
+bench_churn_SOURCES = bench/churn.c bench/common.h
 bench_churn_CFLAGS = $(DA_BENCH_CFLAGS)
 bench_realloc_SOURCES = bench/realloc.c
 bench_realloc_CFLAGS = $(DA_BENCH_CFLAGS)

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench/common.h"
+
 #define BLOCKS   4000000.0
 #define RING     1024 /* a power of two */
 #define MIN_SIZE 16
@@ -33,23 +35,6 @@ struct ring {
 
 static struct ring ring;
 static uint64_t total;
-
-static inline uint64_t
-xorshift64(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-static inline uint32_t
-below(uint64_t r, uint32_t n)
-{
-	return (uint32_t)(((r >> 32) * (uint64_t)n) >> 32);
-}
 
 static void
 backoff(unsigned *spins)
@@ -87,22 +72,10 @@ consumer(void *arg)
 	return NULL;
 }
 
-static double
-scale_arg(int argc, char **argv)
-{
-	double scale = argc > 1 ? strtod(argv[1], NULL) : 1.0;
-
-	if (!(scale >= 0.0)) {
-		fprintf(stderr, "prodcons: bad scale '%s'\n", argv[1]);
-		exit(2);
-	}
-	return scale;
-}
-
 int
 main(int argc, char **argv)
 {
-	uint64_t n = (uint64_t)(BLOCKS * scale_arg(argc, argv));
+	uint64_t n = (uint64_t)(BLOCKS * bench_scale("prodcons", argc, argv));
 	uint64_t state = 0x2545f4914f6cdd1dULL, head = 0;
 	pthread_t thread;
 	int err;

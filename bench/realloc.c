@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/common.h"
+
 #define BUFFERS    32
 #define START_SIZE 16
 #define FINAL_SIZE (1u << 20)
@@ -27,18 +29,6 @@ struct buffer {
 };
 
 static struct buffer buf[BUFFERS];
-
-static double
-scale_arg(int argc, char **argv)
-{
-	double scale = argc > 1 ? strtod(argv[1], NULL) : 1.0;
-
-	if (!(scale >= 0.0)) {
-		fprintf(stderr, "realloc: bad scale '%s'\n", argv[1]);
-		exit(2);
-	}
-	return scale;
-}
 
 static void *
 xrealloc(void *p, size_t n)
@@ -82,7 +72,7 @@ check_and_free(struct buffer *b)
 int
 main(int argc, char **argv)
 {
-	double scaled = ROUNDS * scale_arg(argc, argv);
+	double scaled = ROUNDS * bench_scale("realloc", argc, argv);
 	unsigned rounds = scaled < 1.0 ? 1 : (unsigned)(scaled + 0.5);
 	uint64_t sum = 0, reallocs = 0;
 
