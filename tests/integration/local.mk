@@ -1,0 +1,100 @@
+# Integration tier: the public API and C++ operators linked with libdbgalloc,
+# start-up and exit traps run linked and preloaded, the launcher, and real
+# programs under LD_PRELOAD. Included by the top Makefile.am; paths are
+# relative to the top. Programs named *-plain are built without dbgalloc, to
+# be preloaded; scripts find them through DBGALLOC_TOP_BUILDDIR.
+
+# -fno-builtin: gcc must not fold or reject the allocation calls under test.
+DA_INTEGRATION_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin
+DA_INTEGRATION_LINKED_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_LINKED=1
+DA_INTEGRATION_LINKED_LIBS = libdbgalloc.la $(PTHREAD_LIBS)
+
+check_PROGRAMS += \
+	tests/integration/api \
+	tests/integration/cxx \
+	tests/integration/cxx-plain \
+	tests/integration/preinit \
+	tests/integration/preinit-plain \
+	tests/integration/ctor-dlopen \
+	tests/integration/ctor-dlopen-plain \
+	tests/integration/exit-thread \
+	tests/integration/exit-thread-plain \
+	tests/integration/interpose \
+	tests/integration/interpose-plain \
+	tests/integration/interpose-static
+
+TESTS += \
+	tests/integration/api \
+	tests/integration/cxx \
+	tests/integration/startup.sh \
+	tests/integration/preload-basic.sh \
+	tests/integration/preload-programs.sh
+
+EXTRA_DIST += \
+	tests/integration/startup.sh \
+	tests/integration/preload-basic.sh \
+	tests/integration/preload-programs.sh
+
+# API conformance (cmocka), one test per behaviour of every entry point.
+tests_integration_api_SOURCES = tests/integration/api.c
+tests_integration_api_CFLAGS = $(DA_INTEGRATION_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_api_LDADD = libdbgalloc.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+
+# Every operator new/delete form, new-handler, bad_alloc, containers;
+# cxx-plain is the same test for startup.sh to run preloaded.
+DA_INTEGRATION_CXXFLAGS = $(AM_CXXFLAGS) $(PTHREAD_CFLAGS) -std=gnu++17
+tests_integration_cxx_SOURCES = tests/integration/cxx.cc
+tests_integration_cxx_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_cxx_CXXFLAGS = $(DA_INTEGRATION_CXXFLAGS)
+tests_integration_cxx_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+tests_integration_cxx_plain_SOURCES = tests/integration/cxx.cc
+tests_integration_cxx_plain_CXXFLAGS = $(DA_INTEGRATION_CXXFLAGS)
+tests_integration_cxx_plain_LDADD = $(PTHREAD_LIBS)
+
+# Start-up traps, each built linked (run as is) and plain (preloaded) and
+# driven by startup.sh.
+tests_integration_preinit_SOURCES = tests/integration/preinit.c \
+	tests/integration/probe.h
+tests_integration_preinit_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_preinit_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_preinit_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+tests_integration_preinit_plain_SOURCES = $(tests_integration_preinit_SOURCES)
+tests_integration_preinit_plain_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_preinit_plain_LDADD = $(PTHREAD_LIBS)
+
+tests_integration_ctor_dlopen_SOURCES = tests/integration/ctor-dlopen.c \
+	tests/integration/probe.h
+tests_integration_ctor_dlopen_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_ctor_dlopen_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_ctor_dlopen_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+tests_integration_ctor_dlopen_plain_SOURCES = \
+	$(tests_integration_ctor_dlopen_SOURCES)
+tests_integration_ctor_dlopen_plain_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_ctor_dlopen_plain_LDADD = $(PTHREAD_LIBS)
+
+tests_integration_exit_thread_SOURCES = tests/integration/exit-thread.c \
+	tests/integration/probe.h
+tests_integration_exit_thread_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_exit_thread_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_exit_thread_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+tests_integration_exit_thread_plain_SOURCES = \
+	$(tests_integration_exit_thread_SOURCES)
+tests_integration_exit_thread_plain_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_exit_thread_plain_LDADD = $(PTHREAD_LIBS)
+
+tests_integration_interpose_SOURCES = tests/integration/interpose.c \
+	tests/integration/probe.h
+tests_integration_interpose_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_interpose_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_interpose_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+tests_integration_interpose_plain_SOURCES = \
+	$(tests_integration_interpose_SOURCES)
+tests_integration_interpose_plain_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_interpose_plain_LDADD = $(PTHREAD_LIBS)
+# libtool's -static: link libdbgalloc.a into a dynamic executable.
+tests_integration_interpose_static_SOURCES = \
+	$(tests_integration_interpose_SOURCES)
+tests_integration_interpose_static_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_interpose_static_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_interpose_static_LDFLAGS = -static
+tests_integration_interpose_static_LDADD = $(DA_INTEGRATION_LINKED_LIBS)

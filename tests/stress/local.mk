@@ -1,0 +1,64 @@
+# Stress tier: threads, fork, thread churn and allocating signal handlers,
+# each built linked with libdbgalloc (run directly) and plain (run by
+# preload.sh under LD_PRELOAD). About 20 s on 2 cores; keep it under a
+# minute.
+
+DA_STRESS_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin
+DA_STRESS_LINKED_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_LINKED=1
+
+check_PROGRAMS += \
+	tests/stress/threads \
+	tests/stress/threads-plain \
+	tests/stress/fork \
+	tests/stress/fork-plain \
+	tests/stress/thread-churn \
+	tests/stress/thread-churn-plain \
+	tests/stress/signal \
+	tests/stress/signal-plain
+
+TESTS += \
+	tests/stress/threads \
+	tests/stress/fork \
+	tests/stress/thread-churn \
+	tests/stress/signal \
+	tests/stress/preload.sh
+
+EXTRA_DIST += tests/stress/preload.sh
+
+# 8 threads x 1,000,000 operations, cross-thread frees, pattern checks.
+tests_stress_threads_SOURCES = tests/stress/threads.c \
+	tests/integration/probe.h
+tests_stress_threads_CPPFLAGS = $(DA_STRESS_LINKED_CPPFLAGS)
+tests_stress_threads_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_threads_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_stress_threads_plain_SOURCES = $(tests_stress_threads_SOURCES)
+tests_stress_threads_plain_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_threads_plain_LDADD = $(PTHREAD_LIBS)
+
+# fork from a signal handler, and 50 forks while 4 threads allocate.
+tests_stress_fork_SOURCES = tests/stress/fork.c tests/integration/probe.h
+tests_stress_fork_CPPFLAGS = $(DA_STRESS_LINKED_CPPFLAGS)
+tests_stress_fork_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_fork_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_stress_fork_plain_SOURCES = $(tests_stress_fork_SOURCES)
+tests_stress_fork_plain_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_fork_plain_LDADD = $(PTHREAD_LIBS)
+
+# 2000 short-lived threads; their blocks are freed after they are gone.
+tests_stress_thread_churn_SOURCES = tests/stress/thread-churn.c \
+	tests/integration/probe.h
+tests_stress_thread_churn_CPPFLAGS = $(DA_STRESS_LINKED_CPPFLAGS)
+tests_stress_thread_churn_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_thread_churn_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_stress_thread_churn_plain_SOURCES = $(tests_stress_thread_churn_SOURCES)
+tests_stress_thread_churn_plain_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_thread_churn_plain_LDADD = $(PTHREAD_LIBS)
+
+# Signal handlers that allocate, interrupting two allocating threads.
+tests_stress_signal_SOURCES = tests/stress/signal.c tests/integration/probe.h
+tests_stress_signal_CPPFLAGS = $(DA_STRESS_LINKED_CPPFLAGS)
+tests_stress_signal_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_signal_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_stress_signal_plain_SOURCES = $(tests_stress_signal_SOURCES)
+tests_stress_signal_plain_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_signal_plain_LDADD = $(PTHREAD_LIBS)
