@@ -109,6 +109,8 @@ da_chunk_take_units(unsigned units, int *zeroed)
 		return NULL;
 	}
 	uint64_t run = run_mask(first, units);
+	da_assert(first >= 1 && first + units <= DA_UNITS);
+	da_assert((pick->free_units & run) == run);
 	uint64_t dirty = pick->dirty_units & run;
 	*zeroed = dirty == 0;
 	da_dirty_bytes -= (size_t)__builtin_popcountll(dirty) * DA_UNIT_SIZE;
@@ -137,6 +139,8 @@ give_units_locked(struct da_slab *s)
 	struct da_chunk *ch = da_slab_chunk(s);
 	unsigned first = s->first_unit, units = s->units;
 	uint64_t run = run_mask(first, units);
+	da_assert(first >= 1 && first + units <= DA_UNITS);
+	da_assert((ch->free_units & run) == 0); /* not given back twice */
 	s->kind = DA_SLAB_NONE;
 	s->area_size = 0; /* the free fast path never matches it now */
 	for (unsigned u = first; u < first + units; u++)

@@ -45,10 +45,12 @@
 #define DA_RETAIN_DECAY_MS 1000
 #define DA_HUGE_CACHE_MAX  ((size_t)64 << 20) /* larger ones are unmapped */
 
+/* Internal invariants, checked in --enable-debug builds (slow paths). */
+__attribute__((noreturn)) void da_os_assert_failed(const char *file, int line,
+                                                   const char *expr);
 #if DA_DEBUG
-#include "audit/report.h"
 #define da_assert(e) \
-	((e) ? (void)0 : da_report_internal(__FILE__, __LINE__, #e))
+	((e) ? (void)0 : da_os_assert_failed(__FILE__, __LINE__, #e))
 #else
 #define da_assert(e) ((void)0)
 #endif

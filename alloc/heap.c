@@ -61,6 +61,7 @@ list_push(struct da_slab_list *l, struct da_slab *s, uint8_t which)
 static void
 list_remove(struct da_slab_list *l, struct da_slab *s)
 {
+	da_assert(s->in_list != IN_NONE);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -93,6 +94,7 @@ slab_collect(struct da_slab *s)
 		tail = *(void **)tail;
 		n++;
 	}
+	da_assert(n <= s->used); /* only blocks handed out come back */
 	*(void **)tail = s->free;
 	s->free = list;
 	s->used -= n;
@@ -236,6 +238,7 @@ drain_remote(struct da_heap *h, struct da_slab *closing)
 void
 da_heap_owner_freed(struct da_heap *h, struct da_slab *s)
 {
+	da_assert(atomic_load_explicit(&s->owner, memory_order_relaxed) == h);
 	DA_OP_ENTER();
 	if (s->in_list == IN_FULL && s->used <= s->unfull_at)
 		slab_unmark_full(h, s);
@@ -316,6 +319,8 @@ heap_malloc_from(struct da_heap *h, unsigned c)
 			return NULL;
 	}
 	void *b = s->free;
+	da_assert(da_slab_index(s, b) < s->reserved);
+	da_assert(*da_slab_live(s, b) == DA_FREE);
 	s->free = *(void **)b;
 	s->used++;
 	*da_slab_live(s, b) = DA_LIVE;

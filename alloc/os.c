@@ -7,7 +7,10 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void *
 da_os_map(size_t size)
@@ -79,4 +82,31 @@ da_os_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	errno = saved;
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Writes "dbgalloc: internal error: FILE:LINE: EXPR" and aborts. Uses no
+ * stdio and no allocation: the allocator itself is what failed. */
+void
+da_os_assert_failed(const char *file, int line, const char *expr)
+{
+	char buf[512], num[16];
+	size_t len = 0;
+	char *q = num + sizeof(num);
+	*--q = '\0';
+	do
+		*--q = (char)('0' + line % 10);
+	while ((line /= 10) > 0 && q > num);
+	const char *parts[6] = {
+	        "dbgalloc: internal error: ", file, ":", q, ": ", expr};
+	for (int n = 0; n < 6; n++) {
+		size_t k = strlen(parts[n]);
+		if (k > sizeof(buf) - 1 - len)
+			k = sizeof(buf) - 1 - len;
+		memcpy(buf + len, parts[n], k);
+		len += k;
+	}
+	buf[len++] = '\n';
+	if (write(2, buf, len) < 0)
+		abort();
+	abort();
 }

@@ -122,17 +122,3 @@ da_report_bad_pointer(const char *fn, int is_free, void *p, int err,
 	da_line_emit(&l);
 	abort();
 }
-
-void
-da_report_internal(const char *file, int line, const char *expr)
-{
-	struct da_line l = {.len = 0};
-	da_line_str(&l, "dbgalloc: internal error: ");
-	da_line_str(&l, file);
-	da_line_str(&l, ":");
-	da_line_dec(&l, (unsigned long)line);
-	da_line_str(&l, ": ");
-	da_line_str(&l, expr);
-	da_line_emit(&l);
-	abort();
-}

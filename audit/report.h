@@ -43,8 +43,4 @@ __attribute__((noreturn)) void da_report_bad_pointer(const char *fn,
                                                      int err,
                                                      const struct da_block *b);
 
-/* Reports a failed internal assertion (--enable-debug) and aborts. */
-__attribute__((noreturn)) void da_report_internal(const char *file, int line,
-                                                  const char *expr);
-
 #endif /* DA_AUDIT_REPORT_H */
