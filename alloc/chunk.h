@@ -85,7 +85,6 @@ struct __attribute__((aligned(64))) da_slab {
 	uint8_t in_list; /* 0 none, 1 partial, 2 full, 3 abandoned */
 
 	/* Owner-only bookkeeping. */
-	uint16_t unused_;
 	uint32_t capacity; /* blocks in the slab */
 	uint32_t reserved; /* blocks carved so far (the rest is untouched) */
 	struct da_slab *next, *prev; /* partial, full or abandoned list */
