@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,8 +17,11 @@ void *
 da_os_map(size_t size)
 {
 	int saved = errno;
+	/* No MAP_NORESERVE: the kernel's overcommit policy decides, as it
+	 * does for glibc's mmap, so an impossible request fails here with
+	 * ENOMEM instead of being granted and OOM-killing the program later. */
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	errno = saved;
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -74,6 +78,23 @@ da_os_purge(void *p, size_t size)
 	errno = saved;
 }
 
+void
+da_os_write(int fd, const void *buf, size_t len)
+{
+	int saved = errno;
+	size_t off = 0;
+	while (off < len) {
+		long n = syscall(SYS_write, fd, (const char *)buf + off,
+		                 len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	errno = saved;
+}
+
 uint64_t
 da_os_now_ms(void)
 {
@@ -106,7 +127,6 @@ da_os_assert_failed(const char *file, int line, const char *expr)
 		len += k;
 	}
 	buf[len++] = '\n';
-	if (write(2, buf, len) < 0)
-		abort();
+	da_os_write(2, buf, len);
 	abort();
 }

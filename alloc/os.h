@@ -36,6 +36,14 @@ int da_os_grow_in_place(void *p, size_t old, size_t size);
  */
 void da_os_purge(void *p, size_t size);
 
+/*
+ * Writes all of buf to fd, retrying after EINTR. Not a cancellation point
+ * (a raw system call, unlike write(2)): a report from a thread with a
+ * pending cancellation is written whole, and the abort that follows it
+ * happens (PITFALLS 13).
+ */
+void da_os_write(int fd, const void *buf, size_t len);
+
 /* A coarse monotonic clock in milliseconds (vDSO, no system call). */
 uint64_t da_os_now_ms(void);
 

@@ -3,6 +3,7 @@
  */
 #include "audit/report.h"
 #include "alloc/alloc.h"
+#include "alloc/os.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -48,19 +49,9 @@ da_line_dec(struct da_line *l, unsigned long v)
 void
 da_line_emit(struct da_line *l)
 {
-	int saved = errno;
 	l->buf[l->len++] = '\n';
-	size_t off = 0;
-	while (off < l->len) {
-		ssize_t n = write(2, l->buf + off, l->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	da_os_write(2, l->buf, l->len);
 	l->len = 0;
-	errno = saved;
 }
 
 static void
@@ -72,19 +63,22 @@ bad_pointer_why(struct da_line *l, void *p, int err, const struct da_block *b)
 		da_line_dec(l, b->size);
 		da_line_str(l, "-byte block");
 		break;
-	case DA_FREE_INTERIOR:
-		da_line_dec(l, (unsigned long)((char *)p - (char *)b->start));
-		da_line_str(l, " bytes into the ");
+	case DA_FREE_INTERIOR: {
+		unsigned long into = (unsigned long)((char *)p -
+		                                     (char *)b->start);
+		da_line_dec(l, into);
+		da_line_str(l, into == 1 ? " byte into the " : " bytes into the ");
 		da_line_dec(
 		        l, (unsigned long)((char *)b->user - (char *)b->start) +
 		                   b->size);
 		da_line_str(l, "-byte block at ");
 		da_line_hex(l, (unsigned long)b->start);
-		if (b->state == DA_FREE)
+		if (!da_live_in_use((unsigned)b->state))
 			da_line_str(l, " (free)");
 		break;
+	}
 	case DA_FREE_UNUSED:
-		da_line_str(l, "no block in use there (freed already?)");
+		da_line_str(l, "no block was handed out at this address");
 		break;
 	default:
 		da_line_str(l, "not allocated by dbgalloc");

@@ -2,7 +2,8 @@
  * audit/report.h — the one path every diagnostic takes.
  *
  * Messages are formatted into a stack buffer and written to standard error
- * with write(2): no stdio, no allocation, async-signal-safe. Each kind of
+ * with one raw write system call (da_os_write: not a cancellation point):
+ * no stdio, no allocation, async-signal-safe. Each kind of
  * report has a fixed headline that starts "dbgalloc: " and is listed in
  * doc/dbgalloc.3 (section DIAGNOSTICS); tests match those words.
  */
@@ -34,8 +35,8 @@ struct da_block;
  *   dbgalloc: bad pointer 0x... passed to realloc(): <why>
  * where <why> is one of
  *   not allocated by dbgalloc
- *   no block in use there (freed already?)
- *   N bytes into the M-byte block at 0x...  [+ " (free)"]
+ *   no block was handed out at this address
+ *   N bytes into the M-byte block at 0x...  [+ " (free)"; "1 byte into"]
  *   freed N-byte block                      (non-free functions only)
  */
 __attribute__((noreturn)) void da_report_bad_pointer(const char *fn,
