@@ -14,6 +14,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* shim/process.c registers the fork handlers; this reference makes a
+ * static link pull that file in with malloc (see there). */
+extern const char da_shim_process_linked;
+__attribute__((used)) static const char *const keep_process_linked =
+        &da_shim_process_linked;
+
 /* glibc's internal names (declared here: no header has them). */
 void *__libc_malloc(size_t size);
 void __libc_free(void *p);

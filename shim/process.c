@@ -7,14 +7,76 @@
  * be set up is fork handling: a constructor registers handlers that take
  * every allocator lock before fork and release or reset them after, so a
  * child of a multithreaded program inherits consistent heaps (PITFALLS 5).
+ *
+ * Lock order against stdio. glibc's fork runs the prepare handlers, then
+ * takes the stdio list lock, then its own malloc locks: a thread holding
+ * the list lock (fflush(NULL)) may wait for a FILE lock whose holder
+ * (getline) waits in realloc. If our prepare handler took the allocator's
+ * locks first, the forking thread would hold them while it waits for the
+ * list lock, and the three threads would wait on each other for ever. So
+ * in a multithreaded process our prepare handler takes the list lock
+ * itself, before the allocator's: the same order as glibc's. The list lock
+ * is recursive, so glibc's own _IO_list_lock in fork takes it again; glibc
+ * releases it once in the parent and we release our hold after it, and in
+ * the child glibc resets it before any child handler runs.
+ *
+ * A signal handler may fork while its thread is inside fork (glibc's
+ * tst-mallocfork2): each fork level keeps its own record of what it took.
  */
 #include "audit/audit.h"
 
 #include <pthread.h>
+#include <sys/single_threaded.h>
+
+/* glibc's stdio list lock (exported by libc.so and libc.a, not declared
+ * in any installed header). */
+void _IO_list_lock(void);
+void _IO_list_unlock(void);
+
+/* What each nested fork level took; deeper levels take nothing. */
+#define FORK_LEVELS 16
+static __thread unsigned fork_level;
+static __thread unsigned char fork_took_list[FORK_LEVELS];
+
+static void
+fork_prepare(void)
+{
+	unsigned level = fork_level++;
+	int list = !__libc_single_threaded && level < FORK_LEVELS;
+	if (list)
+		_IO_list_lock();
+	if (level < FORK_LEVELS)
+		fork_took_list[level] = (unsigned char)list;
+	da_audit_fork_prepare();
+}
+
+static void
+fork_parent(void)
+{
+	da_audit_fork_parent();
+	unsigned level = --fork_level;
+	if (level < FORK_LEVELS && fork_took_list[level])
+		_IO_list_unlock();
+}
+
+static void
+fork_child(void)
+{
+	/* glibc has reset the list lock in the child already. */
+	da_audit_fork_child();
+	fork_level--;
+}
 
 __attribute__((constructor(101))) static void
 da_shim_init(void)
 {
-	pthread_atfork(da_audit_fork_prepare, da_audit_fork_parent,
-	               da_audit_fork_child);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
+
+/*
+ * Referenced from shim/malloc.c: a static link (libdbgalloc.a) pulls an
+ * archive member only for a symbol something needs, and nothing else needs
+ * this file, so without the reference the constructor above would be left
+ * out and no fork handler registered.
+ */
+const char da_shim_process_linked = 1;
