@@ -4,6 +4,7 @@
  */
 #include "alloc/alloc.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 void *
@@ -92,6 +93,17 @@ da_alloc_aligned(size_t align, size_t size)
 }
 
 int
+da_alloc_aligned_user(struct da_block *b)
+{
+	size_t off = __atomic_load_n((size_t *)b->start, __ATOMIC_RELAXED);
+	if (off == 0 || off >= b->size || (off & (DA_ALIGN - 1)) != 0)
+		return 0;
+	b->user = (char *)b->start + off;
+	b->size -= off;
+	return 1;
+}
+
+int
 da_alloc_lookup(const void *p, struct da_block *b)
 {
 	struct da_region *r = da_pagemap_find(p);
@@ -120,14 +132,87 @@ da_alloc_lookup(const void *p, struct da_block *b)
 	b->user = start;
 	b->size = size;
 	b->state = state;
-	if (state == DA_LIVE_ALIGNED) {
-		size_t off = *(size_t *)start;
-		if (off < size) {
-			b->user = start + off;
-			b->size = size - off;
-		}
-	}
+	if (state == DA_LIVE_ALIGNED)
+		da_alloc_aligned_user(b);
 	return 1;
+}
+
+int
+da_alloc_owns_any(const void *p, struct da_block *b)
+{
+	da_pagemap_enter();
+	int owns = da_alloc_owns(p, b);
+	da_pagemap_leave();
+	return owns;
+}
+
+/*
+ * Large and huge blocks recently freed: their memory leaves the page map
+ * or becomes free units, so the live map cannot tell a second free of one
+ * from a pointer that was never handed out. A small ring remembers the
+ * last DA_FREED_RING of them (racy by design: read only to word reports).
+ */
+#define DA_FREED_RING 64
+static struct {
+	_Atomic(uintptr_t) user;
+	_Atomic(size_t) size;
+} freed_ring[DA_FREED_RING];
+static _Atomic(unsigned) freed_next;
+
+static void
+freed_ring_add(const struct da_block *b)
+{
+	unsigned i = atomic_fetch_add_explicit(&freed_next, 1,
+	                                       memory_order_relaxed);
+	i %= DA_FREED_RING;
+	atomic_store_explicit(&freed_ring[i].user, 0, memory_order_relaxed);
+	atomic_store_explicit(&freed_ring[i].size, b->size,
+	                      memory_order_relaxed);
+	atomic_store_explicit(&freed_ring[i].user, (uintptr_t)b->user,
+	                      memory_order_release);
+}
+
+/* The size of the block most recently freed at p, or 0. */
+static size_t
+freed_ring_find(const void *p)
+{
+	unsigned next = atomic_load_explicit(&freed_next, memory_order_relaxed);
+	for (unsigned k = 1; k <= DA_FREED_RING; k++) {
+		unsigned i = (next - k) % DA_FREED_RING;
+		if (atomic_load_explicit(&freed_ring[i].user,
+		                         memory_order_acquire) ==
+		    (uintptr_t)p)
+			return atomic_load_explicit(&freed_ring[i].size,
+			                            memory_order_relaxed);
+	}
+	return 0;
+}
+
+/* 1 if no slab holds p now (so a ring entry for p still describes it). */
+static int
+nothing_there_now(const void *p)
+{
+	struct da_region *r = da_pagemap_find(p);
+	if (r == NULL)
+		return 1;
+	if (r->kind != DA_REGION_CHUNK)
+		return 0;
+	struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
+	return __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) == DA_SLAB_NONE &&
+	       ((uintptr_t)p & DA_CHUNK_MASK) >= DA_UNIT_SIZE;
+}
+
+/*
+ * An aligned block's pointer lies inside the block, so a second free of it
+ * looks like an interior pointer. When such a block is freed, its second
+ * word (the first becomes a free-list link) gets this tag of its start and
+ * user pointer; it lasts until the block is handed out again.
+ */
+static uintptr_t
+aligned_tag(const void *start, const void *user)
+{
+	return ((uintptr_t)start ^ 0x5bd1e9955bd1e995u) +
+	       (uintptr_t)((const char *)user - (const char *)start);
 }
 
 int
@@ -141,29 +226,64 @@ da_alloc_free(void *p, struct da_block *bad)
 	}
 	struct da_region *r = da_pagemap_find(p);
 	if (r->kind == DA_REGION_HUGE) {
+		freed_ring_add(&b);
 		da_huge_free((struct da_huge *)r);
 		return DA_FREE_OK;
 	}
 	struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
 	if (s->kind == DA_SLAB_LARGE) {
+		freed_ring_add(&b);
 		da_large_free(s);
 		return DA_FREE_OK;
 	}
+	if (b.state == DA_LIVE_ALIGNED)
+		((uintptr_t *)b.start)[1] = aligned_tag(b.start, b.user);
 	da_heap_free_block(s, da_slab_live(s, b.start), b.start);
 	return DA_FREE_OK;
+}
+
+/* diagnose for a block b that is not in use (a FREE or FREED state). */
+static int
+diagnose_free_block(const void *p, struct da_block *b)
+{
+	if (p == b->start && b->state == DA_FREED)
+		return DA_FREE_DOUBLE;
+	if (p != b->start && b->state == DA_FREED &&
+	    (size_t)((const char *)p - (char *)b->start) < b->size &&
+	    b->size >= 2 * sizeof(uintptr_t) &&
+	    ((uintptr_t *)b->start)[1] == aligned_tag(b->start, p)) {
+		b->size -= (size_t)((const char *)p - (char *)b->start);
+		b->user = (void *)p;
+		return DA_FREE_DOUBLE;
+	}
+	return p == b->start ? DA_FREE_UNUSED : DA_FREE_INTERIOR;
 }
 
 int
 da_alloc_diagnose(const void *p, struct da_block *b)
 {
+	int err;
+	da_pagemap_enter();
 	if (!da_alloc_lookup(p, b)) {
 		memset(b, 0, sizeof(*b));
-		return da_pagemap_kind(p) == DA_PM_NONE ? DA_FREE_FOREIGN
-		                                        : DA_FREE_UNUSED;
+		size_t ring = nothing_there_now(p) ? freed_ring_find(p) : 0;
+		if (ring != 0) {
+			b->start = b->user = (void *)p;
+			b->size = ring;
+			b->state = DA_FREED;
+			err = DA_FREE_DOUBLE;
+		} else {
+			err = da_pagemap_kind(p) == DA_PM_NONE
+			              ? DA_FREE_FOREIGN
+			              : DA_FREE_UNUSED;
+		}
+	} else if (da_live_in_use((unsigned)b->state)) {
+		err = p == b->user ? DA_FREE_OK : DA_FREE_INTERIOR;
+	} else {
+		err = diagnose_free_block(p, b);
 	}
-	if (b->state == DA_FREE)
-		return p == b->start ? DA_FREE_DOUBLE : DA_FREE_INTERIOR;
-	return p == b->user ? DA_FREE_OK : DA_FREE_INTERIOR;
+	da_pagemap_leave();
+	return err;
 }
 
 int

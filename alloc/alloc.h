@@ -32,9 +32,10 @@ struct da_block {
 enum da_free_error {
 	DA_FREE_OK = 0,
 	DA_FREE_FOREIGN,  /* not in memory of ours at all */
-	DA_FREE_UNUSED,   /* in our memory, but in no block (freed large
-			     block, metadata) */
-	DA_FREE_DOUBLE,   /* the start of a block that is not live */
+	DA_FREE_UNUSED,   /* in our memory, but no block was handed out
+			     there (metadata, free units, a block start
+			     never handed out) */
+	DA_FREE_DOUBLE,   /* the pointer of a block handed out and freed */
 	DA_FREE_INTERIOR, /* inside a block, but not the pointer handed out */
 };
 
@@ -121,12 +122,30 @@ int da_alloc_lookup(const void *p, struct da_block *b);
  * DA_FREE_OK when p is not one), describing its block in *b if any. */
 int da_alloc_diagnose(const void *p, struct da_block *b);
 
-/* 1 if p is the pointer handed out for a live block; *b describes it. */
+/*
+ * 1 if p is the pointer handed out for a live block; *b describes it. For
+ * a pointer the program holds (free, realloc, malloc_usable_size): the
+ * block cannot go away during the call. For any pointer:
+ * da_alloc_owns_any.
+ */
 DA_INLINE int
 da_alloc_owns(const void *p, struct da_block *b)
 {
-	return da_alloc_lookup(p, b) && b->state != DA_FREE && b->user == p;
+	return da_alloc_lookup(p, b) && da_live_in_use((unsigned)b->state) &&
+	       b->user == p;
 }
+
+/* The same for any pointer at all, even one another thread is freeing
+ * (its region may be unmapped meanwhile: pagemap.h). */
+int da_alloc_owns_any(const void *p, struct da_block *b);
+
+/*
+ * Completes b, a block whose state is DA_LIVE_ALIGNED, from the distance
+ * stored in its first word: sets b->user and b->size. Returns 0 (b
+ * unchanged) when that word cannot be the distance, because the block was
+ * freed while we looked.
+ */
+int da_alloc_aligned_user(struct da_block *b);
 
 /*
  * Calls fn for every live block, stopping early when fn returns non-zero

@@ -43,17 +43,21 @@ chunk_new(void)
 	return ch;
 }
 
-static void
+/* Unmaps chunk ch, unless a lookup may be reading it (then it stays, and
+ * a later purge tries again). 1 if it did. */
+static int
 chunk_unmap(struct da_chunk *ch)
 {
+	if (!da_pagemap_retire(ch, DA_CHUNK_SIZE, DA_PM_CHUNK))
+		return 0;
 	if (ch->prev != NULL)
 		ch->prev->next = ch->next;
 	else
 		da_chunks = ch->next;
 	if (ch->next != NULL)
 		ch->next->prev = ch->prev;
-	da_pagemap_set(ch, DA_CHUNK_SIZE, DA_PM_NONE);
 	da_os_unmap(ch, DA_CHUNK_SIZE);
+	return 1;
 }
 
 /* Bit u of the result is set when units u .. u+n-1 are all in mask. */
@@ -203,8 +207,10 @@ void
 da_chunk_retain_check_locked(void)
 {
 	size_t retained = da_dirty_bytes + da_huge_cached_bytes;
-	if (retained == 0)
+	if (retained == 0) {
+		last_purge_ms = 0; /* the clock starts with the next */
 		return;
+	}
 	uint64_t now = da_os_now_ms();
 	if (last_purge_ms == 0)
 		last_purge_ms = now; /* the decay clock starts now */
@@ -215,6 +221,20 @@ da_chunk_retain_check_locked(void)
 	if (decayed || da_huge_cached_bytes > da_chunk_retain_budget_locked())
 		da_huge_cache_drop_locked();
 	last_purge_ms = now;
+}
+
+void
+da_chunk_decay(void)
+{
+	if (da_dirty_bytes + da_huge_cached_bytes == 0 &&
+	    atomic_load_explicit(&deferred_slabs, memory_order_relaxed) ==
+	            NULL)
+		return; /* racy peek: the next call sees the change */
+	if (!da_lock_try(&da_chunk_lock))
+		return;
+	da_chunk_drain_deferred_locked();
+	da_chunk_retain_check_locked();
+	da_lock_release(&da_chunk_lock);
 }
 
 int
@@ -252,10 +272,9 @@ da_chunk_purge_dirty_locked(void)
 	int kept_empty = 0;
 	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = next) {
 		next = ch->next;
-		if (ch->units_used == 0 && kept_empty++ > 0) {
-			chunk_unmap(ch);
+		if (ch->units_used == 0 && kept_empty++ > 0 &&
+		    chunk_unmap(ch))
 			continue;
-		}
 		uint64_t d = ch->dirty_units;
 		while (d) {
 			unsigned u = (unsigned)__builtin_ctzll(d);

@@ -15,17 +15,19 @@
  *   huge:   | page: struct da_huge | ... data_off ... | block ...      |
  *
  * The live map has one byte per 16-byte granule of the block area. The byte
- * of a block's first granule says DA_FREE, DA_LIVE (handed out, the user
- * pointer is the block start) or DA_LIVE_ALIGNED (handed out by an aligned
- * call, the user pointer is further in; the block's first word holds the
- * distance); the bytes of its other granules are always DA_FREE. So a
+ * of a block's first granule says DA_FREE (never handed out), DA_LIVE
+ * (handed out, the user pointer is the block start), DA_LIVE_ALIGNED
+ * (handed out by an aligned call, the user pointer is further in; the
+ * block's first word holds the distance) or DA_FREED (handed out, then
+ * freed: a free of it is a double free); the bytes of its other granules
+ * are always DA_FREE. So a
  * 16-aligned pointer whose byte is DA_LIVE is the start of a live block,
  * with no division. It is written by whoever allocates or frees that block,
  * so concurrent writers never share a byte.
  *
  * Locking: free_units, dirty_units, slab_of[] and the region lists change
  * only under da_chunk_lock. A slab's free list and counters belong to its
- * owner heap; other threads touch only thread_free, full and queued.
+ * owner heap; other threads touch only thread_free (heap.h says how).
  */
 #ifndef DA_ALLOC_CHUNK_H
 #define DA_ALLOC_CHUNK_H
@@ -43,10 +45,18 @@ enum da_region_kind {
 };
 
 enum da_live {
-	DA_FREE = 0,
-	DA_LIVE = 1,
-	DA_LIVE_ALIGNED = 2,
+	DA_FREE = 0,         /* never handed out (or not a block start) */
+	DA_LIVE = 1,         /* handed out at its start */
+	DA_LIVE_ALIGNED = 2, /* handed out further in (aligned call) */
+	DA_FREED = 3,        /* handed out, then freed */
 };
+
+/* 1 if live-map state st is a block the program holds. */
+static inline int
+da_live_in_use(unsigned st)
+{
+	return st == DA_LIVE || st == DA_LIVE_ALIGNED;
+}
 
 enum da_slab_kind {
 	DA_SLAB_NONE = 0,  /* units not in use (or the metadata unit) */
@@ -78,11 +88,9 @@ struct __attribute__((aligned(64))) da_slab {
 	_Atomic(struct da_heap *) owner; /* NULL when abandoned */
 
 	/* Shared with other threads. */
-	_Atomic(void *) thread_free; /* frees from other threads (a stack) */
-	atomic_uchar full;           /* on the owner's full list */
-	atomic_uchar queued;         /* on the owner's remote queue */
-	uint8_t live_one;            /* the live map of a large slab */
-	uint8_t in_list; /* 0 none, 1 partial, 2 full, 3 abandoned */
+	_Atomic(uintptr_t) thread_free; /* remote frees | DA_TF_* (heap.h) */
+	uint8_t live_one; /* the live map of a large slab */
+	uint8_t in_list;  /* 0 none, 1 partial, 2 full, 3 abandoned */
 
 	/* Owner-only bookkeeping. */
 	uint32_t capacity; /* blocks in the slab */
@@ -104,7 +112,7 @@ struct da_chunk {
 
 struct da_huge {
 	struct da_region region;
-	uint8_t state;   /* enum da_live; DA_FREE while cached */
+	uint8_t state;   /* enum da_live; DA_FREED while cached */
 	size_t map_size; /* bytes mapped from base */
 	size_t data_off; /* block start = base + data_off */
 	size_t usable;   /* bytes from block start to the end */
@@ -194,6 +202,11 @@ void da_chunk_drain_deferred_locked(void);
  * memory in use to its peak, plus DA_RETAIN_FLOOR. Updates the peak.
  * Locking: caller holds da_chunk_lock. */
 size_t da_chunk_retain_budget_locked(void);
+
+/* The periodic check (heap.c calls it about twice a second while any
+ * thread allocates): finishes deferred frees and lets retained memory
+ * decay. Locking: takes da_chunk_lock if it is free, else does nothing. */
+void da_chunk_decay(void);
 
 /* Purges dirty units (and drops cached huge blocks, through
  * da_huge_cache_drop_locked) when retained memory is over the budget or

@@ -10,6 +10,7 @@
 #include "alloc/os.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 __thread struct da_heap *da_tls_heap = &da_heap_empty;
@@ -47,6 +48,21 @@ static size_t heap_arena_left;
 
 enum { IN_NONE, IN_PARTIAL, IN_FULL, IN_ABANDONED };
 
+/* Empties h's lists (forgetting, not giving up, what was on them). */
+static void
+heap_reset(struct da_heap *h)
+{
+	for (unsigned c = 0; c < DA_NCLASSES; c++) {
+		h->cur[c] = &da_slab_empty;
+		h->partial[c].head = NULL;
+		h->full[c].head = NULL;
+	}
+	atomic_store_explicit(&h->remote, NULL, memory_order_relaxed);
+	atomic_store_explicit(&h->trim_wanted, 0, memory_order_relaxed);
+	h->tick = DA_TICK_OPS;
+	h->live = 0;
+}
+
 static void
 list_push(struct da_slab_list *l, struct da_slab *s, uint8_t which)
 {
@@ -78,14 +94,24 @@ list_of(struct da_heap *h, struct da_slab *s)
 	return s->in_list == IN_FULL ? &h->full[s->cls] : &h->partial[s->cls];
 }
 
-/* Moves the blocks other threads freed to the free list. 1 if any. */
+/* The block pointer part of a thread_free word. */
+static inline void *
+tf_blocks(uintptr_t tf)
+{
+	return (void *)(tf & ~DA_TF_FLAGS);
+}
+
+/* Moves the blocks other threads freed to the free list, keeping the
+ * flags. 1 if any. Owner only. */
 static int
 slab_collect(struct da_slab *s)
 {
-	if (atomic_load_explicit(&s->thread_free, memory_order_relaxed) == NULL)
+	if (tf_blocks(atomic_load_explicit(&s->thread_free,
+	                                   memory_order_relaxed)) == NULL)
 		return 0;
-	void *list = atomic_exchange_explicit(&s->thread_free, NULL,
-	                                      memory_order_acquire);
+	uintptr_t tf = atomic_fetch_and_explicit(&s->thread_free, DA_TF_FLAGS,
+	                                         memory_order_acquire);
+	void *list = tf_blocks(tf);
 	if (list == NULL)
 		return 0;
 	uint32_t n = 1;
@@ -99,6 +125,42 @@ slab_collect(struct da_slab *s)
 	s->free = list;
 	s->used -= n;
 	return 1;
+}
+
+/*
+ * Asks the next remote free of s to queue s on its owner's remote queue,
+ * after collecting what came already. Nothing to do while s is queued: the
+ * drain arms it again. Owner only; s is on one of its lists.
+ */
+static void
+slab_arm(struct da_slab *s)
+{
+	uintptr_t tf =
+	        atomic_load_explicit(&s->thread_free, memory_order_relaxed);
+	for (;;) {
+		if (tf & (DA_TF_ARMED | DA_TF_QUEUED))
+			return;
+		if (tf_blocks(tf) != NULL) {
+			slab_collect(s);
+			tf = atomic_load_explicit(&s->thread_free,
+			                          memory_order_relaxed);
+			continue;
+		}
+		if (atomic_compare_exchange_weak_explicit(
+		            &s->thread_free, &tf, tf | DA_TF_ARMED,
+		            memory_order_seq_cst, memory_order_relaxed))
+			return;
+	}
+}
+
+/* 1 if s may be given back now: no block out, and no freer between its
+ * CAS and the end of its notification (heap.h). Owner only. */
+static int
+slab_releasable(struct da_slab *s)
+{
+	return s->used == 0 &&
+	       (atomic_load_explicit(&s->thread_free, memory_order_acquire) &
+	        (DA_TF_QUEUED | DA_TF_NOTIFY)) == 0;
 }
 
 /* Carves up to a page's worth of never-used blocks. 1 if any. Blocks are
@@ -149,29 +211,26 @@ slab_new(struct da_heap *h, unsigned c)
 	return s;
 }
 
-/* Gives an empty slab's units back. Its live map is all DA_FREE. */
+/* Gives an empty slab's units back (slab_releasable(s) holds). */
 static void
 slab_release(struct da_slab *s)
 {
 	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+	atomic_store_explicit(&s->thread_free, 0, memory_order_relaxed);
 	da_chunk_give_units(s);
 }
 
 /*
  * Puts the exhausted slab s on h's full list. Returns 0 (and leaves s off
- * the list) if other threads freed blocks into it meanwhile. The seq_cst
- * store/load pairs with the CAS/load in da_slab_free_remote: either we see
- * their block or they see the flag and queue the slab.
+ * the list) if other threads freed blocks into it meanwhile: arming
+ * collects them first, and once armed, any later remote free queues s.
  */
 static int
 slab_mark_full(struct da_heap *h, struct da_slab *s)
 {
-	atomic_store_explicit(&s->full, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&s->thread_free, memory_order_seq_cst) !=
-	    NULL) {
-		atomic_store_explicit(&s->full, 0, memory_order_relaxed);
+	slab_arm(s);
+	if (s->free != NULL)
 		return 0;
-	}
 	list_push(&h->full[s->cls], s, IN_FULL);
 	s->unfull_at = s->capacity - (s->capacity + 7) / 8;
 	return 1;
@@ -181,43 +240,75 @@ static void
 slab_unmark_full(struct da_heap *h, struct da_slab *s)
 {
 	list_remove(&h->full[s->cls], s);
-	atomic_store_explicit(&s->full, 0, memory_order_relaxed);
 	s->unfull_at = 0;
 	list_push(&h->partial[s->cls], s, IN_PARTIAL);
+}
+
+/* Pushes s on o's remote queue; 0 if o has no thread any more. */
+static int
+queue_push(struct da_heap *o, struct da_slab *s)
+{
+	struct da_slab *q = atomic_load_explicit(&o->remote,
+	                                         memory_order_relaxed);
+	while (q != DA_HEAP_CLOSED) {
+		s->qnext = q;
+		if (atomic_compare_exchange_weak_explicit(
+		            &o->remote, &q, s, memory_order_release,
+		            memory_order_relaxed))
+			return 1;
+	}
+	return 0;
 }
 
 void
 da_slab_free_remote(struct da_slab *s, void *p)
 {
-	void *head =
-	        atomic_load_explicit(&s->thread_free, memory_order_relaxed);
-	do
-		*(void **)p = head;
-	while (!atomic_compare_exchange_weak_explicit(&s->thread_free, &head, p,
-	                                              memory_order_seq_cst,
-	                                              memory_order_relaxed));
-	if (!atomic_load_explicit(&s->full, memory_order_seq_cst))
-		return;
-	if (atomic_exchange_explicit(&s->queued, 1, memory_order_acq_rel))
-		return;
+	uintptr_t old = atomic_load_explicit(&s->thread_free,
+	                                     memory_order_relaxed);
+	uintptr_t new;
+	do {
+		*(void **)p = tf_blocks(old);
+		new = (uintptr_t)p | (old & DA_TF_FLAGS);
+		if (old & DA_TF_ARMED)
+			new = (new & ~DA_TF_ARMED) | DA_TF_QUEUED |
+			      DA_TF_NOTIFY;
+	} while (!atomic_compare_exchange_weak_explicit(
+	        &s->thread_free, &old, new, memory_order_seq_cst,
+	        memory_order_relaxed));
+	if (!(old & DA_TF_ARMED))
+		return; /* s may be released from here on: touch nothing */
+	/* NOTIFY keeps s from being released or losing its owner's
+	 * queue; the owner read here stays valid until NOTIFY clears. */
+	uintptr_t clear = DA_TF_NOTIFY;
 	struct da_heap *o =
 	        atomic_load_explicit(&s->owner, memory_order_acquire);
-	if (o != NULL) {
-		struct da_slab *q =
-		        atomic_load_explicit(&o->remote, memory_order_relaxed);
-		while (q != DA_HEAP_CLOSED) {
-			s->qnext = q;
-			if (atomic_compare_exchange_weak_explicit(
-			            &o->remote, &q, s, memory_order_release,
-			            memory_order_relaxed))
-				return;
-		}
-	}
-	atomic_store_explicit(&s->queued, 0, memory_order_release);
+	if (o == NULL || !queue_push(o, s))
+		clear |= DA_TF_QUEUED;
+	atomic_fetch_and_explicit(&s->thread_free, ~clear,
+	                          memory_order_release);
+	/* s may be released from here on. */
 }
 
-/* Takes in the slabs that remote frees queued, moving those with space
- * from the full list to the partial list. */
+/* Waits out a freer's notification window (a few instructions; it may
+ * have been preempted). Never called on a slab whose notifier could be
+ * this thread's interrupted code: see heap.h. */
+static void
+slab_wait_notify(struct da_slab *s)
+{
+	for (int spin = 0; atomic_load_explicit(&s->thread_free,
+	                                        memory_order_acquire) &
+	                   DA_TF_NOTIFY;
+	     spin++) {
+		if (spin < 64)
+			da_cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
+/* Takes in the slabs that remote frees queued: collects them, gives back
+ * those now empty, moves those with room from the full list to the partial
+ * list, and arms the rest again (unless the heap is closing). */
 static void
 drain_remote(struct da_heap *h, struct da_slab *closing)
 {
@@ -226,12 +317,26 @@ drain_remote(struct da_heap *h, struct da_slab *closing)
 	while (q != NULL && q != DA_HEAP_CLOSED) {
 		struct da_slab *s = q;
 		q = s->qnext;
-		atomic_store_explicit(&s->queued, 0, memory_order_release);
-		if (atomic_load_explicit(&s->owner, memory_order_relaxed) != h)
+		/* Queued by a freer that read h as the owner, within its
+		 * notification window, during which the owner cannot change
+		 * (slab_abandon waits it out). */
+		da_assert(atomic_load_explicit(&s->owner,
+		                               memory_order_relaxed) == h);
+		slab_wait_notify(s);
+		atomic_fetch_and_explicit(&s->thread_free, ~DA_TF_QUEUED,
+		                          memory_order_acq_rel);
+		slab_collect(s);
+		if (s == h->cur[s->cls] || s->in_list == IN_NONE)
 			continue;
-		if (s->in_list == IN_FULL && slab_collect(s) &&
-		    s->used <= s->unfull_at)
+		if (slab_releasable(s)) {
+			list_remove(list_of(h, s), s);
+			slab_release(s);
+			continue;
+		}
+		if (s->in_list == IN_FULL && s->used <= s->unfull_at)
 			slab_unmark_full(h, s);
+		if (closing == NULL)
+			slab_arm(s);
 	}
 }
 
@@ -242,8 +347,8 @@ da_heap_owner_freed(struct da_heap *h, struct da_slab *s)
 	DA_OP_ENTER();
 	if (s->in_list == IN_FULL && s->used <= s->unfull_at)
 		slab_unmark_full(h, s);
-	if (s->used == 0 && h->cur[s->cls] != s &&
-	    !atomic_load_explicit(&s->queued, memory_order_acquire)) {
+	if (h->cur[s->cls] != s && s->in_list != IN_NONE &&
+	    slab_releasable(s)) {
 		list_remove(list_of(h, s), s);
 		slab_release(s);
 	}
@@ -298,6 +403,7 @@ heap_malloc_from(struct da_heap *h, unsigned c)
 				break;
 			if (s->reserved < s->capacity) {
 				list_push(&h->partial[c], s, IN_PARTIAL);
+				slab_arm(s);
 			} else if (!slab_mark_full(h, s)) {
 				slab_collect(s);
 				continue;
@@ -320,7 +426,7 @@ heap_malloc_from(struct da_heap *h, unsigned c)
 	}
 	void *b = s->free;
 	da_assert(da_slab_index(s, b) < s->reserved);
-	da_assert(*da_slab_live(s, b) == DA_FREE);
+	da_assert(!da_live_in_use(*da_slab_live(s, b)));
 	s->free = *(void **)b;
 	s->used++;
 	*da_slab_live(s, b) = DA_LIVE;
@@ -333,6 +439,11 @@ heap_key_destructor(void *arg)
 	(void)arg;
 	da_heap_thread_exit();
 }
+
+/* The calling thread's own heap, busy or not (NULL: none). */
+static __thread struct da_heap *tls_own;
+/* Its pthread key value is set (the destructor will run). */
+static __thread int tls_registered;
 
 static struct da_heap *
 heap_attach(void)
@@ -367,19 +478,23 @@ heap_attach(void)
 		h->next_heap = all_heaps;
 		all_heaps = h;
 	}
-	for (unsigned c = 0; c < DA_NCLASSES; c++) {
-		h->cur[c] = &da_slab_empty;
-		h->partial[c].head = NULL;
-		h->full[c].head = NULL;
-	}
-	atomic_store_explicit(&h->remote, NULL, memory_order_relaxed);
+	heap_reset(h);
 	h->live = 1;
 	da_lock_release(&heaps_lock);
-	/* The heap first: pthread_setspecific calls calloc for keys past
-	 * the first 32, and that call must find this heap, not recurse. */
-	da_tls_heap = h;
-	pthread_setspecific(heap_key, h);
+	tls_own = h;
 	return h;
+}
+
+/* Registers the thread's heap with its pthread key, so that it is given up
+ * when the thread exits. Called with da_tls_heap == h (not busy): for keys
+ * past the first 32, pthread_setspecific callocs, and that call must find
+ * this heap, not recurse. Retried at later slow paths if it fails (that
+ * calloc only try-locks). */
+static void
+heap_register(struct da_heap *h)
+{
+	if (pthread_setspecific(heap_key, h) == 0)
+		tls_registered = 1;
 }
 
 /* Serves class c from the shared fallback heap, or NULL if this thread
@@ -394,6 +509,23 @@ fallback_malloc(unsigned c)
 	return b;
 }
 
+static size_t heap_trim_own(struct da_heap *h);
+static void periodic(void);
+
+/* What every slow path and tick does for the owner of h. Called with
+ * da_tls_heap == &da_heap_busy. */
+static void
+heap_maintain(struct da_heap *h)
+{
+	if (atomic_load_explicit(&h->remote, memory_order_relaxed) != NULL)
+		drain_remote(h, NULL);
+	if (atomic_load_explicit(&h->trim_wanted, memory_order_relaxed)) {
+		atomic_store_explicit(&h->trim_wanted, 0,
+		                      memory_order_relaxed);
+		heap_trim_own(h);
+	}
+}
+
 void *
 da_heap_malloc_slow(struct da_heap *h, size_t size)
 {
@@ -402,34 +534,54 @@ da_heap_malloc_slow(struct da_heap *h, size_t size)
 	DA_OP_ENTER();
 	if (h == &da_heap_empty && !tls_exited) {
 		struct da_heap *mine = heap_attach();
-		if (mine != NULL) {
+		if (mine != NULL)
 			h = mine;
-			da_tls_heap = &da_heap_busy;
-			atomic_signal_fence(memory_order_seq_cst);
-		}
 	}
 	/* The fallback serves threads without a heap (exiting, or none could
 	 * be made) and handlers that interrupted their thread's heap work. */
-	if (h == &da_heap_empty || h == &da_heap_busy)
+	if (h == &da_heap_empty || h == &da_heap_busy) {
 		b = fallback_malloc(c);
-	else
+	} else {
+		heap_maintain(h);
 		b = heap_malloc_from(h, c);
+	}
 	atomic_signal_fence(memory_order_seq_cst);
 	da_tls_heap = h;
+	if (h != &da_heap_empty && h != &da_heap_busy && !tls_registered &&
+	    da_op_depth == 1)
+		heap_register(h);
 	DA_OP_LEAVE();
 	return b;
 }
 
-/* Gives slab s (on no list) up: to the chunks if empty, else to the
- * abandoned list of its class, ownerless, until some heap adopts it. */
+void
+da_heap_tick(struct da_heap *h)
+{
+	h->tick = DA_TICK_OPS;
+	da_tls_heap = &da_heap_busy;
+	atomic_signal_fence(memory_order_seq_cst);
+	DA_OP_ENTER();
+	heap_maintain(h);
+	periodic();
+	DA_OP_LEAVE();
+	atomic_signal_fence(memory_order_seq_cst);
+	da_tls_heap = h;
+}
+
+/* Gives slab s (on no list, no longer anyone's current slab) up: to the
+ * chunks if empty, else to the abandoned list of its class, ownerless,
+ * until some heap adopts it. */
 static void
 slab_abandon(struct da_slab *s)
 {
+	/* No new notification after this; wait out one under way, whose
+	 * freer read h as the owner (heap.h). */
+	atomic_fetch_and_explicit(&s->thread_free, ~DA_TF_ARMED,
+	                          memory_order_seq_cst);
+	slab_wait_notify(s);
 	slab_collect(s);
-	atomic_store_explicit(&s->full, 0, memory_order_relaxed);
 	s->unfull_at = 0;
-	if (s->used == 0 &&
-	    !atomic_load_explicit(&s->queued, memory_order_acquire)) {
+	if (slab_releasable(s)) {
 		slab_release(s);
 		return;
 	}
@@ -474,59 +626,122 @@ da_heap_thread_exit(void)
 	da_lock_acquire(&heaps_lock);
 	h->live = 0;
 	da_lock_release(&heaps_lock);
+	tls_own = NULL;
 	DA_OP_LEAVE();
 }
 
-/* Every allocator lock, in the lock order. */
-static struct da_lock *const fork_locks[] = {
-        &heaps_lock,
-        &fallback_lock,
-        &abandon_lock,
-        &da_chunk_lock,
-};
-#define NFORK_LOCKS (sizeof(fork_locks) / sizeof(fork_locks[0]))
-
-/* Bit i: this thread's fork_prepare took fork_locks[i]. */
-static __thread unsigned fork_took;
-
-/*
- * A lock the forking thread already holds can only mean fork() was called
- * from a signal handler that interrupted one of our slow paths (PITFALLS
- * 5): waiting for it would wait forever, so it is skipped; the child
- * resets it all the same.
- */
-void
-da_heap_fork_prepare(void)
+/* Gives back every empty slab of h, the calling thread's own heap (busy).
+ * Returns the bytes given back. */
+static size_t
+heap_trim_own(struct da_heap *h)
 {
-	fork_took = 0;
-	for (unsigned i = 0; i < NFORK_LOCKS; i++) {
-		if (da_lock_held_by_me(fork_locks[i]))
+	size_t given = 0;
+	drain_remote(h, NULL);
+	for (unsigned c = 0; c < DA_NCLASSES; c++) {
+		struct da_slab_list *lists[2] = {&h->partial[c], &h->full[c]};
+		for (int i = 0; i < 2; i++) {
+			struct da_slab *s, *next;
+			for (s = lists[i]->head; s != NULL; s = next) {
+				next = s->next;
+				slab_collect(s);
+				if (!slab_releasable(s))
+					continue;
+				list_remove(lists[i], s);
+				given += (size_t)s->units * DA_UNIT_SIZE;
+				slab_release(s);
+			}
+		}
+		struct da_slab *s = h->cur[c];
+		if (s == &da_slab_empty)
 			continue;
-		da_lock_acquire(fork_locks[i]);
-		fork_took |= 1u << i;
-	}
-}
-
-void
-da_heap_fork_parent(void)
-{
-	for (unsigned i = NFORK_LOCKS; i-- > 0;)
-		if (fork_took & (1u << i))
-			da_lock_release(fork_locks[i]);
-}
-
-void
-da_heap_fork_child(void)
-{
-	for (unsigned i = 0; i < NFORK_LOCKS; i++)
-		da_lock_reset(fork_locks[i]);
-	/* Only the forking thread lives on: the other heaps lost theirs. */
-	for (struct da_heap *h = all_heaps; h != NULL; h = h->next_heap) {
-		if (h->live && h != da_tls_heap) {
-			heap_abandon(h);
-			h->live = 0;
+		slab_collect(s);
+		if (slab_releasable(s)) {
+			h->cur[c] = &da_slab_empty;
+			given += (size_t)s->units * DA_UNIT_SIZE;
+			slab_release(s);
 		}
 	}
+	return given;
+}
+
+/* Releases the abandoned slabs that are empty now. Locking: caller holds
+ * abandon_lock. */
+static size_t
+trim_abandoned_locked(void)
+{
+	size_t given = 0;
+	for (unsigned c = 0; c < DA_NCLASSES; c++) {
+		struct da_slab *s, *next;
+		for (s = abandoned[c].head; s != NULL; s = next) {
+			next = s->next;
+			slab_collect(s);
+			if (!slab_releasable(s))
+				continue;
+			list_remove(&abandoned[c], s);
+			given += (size_t)s->units * DA_UNIT_SIZE;
+			slab_release(s);
+		}
+	}
+	return given;
+}
+
+void
+da_heap_trim_abandoned(void)
+{
+	if (!da_lock_try(&abandon_lock))
+		return;
+	trim_abandoned_locked();
+	da_lock_release(&abandon_lock);
+}
+
+size_t
+da_heap_trim(void)
+{
+	size_t given = 0;
+	struct da_heap *h = da_tls_heap;
+	if (h != &da_heap_empty && h != &da_heap_busy) {
+		da_tls_heap = &da_heap_busy;
+		atomic_signal_fence(memory_order_seq_cst);
+		given += heap_trim_own(h);
+		atomic_signal_fence(memory_order_seq_cst);
+		da_tls_heap = h;
+	}
+	if (da_lock_take(&heaps_lock)) {
+		for (struct da_heap *o = all_heaps; o != NULL; o = o->next_heap)
+			if (o->live && o != h)
+				atomic_store_explicit(&o->trim_wanted, 1,
+				                      memory_order_relaxed);
+		da_lock_release(&heaps_lock);
+	}
+	if (da_lock_take(&abandon_lock)) {
+		given += trim_abandoned_locked();
+		da_lock_release(&abandon_lock);
+	}
+	return given;
+}
+
+/*
+ * Work that needs no particular heap, done by whichever thread's tick
+ * comes first once DA_RETAIN_DECAY_MS / 2 have passed: exited threads'
+ * slabs emptied by later frees go back, and retained memory decays
+ * (chunk.c). So freed memory is returned even while the program runs only
+ * fast paths.
+ */
+static _Atomic(uint64_t) next_periodic_ms;
+
+static void
+periodic(void)
+{
+	uint64_t now = da_os_now_ms();
+	uint64_t due =
+	        atomic_load_explicit(&next_periodic_ms, memory_order_relaxed);
+	if (now < due ||
+	    !atomic_compare_exchange_strong_explicit(
+	            &next_periodic_ms, &due, now + DA_RETAIN_DECAY_MS / 2,
+	            memory_order_relaxed, memory_order_relaxed))
+		return;
+	da_heap_trim_abandoned();
+	da_chunk_decay();
 }
 
 unsigned
@@ -540,26 +755,207 @@ da_heap_live_count(void)
 	return n;
 }
 
-size_t
-da_heap_trim(void)
+/* Every allocator lock, in the lock order. */
+static struct da_lock *const fork_locks[] = {
+        &heaps_lock,
+        &fallback_lock,
+        &abandon_lock,
+        &da_chunk_lock,
+};
+#define NFORK_LOCKS (sizeof(fork_locks) / sizeof(fork_locks[0]))
+
+/* Bit i of fork_took[level]: the prepare of that fork level (a signal
+ * handler may fork inside fork) took fork_locks[i]. */
+#define FORK_LEVELS 16
+static __thread unsigned fork_level;
+static __thread unsigned char fork_took[FORK_LEVELS];
+
+/*
+ * A lock the forking thread holds but did not take for fork can only mean
+ * fork() was called from a signal handler that interrupted one of our slow
+ * paths (PITFALLS 5): waiting for it would wait for ever, so it is skipped;
+ * the child resets it all the same. A lock an outer fork level took is
+ * taken again (lock.h).
+ */
+void
+da_heap_fork_prepare(void)
 {
-	size_t given = 0;
-	if (!da_lock_take(&abandon_lock))
-		return 0;
-	for (unsigned c = 0; c < DA_NCLASSES; c++) {
-		struct da_slab *s, *next;
-		for (s = abandoned[c].head; s != NULL; s = next) {
-			next = s->next;
-			slab_collect(s);
-			if (s->used == 0 &&
-			    !atomic_load_explicit(&s->queued,
-			                          memory_order_acquire)) {
-				list_remove(&abandoned[c], s);
-				given += (size_t)s->units * DA_UNIT_SIZE;
-				slab_release(s);
-			}
+	unsigned level = fork_level++;
+	unsigned char took = 0;
+	for (unsigned i = 0; i < NFORK_LOCKS; i++) {
+		struct da_lock *l = fork_locks[i];
+		if (da_lock_held_by_me(l) && !l->fork_taken)
+			continue;
+		da_lock_acquire(l);
+		l->fork_taken = 1;
+		took |= (unsigned char)(1u << i);
+	}
+	if (level < FORK_LEVELS)
+		fork_took[level] = took;
+}
+
+void
+da_heap_fork_parent(void)
+{
+	unsigned level = --fork_level;
+	unsigned char took = level < FORK_LEVELS ? fork_took[level] : 0;
+	for (unsigned i = NFORK_LOCKS; i-- > 0;)
+		if (took & (1u << i))
+			da_lock_release(fork_locks[i]);
+}
+
+/*
+ * Rebuilds, in the child, a class slab whose owner thread did not survive
+ * fork, from its live map alone: the owner may have been anywhere in its
+ * lock-free fast path, so its free list, counters and lists cannot be
+ * trusted, but every block the program holds is marked in the live map
+ * before the block is handed out and unmarked before it is freed. A block
+ * caught between (popped, not yet marked) was never handed to anyone who
+ * survives: free. The child is single-threaded here.
+ */
+static void
+slab_rebuild(struct da_slab *s)
+{
+	uint32_t used = 0, end = s->reserved;
+	if (end > s->capacity)
+		end = s->capacity;
+	for (uint32_t i = 0; i < s->capacity; i++) {
+		if (da_live_in_use(s->live[((size_t)i * s->bsize) >> 4])) {
+			used++;
+			if (i >= end)
+				end = i + 1; /* carved, its count not stored */
 		}
 	}
-	da_lock_release(&abandon_lock);
-	return given;
+	void *list = NULL;
+	for (uint32_t i = end; i-- > 0;) {
+		char *b = s->area + (size_t)i * s->bsize;
+		if (!da_live_in_use(*da_slab_live(s, b))) {
+			*(void **)b = list;
+			list = b;
+		}
+	}
+	s->free = list;
+	s->used = used;
+	s->reserved = end;
+	s->unfull_at = 0;
+	s->next = s->prev = s->qnext = NULL;
+	s->in_list = IN_NONE;
+	atomic_store_explicit(&s->thread_free, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+}
+
+/*
+ * h survives fork (the forking thread's heap, or the fallback heap), but a
+ * freer that did not may have died inside its notification window: clear
+ * its NOTIFY, and if the slab never reached h's queue, queue it, so that
+ * it can still be released. Skipped when the forking thread was itself
+ * inside h (fork from a signal handler): that operation will go on with
+ * h's queue as it left it; such a slab then stays queued-but-absent and is
+ * never released (a leak in that rare child, nothing worse).
+ */
+static void
+heap_fix_notify(struct da_heap *h, int in_use)
+{
+	struct da_slab *q =
+	        atomic_load_explicit(&h->remote, memory_order_relaxed);
+	for (struct da_slab *s = q; s != NULL && s != DA_HEAP_CLOSED;
+	     s = s->qnext)
+		s->in_list |= 0x80; /* on the queue: no need to push */
+	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next) {
+		for (unsigned u = 1; u < DA_UNITS; u++) {
+			struct da_slab *s = &ch->slabs[u];
+			if (ch->slab_of[u] != u || s->kind != DA_SLAB_CLASS ||
+			    atomic_load_explicit(&s->owner,
+			                         memory_order_relaxed) != h)
+				continue;
+			uintptr_t tf = atomic_load_explicit(
+			        &s->thread_free, memory_order_relaxed);
+			if (!(tf & DA_TF_NOTIFY))
+				continue;
+			tf &= ~DA_TF_NOTIFY;
+			if (!in_use && (tf & DA_TF_QUEUED) &&
+			    !(s->in_list & 0x80) && q != DA_HEAP_CLOSED) {
+				s->qnext = q;
+				q = s;
+				s->in_list |= 0x80;
+			}
+			atomic_store_explicit(&s->thread_free, tf,
+			                      memory_order_relaxed);
+		}
+	}
+	if (!in_use)
+		atomic_store_explicit(&h->remote, q, memory_order_relaxed);
+	for (struct da_slab *s = q; s != NULL && s != DA_HEAP_CLOSED;
+	     s = s->qnext)
+		s->in_list &= 0x7f;
+}
+
+/*
+ * In the child only the forking thread lives on. Its own heap and the
+ * fallback heap stay as they are (their state is consistent, or will be
+ * once the operation a fork from a signal handler interrupted resumes).
+ * Every other heap is forgotten without reading its lists, which their
+ * owners changed without a lock; their slabs are found from the chunks
+ * (consistent: fork holds the chunk lock), rebuilt from their live maps
+ * and abandoned, or given back if empty.
+ */
+void
+da_heap_fork_child(void)
+{
+	int own_busy = da_tls_heap == &da_heap_busy;
+	int fallback_busy = da_lock_held_by_me(&fallback_lock) &&
+	                    !fallback_lock.fork_taken;
+	int chunks_busy = da_lock_held_by_me(&da_chunk_lock) &&
+	                  !da_chunk_lock.fork_taken;
+	fork_level--;
+	for (unsigned i = 0; i < NFORK_LOCKS; i++)
+		da_lock_reset(fork_locks[i]);
+	struct da_heap *own = tls_own;
+	if (chunks_busy) {
+		/* The interrupted operation is changing the chunks: the slabs
+		 * cannot be walked. The other heaps stay as they are, never
+		 * used or reused again (frees into their slabs take the
+		 * remote path), so no slab is ever owned twice. */
+		for (struct da_heap *h = all_heaps; h != NULL; h = h->next_heap)
+			if (h != own)
+				atomic_store_explicit(&h->remote,
+				                      DA_HEAP_CLOSED,
+				                      memory_order_relaxed);
+		return;
+	}
+	for (struct da_heap *h = all_heaps; h != NULL; h = h->next_heap)
+		if (h != own)
+			heap_reset(h);
+	if (own != NULL)
+		heap_fix_notify(own, own_busy);
+	heap_fix_notify(&heap_fallback, fallback_busy);
+	da_chunk_drain_deferred_locked();
+	/* A slab without owner and off the abandoned list is being adopted
+	 * or abandoned by some thread; if that thread is this one (fork from
+	 * a handler), its operation goes on with the slab: leave it. */
+	int interrupted = da_op_depth > 0;
+	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next) {
+		for (unsigned u = 1; u < DA_UNITS; u++) {
+			struct da_slab *s = &ch->slabs[u];
+			if (ch->slab_of[u] != u || s->kind != DA_SLAB_CLASS)
+				continue;
+			struct da_heap *o = atomic_load_explicit(
+			        &s->owner, memory_order_relaxed);
+			if (o != NULL && (o == own || o == &heap_fallback))
+				continue;
+			if (o == NULL && s->in_list == IN_ABANDONED) {
+				/* Its notifier, if any, is gone. */
+				atomic_fetch_and_explicit(&s->thread_free,
+				                          ~DA_TF_FLAGS,
+				                          memory_order_relaxed);
+				continue;
+			}
+			if (o == NULL && interrupted)
+				continue;
+			slab_rebuild(s);
+			list_push(&abandoned[s->cls], s, IN_ABANDONED);
+		}
+	}
+	/* Not while walking the chunks: a release may unmap one. */
+	trim_abandoned_locked();
 }

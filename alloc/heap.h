@@ -5,9 +5,23 @@
  * per size class to allocate from, the others on a partial list (has free
  * blocks) or a full list. The owner allocates and frees its slabs' blocks
  * with no lock and no atomic operation. Another thread that frees a block
- * pushes it on the slab's thread_free stack (one CAS); if the slab is on its
- * owner's full list, it also queues the slab on the owner's remote queue
- * (once) so the owner finds the space again.
+ * pushes it on the slab's thread_free stack (one CAS).
+ *
+ * Remote frees and the owner (the protocol of thread_free). The word is a
+ * block pointer (16-aligned) with three flags in its low bits:
+ *   DA_TF_ARMED   the owner wants to hear of the next remote free: the
+ *                 slab is on one of its lists, not current;
+ *   DA_TF_QUEUED  the slab is on its owner's remote queue (or about to be);
+ *   DA_TF_NOTIFY  a freer is queueing it right now.
+ * A freer's CAS that finds ARMED swaps it for NOTIFY|QUEUED, pushes the
+ * slab on its owner's queue, then clears NOTIFY: only in that window does a
+ * freer touch the slab after its CAS. Any other remote free touches
+ * nothing after the CAS (the block it published may be collected, the slab
+ * emptied and released at once). The owner drains its queue at its slow
+ * paths and every DA_TICK_OPS allocations, collects the queued slabs, and
+ * releases those that are now empty; it releases a slab only when neither
+ * NOTIFY nor QUEUED is set. So a slab emptied by other threads' frees goes
+ * back to the chunks, whoever emptied it.
  *
  * A full slab goes back to the partial list only once an eighth of it is
  * free again (unfull_at): otherwise a slab with one free block becomes
@@ -41,13 +55,24 @@ struct da_slab_list {
 };
 
 struct da_heap {
+	unsigned tick; /* allocations until the next da_heap_tick */
 	struct da_slab *cur[DA_NCLASSES];
 	struct da_slab_list partial[DA_NCLASSES];
 	struct da_slab_list full[DA_NCLASSES];
 	_Atomic(struct da_slab *) remote; /* slabs queued by remote frees */
+	atomic_int trim_wanted;           /* malloc_trim in another thread */
 	struct da_heap *next_heap;        /* every heap, live or spare */
 	int live;                         /* has a thread */
 };
+
+#define DA_TF_ARMED  ((uintptr_t)1)
+#define DA_TF_QUEUED ((uintptr_t)2)
+#define DA_TF_NOTIFY ((uintptr_t)4)
+#define DA_TF_FLAGS  ((uintptr_t)15)
+
+/* The owner's periodic work (the remote queue, trim requests, the decay of
+ * retained memory) runs once per this many allocations of a thread. */
+#define DA_TICK_OPS 256
 
 extern __thread struct da_heap *da_tls_heap;
 extern struct da_heap da_heap_empty;
@@ -64,6 +89,9 @@ void *da_heap_malloc_slow(struct da_heap *h, size_t size);
 void da_heap_owner_freed(struct da_heap *h, struct da_slab *s);
 /* Another thread's free of block p of s. */
 void da_slab_free_remote(struct da_slab *s, void *p);
+/* The periodic work; called with da_tls_heap == h, every DA_TICK_OPS
+ * allocations. */
+void da_heap_tick(struct da_heap *h);
 
 /*
  * A block for size <= DA_MEDIUM_MAX, or NULL when out of memory.
@@ -83,6 +111,8 @@ da_heap_malloc(size_t size)
 		*da_slab_live(s, b) = DA_LIVE;
 		atomic_signal_fence(memory_order_seq_cst);
 		da_tls_heap = h;
+		if (da_unlikely(--h->tick == 0))
+			da_heap_tick(h);
 		return b;
 	}
 	return da_heap_malloc_slow(h, size);
@@ -95,7 +125,7 @@ da_heap_malloc(size_t size)
 DA_INLINE void
 da_heap_free_block(struct da_slab *s, uint8_t *live, void *p)
 {
-	*live = DA_FREE;
+	*live = DA_FREED;
 	struct da_heap *h = da_tls_heap;
 	if (da_likely(atomic_load_explicit(&s->owner, memory_order_relaxed) ==
 	              h)) {
@@ -126,8 +156,17 @@ void da_heap_fork_child(void);
 /* Number of heaps with a live thread (tests). */
 unsigned da_heap_live_count(void);
 
-/* Releases abandoned slabs that other threads have emptied. Returns the
- * bytes given back to the chunks. Locking: takes the abandon lock. */
+/*
+ * Gives back what the heaps hold empty: every empty slab of the calling
+ * thread's heap and of exited threads' slabs. Other threads' heaps are
+ * their owners' alone: they are asked to do the same at their next tick or
+ * slow path. Returns the bytes given back to the chunks.
+ * Locking: takes the abandon lock.
+ */
 size_t da_heap_trim(void);
+
+/* Releases exited threads' slabs that other threads' frees have emptied.
+ * Locking: takes the abandon lock (only if free: it is periodic work). */
+void da_heap_trim_abandoned(void);
 
 #endif /* DA_ALLOC_HEAP_H */

@@ -87,7 +87,7 @@ da_huge_grow(struct da_huge *h, size_t size)
 void
 da_large_free(struct da_slab *s)
 {
-	s->live_one = DA_FREE;
+	s->live_one = DA_FREED;
 	DA_OP_ENTER();
 	da_chunk_give_units(s);
 	DA_OP_LEAVE();
@@ -122,7 +122,7 @@ huge_cache_take(size_t map_size, size_t align)
 	if (align > DA_CHUNK_SIZE)
 		return NULL;
 	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
-		if (h->state == DA_FREE && h->map_size >= map_size &&
+		if (h->state == DA_FREED && h->map_size >= map_size &&
 		    h->map_size / 2 <= map_size) {
 			da_huge_cached_bytes -= h->map_size;
 			return h;
@@ -175,17 +175,17 @@ huge_malloc(size_t size, size_t align, int zero)
 static void
 huge_free_locked(struct da_huge *h)
 {
-	h->state = DA_FREE;
+	__atomic_store_n(&h->state, DA_FREED, __ATOMIC_RELEASE);
 	da_huge_live_bytes -= h->map_size;
-	if (h->map_size <= DA_HUGE_CACHE_MAX &&
-	    da_dirty_bytes + da_huge_cached_bytes + h->map_size <=
-	            da_chunk_retain_budget_locked()) {
-		da_huge_cached_bytes += h->map_size;
+	if ((h->map_size > DA_HUGE_CACHE_MAX ||
+	     da_dirty_bytes + da_huge_cached_bytes + h->map_size >
+	             da_chunk_retain_budget_locked()) &&
+	    da_pagemap_retire(h, h->map_size, DA_PM_HUGE)) {
+		huge_unlink(h);
+		da_os_unmap(h, h->map_size);
 		return;
 	}
-	huge_unlink(h);
-	da_pagemap_set(h, h->map_size, DA_PM_NONE);
-	da_os_unmap(h, h->map_size);
+	da_huge_cached_bytes += h->map_size; /* kept for reuse */
 }
 
 /* Huge frees that found the lock out of reach (a signal handler's while
@@ -250,12 +250,12 @@ da_huge_cache_drop_locked(void)
 	struct da_huge *next;
 	for (struct da_huge *h = da_huges; h != NULL; h = next) {
 		next = h->next;
-		if (h->state != DA_FREE)
+		if (h->state != DA_FREED ||
+		    !da_pagemap_retire(h, h->map_size, DA_PM_HUGE))
 			continue;
 		huge_unlink(h);
 		da_huge_cached_bytes -= h->map_size;
 		given += h->map_size;
-		da_pagemap_set(h, h->map_size, DA_PM_NONE);
 		da_os_unmap(h, h->map_size);
 	}
 	return given;

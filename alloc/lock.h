@@ -18,8 +18,18 @@
 /* The lock word is its holder's identity (0: free), set in one CAS: a
  * signal that arrives while its thread is taking or holding the lock sees
  * it held by "me", with no window in between. */
+/*
+ * A lock taken by a fork prepare handler may be taken again by its holder
+ * (depth counts that): other prepare, parent and child handlers run on the
+ * forking thread while it holds every lock, and may allocate (PITFALLS 5).
+ * That is safe because fork took the lock while it was free: no operation
+ * of this thread is half-way through the structure it guards. Both fields
+ * are touched only by the holder.
+ */
 struct da_lock {
 	_Atomic(uintptr_t) holder; /* address of the holder's TLS marker */
+	unsigned depth;            /* times taken again by its holder */
+	unsigned char fork_taken;  /* held for fork: may be taken again */
 };
 
 #define DA_LOCK_INIT \
@@ -56,10 +66,22 @@ da_lock_held_by_me(struct da_lock *l)
 	       da_self();
 }
 
+/* 1 (and taken once more) if l is held for fork by this thread. */
+static inline int
+da_lock_reenter(struct da_lock *l)
+{
+	if (!da_lock_held_by_me(l) || !l->fork_taken)
+		return 0;
+	l->depth++;
+	return 1;
+}
+
 static inline void
 da_lock_acquire(struct da_lock *l)
 {
 	uintptr_t self = da_self();
+	if (da_lock_reenter(l))
+		return;
 	for (;;) {
 		uintptr_t free_ = 0;
 		if (atomic_compare_exchange_weak_explicit(
@@ -80,7 +102,24 @@ da_lock_acquire(struct da_lock *l)
 static inline void
 da_lock_release(struct da_lock *l)
 {
+	if (l->depth > 0) {
+		l->depth--;
+		return;
+	}
+	l->fork_taken = 0;
 	atomic_store_explicit(&l->holder, 0, memory_order_release);
+}
+
+/* Takes l if it is free now (or held for fork by this thread). 1 if so. */
+static inline int
+da_lock_try(struct da_lock *l)
+{
+	if (da_lock_held_by_me(l))
+		return da_lock_reenter(l);
+	uintptr_t free_ = 0;
+	return atomic_compare_exchange_strong_explicit(
+	        &l->holder, &free_, da_self(), memory_order_acquire,
+	        memory_order_relaxed);
 }
 
 /*
@@ -112,13 +151,9 @@ static inline int
 da_lock_take(struct da_lock *l)
 {
 	if (da_lock_held_by_me(l))
-		return 0;
-	if (da_op_depth > 1) {
-		uintptr_t free_ = 0;
-		return atomic_compare_exchange_strong_explicit(
-		        &l->holder, &free_, da_self(), memory_order_acquire,
-		        memory_order_relaxed);
-	}
+		return da_lock_reenter(l);
+	if (da_op_depth > 1)
+		return da_lock_try(l);
 	da_lock_acquire(l);
 	return 1;
 }
@@ -127,6 +162,8 @@ da_lock_take(struct da_lock *l)
 static inline void
 da_lock_reset(struct da_lock *l)
 {
+	l->depth = 0;
+	l->fork_taken = 0;
 	atomic_store_explicit(&l->holder, 0, memory_order_relaxed);
 }
 

@@ -3,6 +3,9 @@
  * start from any of its granules.
  */
 #include "alloc/pagemap.h"
+#include "alloc/lock.h"
+
+#include <sched.h>
 
 uint8_t da_pagemap[DA_PM_SIZE];
 
@@ -44,4 +47,24 @@ da_pagemap_set(void *base, size_t size, unsigned kind)
 			__atomic_store_n(&da_pagemap[t], DA_PM_NONE,
 			                 __ATOMIC_RELAXED);
 	}
+}
+
+_Atomic(unsigned long) da_pagemap_readers;
+
+int
+da_pagemap_retire(void *base, size_t size, unsigned kind)
+{
+	da_pagemap_set(base, size, DA_PM_NONE);
+	atomic_thread_fence(memory_order_seq_cst);
+	for (int spin = 0; spin < 256; spin++) {
+		if (atomic_load_explicit(&da_pagemap_readers,
+		                         memory_order_acquire) == 0)
+			return 1;
+		if (spin < 128)
+			da_cpu_relax();
+		else
+			sched_yield();
+	}
+	da_pagemap_set(base, size, kind);
+	return 0;
 }

@@ -20,6 +20,7 @@
 
 #include "alloc/config.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define DA_VA_BITS 47
@@ -53,5 +54,39 @@ void *da_pagemap_find(const void *p);
  * Locking: caller holds the chunk lock.
  */
 void da_pagemap_set(void *base, size_t size, unsigned kind);
+
+/*
+ * Lookups that may be handed any pointer (dbgalloc_owns, the diagnosis of a
+ * bad free) read a region's header after the map vouched for it, while
+ * another thread may be unmapping that region. They run between
+ * da_pagemap_enter and da_pagemap_leave; an unmapper calls
+ * da_pagemap_retire, which clears the map and then waits (briefly) until
+ * no such lookup is under way: a lookup either saw the cleared map, or
+ * finishes before the memory goes. Both async-signal-safe.
+ */
+extern _Atomic(unsigned long) da_pagemap_readers;
+
+DA_INLINE void
+da_pagemap_enter(void)
+{
+	atomic_fetch_add_explicit(&da_pagemap_readers, 1,
+	                          memory_order_seq_cst);
+}
+
+DA_INLINE void
+da_pagemap_leave(void)
+{
+	atomic_fetch_sub_explicit(&da_pagemap_readers, 1,
+	                          memory_order_release);
+}
+
+/*
+ * Clears [base, base+size) from the map (it was recorded as kind) and
+ * returns 1 once no lookup can still be reading it: the caller may unmap
+ * it. Returns 0, with the map restored, when lookups stayed under way (a
+ * signal handler's own lookup, say): the caller keeps the region for now.
+ * Locking: caller holds the chunk lock.
+ */
+int da_pagemap_retire(void *base, size_t size, unsigned kind);
 
 #endif /* DA_ALLOC_PAGEMAP_H */

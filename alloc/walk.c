@@ -1,5 +1,10 @@
 /*
  * alloc/walk.c — visiting every live block, and the counts built on it.
+ *
+ * The walk holds the chunk lock, so no region is unmapped under it, but a
+ * slab's owner frees and reuses its blocks without a lock: a block seen
+ * live may be freed (and its first word become a free-list link) while it
+ * is looked at. Nothing read from a block is trusted beyond its bounds.
  */
 #include "alloc/alloc.h"
 
@@ -15,18 +20,15 @@ walk_slab(struct da_slab *s, int (*fn)(const struct da_block *, void *),
 		                                     ? &s->live_one
 		                                     : da_slab_live(s, start),
 		                             __ATOMIC_RELAXED);
-		if (st == DA_FREE)
+		if (!da_live_in_use(st))
 			continue;
 		struct da_block b;
 		b.start = start;
 		b.user = b.start;
 		b.size = s->bsize;
 		b.state = st;
-		if (st == DA_LIVE_ALIGNED) {
-			size_t off = *(size_t *)b.start;
-			b.user = (char *)b.start + off;
-			b.size -= off;
-		}
+		if (st == DA_LIVE_ALIGNED && !da_alloc_aligned_user(&b))
+			continue; /* freed while we looked */
 		int rc = fn(&b, arg);
 		if (rc)
 			return rc;
@@ -53,18 +55,15 @@ da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
 			rc = walk_slab(s, fn, arg);
 		}
 	for (struct da_huge *h = da_huges; h != NULL && !rc; h = h->next) {
-		if (h->state == DA_FREE)
+		if (!da_live_in_use(h->state))
 			continue;
 		struct da_block b;
 		b.start = (char *)h + h->data_off;
 		b.user = b.start;
 		b.size = h->usable;
 		b.state = h->state;
-		if (h->state == DA_LIVE_ALIGNED) {
-			size_t off = *(size_t *)b.start;
-			b.user = (char *)b.start + off;
-			b.size -= off;
-		}
+		if (b.state == DA_LIVE_ALIGNED && !da_alloc_aligned_user(&b))
+			continue;
 		rc = fn(&b, arg);
 	}
 	da_lock_release(&da_chunk_lock);
@@ -95,7 +94,7 @@ da_alloc_stats(struct da_alloc_stats *st)
 		st->mapped += DA_CHUNK_SIZE;
 	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
 		st->mapped += h->map_size;
-		if (h->state == DA_FREE)
+		if (h->state == DA_FREED)
 			st->huge_cached += h->map_size;
 	}
 	da_lock_release(&da_chunk_lock);

@@ -94,7 +94,7 @@ static inline int
 da_audit_owns(const void *p)
 {
 	struct da_block b;
-	return p != NULL && da_alloc_owns(p, &b);
+	return p != NULL && da_alloc_owns_any(p, &b);
 }
 
 /* Process-wide operations the shim forwards. */

@@ -47,6 +47,10 @@ run(const char *c)
 		char *p = malloc(8u << 20);
 		free(opaque(p));
 		free(opaque(p));
+	} else if (!strcmp(c, "double-free-huge-exact")) {
+		char *p = malloc((size_t)100 << 20); /* unmapped when freed */
+		free(opaque(p));
+		free(opaque(p));
 	} else if (!strcmp(c, "double-free-aligned")) {
 		char *p = aligned_alloc(256, 100);
 		free(opaque(p));
@@ -62,6 +66,14 @@ run(const char *c)
 	} else if (!strcmp(c, "free-unaligned-interior")) {
 		char *p = malloc(32);
 		free(opaque(p + 3));
+	} else if (!strcmp(c, "free-one-byte-in")) {
+		char *p = malloc(32);
+		free(opaque(p + 1));
+	} else if (!strcmp(c, "free-never-handed-out")) {
+		/* A block slot past the end of a fresh slab's first page:
+		 * never carved, so no double free can be meant. */
+		char *p = malloc(2000);
+		free(opaque(p + 4 * 2048));
 	} else if (!strcmp(c, "free-aligned-interior")) {
 		char *p = aligned_alloc(256, 100);
 		free(opaque(p + 16));
