@@ -260,12 +260,23 @@ queue_push(struct da_heap *o, struct da_slab *s)
 	return 0;
 }
 
+/* Bytes freed into exited threads' slabs since they were last trimmed. */
+static _Atomic(size_t) abandoned_freed;
+#define ABANDONED_TRIM_BYTES ((size_t)4 << 20)
+
+static void abandoned_freed_add(size_t bytes);
+
 void
 da_slab_free_remote(struct da_slab *s, void *p)
 {
 	uintptr_t old = atomic_load_explicit(&s->thread_free,
 	                                     memory_order_relaxed);
 	uintptr_t new;
+	/* Read before the CAS, while our block keeps s from going away. */
+	size_t orphan_bytes =
+	        atomic_load_explicit(&s->owner, memory_order_relaxed) == NULL
+	                ? s->bsize
+	                : 0;
 	do {
 		*(void **)p = tf_blocks(old);
 		new = (uintptr_t)p | (old & DA_TF_FLAGS);
@@ -275,8 +286,12 @@ da_slab_free_remote(struct da_slab *s, void *p)
 	} while (!atomic_compare_exchange_weak_explicit(
 	        &s->thread_free, &old, new, memory_order_seq_cst,
 	        memory_order_relaxed));
-	if (!(old & DA_TF_ARMED))
-		return; /* s may be released from here on: touch nothing */
+	if (!(old & DA_TF_ARMED)) {
+		/* s may be released from here on: touch nothing. */
+		if (da_unlikely(orphan_bytes != 0))
+			abandoned_freed_add(orphan_bytes);
+		return;
+	}
 	/* NOTIFY keeps s from being released or losing its owner's
 	 * queue; the owner read here stays valid until NOTIFY clears. */
 	uintptr_t clear = DA_TF_NOTIFY;
@@ -683,6 +698,20 @@ trim_abandoned_locked(void)
 		}
 	}
 	return given;
+}
+
+/* Frees into exited threads' slabs would leave them empty and unseen until
+ * a trim: every ABANDONED_TRIM_BYTES of them, the freer trims. */
+static void
+abandoned_freed_add(size_t bytes)
+{
+	size_t was = atomic_fetch_add_explicit(&abandoned_freed, bytes,
+	                                       memory_order_relaxed);
+	if (was / ABANDONED_TRIM_BYTES == (was + bytes) / ABANDONED_TRIM_BYTES)
+		return;
+	DA_OP_ENTER();
+	da_heap_trim_abandoned();
+	DA_OP_LEAVE();
 }
 
 void
