@@ -140,9 +140,9 @@ da_alloc_lookup(const void *p, struct da_block *b)
 int
 da_alloc_owns_any(const void *p, struct da_block *b)
 {
-	da_pagemap_enter();
+	unsigned ticket = da_pagemap_enter();
 	int owns = da_alloc_owns(p, b);
-	da_pagemap_leave();
+	da_pagemap_leave(ticket);
 	return owns;
 }
 
@@ -263,7 +263,7 @@ int
 da_alloc_diagnose(const void *p, struct da_block *b)
 {
 	int err;
-	da_pagemap_enter();
+	unsigned ticket = da_pagemap_enter();
 	if (!da_alloc_lookup(p, b)) {
 		memset(b, 0, sizeof(*b));
 		size_t ring = nothing_there_now(p) ? freed_ring_find(p) : 0;
@@ -282,7 +282,7 @@ da_alloc_diagnose(const void *p, struct da_block *b)
 	} else {
 		err = diagnose_free_block(p, b);
 	}
-	da_pagemap_leave();
+	da_pagemap_leave(ticket);
 	return err;
 }
 

@@ -49,18 +49,23 @@ da_pagemap_set(void *base, size_t size, unsigned kind)
 	}
 }
 
-_Atomic(unsigned long) da_pagemap_readers;
+_Atomic(unsigned long) da_pagemap_readers[2];
+_Atomic(unsigned) da_pagemap_epoch;
 
 int
 da_pagemap_retire(void *base, size_t size, unsigned kind)
 {
 	da_pagemap_set(base, size, DA_PM_NONE);
 	atomic_thread_fence(memory_order_seq_cst);
+	/* A lookup counted on the new side entered after the clear above
+	 * (seq_cst), so it sees it; wait only for the old side. */
+	unsigned old = atomic_fetch_add_explicit(&da_pagemap_epoch, 1,
+	                                         memory_order_seq_cst) & 1;
 	for (int spin = 0; spin < 256; spin++) {
-		if (atomic_load_explicit(&da_pagemap_readers,
+		if (atomic_load_explicit(&da_pagemap_readers[old],
 		                         memory_order_acquire) == 0)
 			return 1;
-		if (spin < 128)
+		if (spin < 192)
 			da_cpu_relax();
 		else
 			sched_yield();

@@ -61,22 +61,30 @@ void da_pagemap_set(void *base, size_t size, unsigned kind);
  * another thread may be unmapping that region. They run between
  * da_pagemap_enter and da_pagemap_leave; an unmapper calls
  * da_pagemap_retire, which clears the map and then waits (briefly) until
- * no such lookup is under way: a lookup either saw the cleared map, or
- * finishes before the memory goes. Both async-signal-safe.
+ * no lookup that began before is under way: a lookup either saw the
+ * cleared map, or finishes before the memory goes. Lookups count on one of
+ * two counters, and retire switches new ones to the other before it
+ * waits, so a stream of lookups cannot keep it waiting (as in SRCU).
+ * All async-signal-safe.
  */
-extern _Atomic(unsigned long) da_pagemap_readers;
+extern _Atomic(unsigned long) da_pagemap_readers[2];
+extern _Atomic(unsigned) da_pagemap_epoch;
 
-DA_INLINE void
+/* Returns the ticket to give da_pagemap_leave. */
+DA_INLINE unsigned
 da_pagemap_enter(void)
 {
-	atomic_fetch_add_explicit(&da_pagemap_readers, 1,
+	unsigned i = atomic_load_explicit(&da_pagemap_epoch,
+	                                  memory_order_relaxed) & 1;
+	atomic_fetch_add_explicit(&da_pagemap_readers[i], 1,
 	                          memory_order_seq_cst);
+	return i;
 }
 
 DA_INLINE void
-da_pagemap_leave(void)
+da_pagemap_leave(unsigned ticket)
 {
-	atomic_fetch_sub_explicit(&da_pagemap_readers, 1,
+	atomic_fetch_sub_explicit(&da_pagemap_readers[ticket], 1,
 	                          memory_order_release);
 }
 
