@@ -1,6 +1,7 @@
 /*
  * churn — the small-block hot path: 10M malloc/free pairs of 8–512 bytes
- * with a working set of 10k live blocks (DESIGN.md's speed-budget loop).
+ * with a working set of 10k live blocks (the loop the speed budget in
+ * bench/README.md is stated for).
  *
  *   churn [SCALE]      pairs = 10,000,000 × SCALE (default 1; 0 is allowed)
  *

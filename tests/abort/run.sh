@@ -1,7 +1,9 @@
 #!/bin/sh
 # Death tests: every misuse dbgalloc detects must kill the program with
 # SIGABRT *and* print its diagnostic, word for word. Each case runs twice:
-# linked with libdbgalloc and, for the plain build, under LD_PRELOAD.
+# linked with libdbgalloc and, for the plain build, under LD_PRELOAD. Each
+# run sets LD_PRELOAD itself, whatever make check inherited: none for a
+# linked program, the library under test for the plain one.
 #   case | expected stderr (an extended regular expression)
 set -u
 top=${DBGALLOC_TOP_BUILDDIR:?}
@@ -20,7 +22,7 @@ expect() {
 	if [ -n "$pre" ]; then
 		LD_PRELOAD=$pre "$prog" "$case" 2>"$err" >/dev/null
 	else
-		"$prog" "$case" 2>"$err" >/dev/null
+		env -u LD_PRELOAD "$prog" "$case" 2>"$err" >/dev/null
 	fi
 	rc=$?
 	got=$(grep -E "$want" "$err" | head -1)

@@ -1,8 +1,10 @@
 # Integration tier: the public API and C++ operators linked with libdbgalloc,
-# start-up and exit traps run linked and preloaded, the launcher, and real
-# programs under LD_PRELOAD. Included by the top Makefile.am; paths are
-# relative to the top. Programs named *-plain are built without dbgalloc, to
-# be preloaded; scripts find them through DBGALLOC_TOP_BUILDDIR.
+# start-up and exit traps run linked and preloaded, the launcher, real
+# programs under LD_PRELOAD, and a part of the suite run with dbgalloc
+# already preloaded (inherited-preload.sh). Included by the top
+# Makefile.am; paths are relative to the top. Programs named *-plain are
+# built without dbgalloc, to be preloaded; scripts find them through
+# DBGALLOC_TOP_BUILDDIR.
 
 # -fno-builtin: gcc must not fold or reject the allocation calls under test.
 DA_INTEGRATION_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin
@@ -28,12 +30,14 @@ TESTS += \
 	tests/integration/cxx \
 	tests/integration/startup.sh \
 	tests/integration/preload-basic.sh \
-	tests/integration/preload-programs.sh
+	tests/integration/preload-programs.sh \
+	tests/integration/inherited-preload.sh
 
 EXTRA_DIST += \
 	tests/integration/startup.sh \
 	tests/integration/preload-basic.sh \
-	tests/integration/preload-programs.sh
+	tests/integration/preload-programs.sh \
+	tests/integration/inherited-preload.sh
 
 # API conformance (cmocka), one test per behaviour of every entry point.
 tests_integration_api_SOURCES = tests/integration/api.c

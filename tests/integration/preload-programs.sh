@@ -12,10 +12,17 @@
 # substitution and subshells, sort of a generated 50+ MB file, git (init,
 # 200 files, commits, log, gc) and sqlite3 (100k inserts in a transaction,
 # aggregate queries).
+#
+# The runs "without dbgalloc" clear LD_PRELOAD: make check may itself run
+# under dbgalloc (`dbgalloc run -- make check`), and a baseline that
+# inherits it would compare dbgalloc with itself. DBGALLOC_TEST_PROGRAMS
+# (default: all of "python3 perl sh sort git sqlite3") picks workloads;
+# tests/integration/inherited-preload.sh runs the sh one alone.
 set -u
 
 lib=${DBGALLOC_LIB:?run through make check (DBGALLOC_LIB)}
 limit=${DBGALLOC_TEST_TIMEOUT:-300}
+programs=${DBGALLOC_TEST_PROGRAMS:-python3 perl sh sort git sqlite3}
 passed=0
 failed=0
 tmp=$(mktemp -d) || exit 1
@@ -38,6 +45,23 @@ show() {
 	return 0
 }
 
+# wanted NAME: 0 if the workload NAME is in DBGALLOC_TEST_PROGRAMS.
+wanted() {
+	case " $programs " in
+	*" $1 "*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# without CMD...: runs CMD on the system allocator, whatever LD_PRELOAD
+# this script inherited.
+without() {
+	(
+		unset LD_PRELOAD
+		exec "$@"
+	)
+}
+
 # binds CMD...: 0 if CMD, preloaded, binds malloc to dbgalloc.
 binds() {
 	LD_DEBUG=bindings LD_PRELOAD=$lib timeout 120 "$@" \
@@ -55,7 +79,7 @@ compare() {
 		rm -rf "$tmp/work"
 		mkdir "$tmp/work" || return 1
 		if [ $mode = plain ]; then
-			(cd "$tmp/work" && timeout "$limit" "$@") \
+			(cd "$tmp/work" && without timeout "$limit" "$@") \
 				>"$tmp/$name.$mode.out" 2>"$tmp/$name.$mode.err"
 		else
 			(cd "$tmp/work" && LD_PRELOAD=$lib timeout "$limit" "$@") \
@@ -126,6 +150,21 @@ if [ ! -r "$lib" ]; then
 	exit 1
 fi
 
+for name in $programs; do
+	case $name in
+	python3 | perl | sh | sort | git | sqlite3) ;;
+	*) fail "$name" "unknown workload in DBGALLOC_TEST_PROGRAMS" ;;
+	esac
+done
+
+# The baseline runs must not have dbgalloc, even when this script does.
+maps=$(without sh -c 'grep -c libdbgalloc /proc/$$/maps')
+if [ "$maps" = 0 ]; then
+	pass "runs without dbgalloc have no libdbgalloc mapped"
+else
+	fail baseline "a run without dbgalloc has libdbgalloc mapped ($maps lines)"
+fi
+
 # --- python3 -----------------------------------------------------------
 # The pyenv shim is a shell script: run the real interpreter directly.
 python_json='
@@ -164,7 +203,7 @@ for name in names:
         sys.exit("%s block not owned by dbgalloc" % name)
 print("dbgalloc", lib.dbgalloc_version().decode())
 '
-if need python3 "$PYTHON3"; then
+if wanted python3 && need python3 "$PYTHON3"; then
 	python=$("$PYTHON3" -c 'import sys; print(sys.executable)')
 	for pymalloc in default malloc; do
 		if [ $pymalloc = malloc ]; then
@@ -199,7 +238,7 @@ my $rest = join ",", map { length $h{$_} } sort keys %h;
 print scalar(keys %h), " ", $md5->hexdigest, " ", length($rest), "\n";
 '
 perl_maps='open my $f, "<", "/proc/self/maps" or die; print grep { /libdbgalloc/ } <$f>;'
-if need perl "$PERL" && preloaded perl "$PERL" -e 1; then
+if wanted perl && need perl "$PERL" && preloaded perl "$PERL" -e 1; then
 	if [ -z "$(LD_PRELOAD=$lib "$PERL" -e "$perl_maps")" ]; then
 		fail perl "libdbgalloc not in perl's /proc/self/maps"
 	else
@@ -226,12 +265,12 @@ while [ $i -lt 2000 ]; do
 done
 echo "$sum $lines ${#text} $text"
 '
-if need sh sh && preloaded sh sh -c 'echo "$(echo x)"'; then
+if wanted sh && need sh sh && preloaded sh sh -c 'echo "$(echo x)"'; then
 	compare sh-loops sh -c "$sh_loops"
 fi
 
 # --- sort ------------------------------------------------------------------
-if need sort sort && preloaded sort sort /dev/null; then
+if wanted sort && need sort sort && preloaded sort sort /dev/null; then
 	awk 'BEGIN {
 		srand(42)
 		for (i = 0; i < 1000000; i++)
@@ -274,7 +313,7 @@ git fsck --no-progress --full
 git ls-files | wc -l
 git log -p | cksum
 '
-if need git "$GIT" && preloaded git "$GIT" --version; then
+if wanted git && need git "$GIT" && preloaded git "$GIT" --version; then
 	mkdir -p "$tmp/home"
 	compare git env DA_GIT="$GIT" HOME="$tmp/home" GIT_CONFIG_NOSYSTEM=1 \
 		GIT_CONFIG_GLOBAL=/dev/null GIT_AUTHOR_NAME=dbgalloc \
@@ -285,7 +324,8 @@ if need git "$GIT" && preloaded git "$GIT" --version; then
 fi
 
 # --- sqlite3 -----------------------------------------------------------------
-if need sqlite3 "$SQLITE3" && preloaded sqlite3 "$SQLITE3" :memory: 'select 1;'; then
+if wanted sqlite3 && need sqlite3 "$SQLITE3" &&
+	preloaded sqlite3 "$SQLITE3" :memory: 'select 1;'; then
 	{
 		echo 'CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, val REAL, data BLOB);'
 		echo 'BEGIN;'

@@ -5,6 +5,9 @@
 # linked with libdbgalloc (interpose also linked with libdbgalloc.a).
 # A run passes when its exit status is the expected one, its stdout has the
 # expected lines, and stderr holds no FAIL line and no dbgalloc report.
+# Each run sets LD_PRELOAD itself: make check may run under dbgalloc
+# (`dbgalloc run -- make check`), and an inherited LD_PRELOAD would put
+# dbgalloc into the system-allocator baseline.
 set -u
 
 top=${DBGALLOC_TOP_BUILDDIR:?run through make check (DBGALLOC_TOP_BUILDDIR)}
@@ -57,10 +60,11 @@ run_three() {
 	shift 3
 	label="$prog${1:+ $*}"
 	check "$label (system allocator)" "$want" "$sys" "$ok_line" \
-		"$b/$prog-plain" "$@"
+		env -u LD_PRELOAD "$b/$prog-plain" "$@"
 	check "$label (preloaded)" "$want" "$dbg" "$ok_line" \
 		env LD_PRELOAD="$lib" "$b/$prog-plain" --expect-dbgalloc "$@"
-	check "$label (linked)" "$want" "$dbg" "$ok_line" "$b/$prog" "$@"
+	check "$label (linked)" "$want" "$dbg" "$ok_line" \
+		env -u LD_PRELOAD "$b/$prog" "$@"
 }
 
 if [ ! -r "$lib" ]; then
@@ -78,7 +82,7 @@ run_three interpose 0 'interpose: ok'
 check "cxx (preloaded)" 0 "$dbg" '[0-9][0-9]* passed, 0 failed' \
 	env LD_PRELOAD="$lib" "$b/cxx-plain" --expect-dbgalloc
 check "interpose (linked with libdbgalloc.a)" 0 "$dbg" 'interpose: ok' \
-	"$b/interpose-static"
+	env -u LD_PRELOAD "$b/interpose-static"
 
 # The static variant must really carry its own copy: no libdbgalloc.so
 # needed, and malloc exported from the executable so libc's calls reach it.
