@@ -37,9 +37,10 @@
 /*
  * Freed memory kept committed for reuse (free units not yet purged, freed
  * huge blocks still mapped) never takes the total past the program's own
- * peak of memory in use plus DA_RETAIN_FLOOR, so it does not raise the
- * peak RSS; and what is retained is given back once DA_RETAIN_DECAY_MS
- * pass without a purge (checked on the slow paths, no thread of our own).
+ * peak of memory in use plus DA_RETAIN_FLOOR, so it raises that peak by
+ * DA_RETAIN_FLOOR at most; and what is retained is given back once
+ * DA_RETAIN_DECAY_MS pass without a purge (checked on the slow paths and by
+ * the periodic work of heap.c's ticks; no thread of our own).
  */
 #define DA_RETAIN_FLOOR    ((size_t)2 << 20)
 #define DA_RETAIN_DECAY_MS 1000
