@@ -1,0 +1,28 @@
+# glibc tier: our own programs checking what glibc's malloc tests for fork,
+# signals, cancellation and thread exit check, one program per glibc test
+# (malloc/tst-<name>). Each is built linked with libdbgalloc and plain;
+# run.sh runs both (the plain one under LD_PRELOAD), each bounded by a
+# watchdog.
+
+DA_GLIBC_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin
+DA_GLIBC_LINKED_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_LINKED=1
+DA_GLIBC_HDRS = tests/glibc/tier.h tests/integration/probe.h
+
+check_PROGRAMS += \
+	tests/glibc/malloc-fork-deadlock \
+	tests/glibc/malloc-fork-deadlock-plain
+
+TESTS += tests/glibc/run.sh
+
+EXTRA_DIST += tests/glibc/run.sh
+
+# fork against stdio's locks: forking, getline and fflush(NULL) threads.
+tests_glibc_malloc_fork_deadlock_SOURCES = \
+	tests/glibc/malloc-fork-deadlock.c $(DA_GLIBC_HDRS)
+tests_glibc_malloc_fork_deadlock_CPPFLAGS = $(DA_GLIBC_LINKED_CPPFLAGS)
+tests_glibc_malloc_fork_deadlock_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_malloc_fork_deadlock_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_glibc_malloc_fork_deadlock_plain_SOURCES = \
+	$(tests_glibc_malloc_fork_deadlock_SOURCES)
+tests_glibc_malloc_fork_deadlock_plain_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_malloc_fork_deadlock_plain_LDADD = $(PTHREAD_LIBS)
