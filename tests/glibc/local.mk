@@ -10,7 +10,11 @@ DA_GLIBC_HDRS = tests/glibc/tier.h tests/integration/probe.h
 
 check_PROGRAMS += \
 	tests/glibc/malloc-fork-deadlock \
-	tests/glibc/malloc-fork-deadlock-plain
+	tests/glibc/malloc-fork-deadlock-plain \
+	tests/glibc/mallocfork2 \
+	tests/glibc/mallocfork2-plain \
+	tests/glibc/mallocfork3 \
+	tests/glibc/mallocfork3-plain
 
 TESTS += tests/glibc/run.sh
 
@@ -26,3 +30,23 @@ tests_glibc_malloc_fork_deadlock_plain_SOURCES = \
 	$(tests_glibc_malloc_fork_deadlock_SOURCES)
 tests_glibc_malloc_fork_deadlock_plain_CFLAGS = $(DA_GLIBC_CFLAGS)
 tests_glibc_malloc_fork_deadlock_plain_LDADD = $(PTHREAD_LIBS)
+
+# fork from a signal handler, also inside fork, single-threaded.
+tests_glibc_mallocfork2_SOURCES = tests/glibc/mallocfork2.c \
+	$(DA_GLIBC_HDRS)
+tests_glibc_mallocfork2_CPPFLAGS = $(DA_GLIBC_LINKED_CPPFLAGS)
+tests_glibc_mallocfork2_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_mallocfork2_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_glibc_mallocfork2_plain_SOURCES = $(tests_glibc_mallocfork2_SOURCES)
+tests_glibc_mallocfork2_plain_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_mallocfork2_plain_LDADD = $(PTHREAD_LIBS)
+
+# _Fork from a signal handler of a multithreaded process.
+tests_glibc_mallocfork3_SOURCES = tests/glibc/mallocfork3.c \
+	$(DA_GLIBC_HDRS)
+tests_glibc_mallocfork3_CPPFLAGS = $(DA_GLIBC_LINKED_CPPFLAGS)
+tests_glibc_mallocfork3_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_mallocfork3_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_glibc_mallocfork3_plain_SOURCES = $(tests_glibc_mallocfork3_SOURCES)
+tests_glibc_mallocfork3_plain_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_mallocfork3_plain_LDADD = $(PTHREAD_LIBS)
