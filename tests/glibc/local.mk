@@ -14,7 +14,9 @@ check_PROGRAMS += \
 	tests/glibc/mallocfork2 \
 	tests/glibc/mallocfork2-plain \
 	tests/glibc/mallocfork3 \
-	tests/glibc/mallocfork3-plain
+	tests/glibc/mallocfork3-plain \
+	tests/glibc/malloc-stats-cancellation \
+	tests/glibc/malloc-stats-cancellation-plain
 
 TESTS += tests/glibc/run.sh
 
@@ -50,3 +52,14 @@ tests_glibc_mallocfork3_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
 tests_glibc_mallocfork3_plain_SOURCES = $(tests_glibc_mallocfork3_SOURCES)
 tests_glibc_mallocfork3_plain_CFLAGS = $(DA_GLIBC_CFLAGS)
 tests_glibc_mallocfork3_plain_LDADD = $(PTHREAD_LIBS)
+
+# malloc_stats() and reports are not cancellation points.
+tests_glibc_malloc_stats_cancellation_SOURCES = \
+	tests/glibc/malloc-stats-cancellation.c $(DA_GLIBC_HDRS)
+tests_glibc_malloc_stats_cancellation_CPPFLAGS = $(DA_GLIBC_LINKED_CPPFLAGS)
+tests_glibc_malloc_stats_cancellation_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_malloc_stats_cancellation_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_glibc_malloc_stats_cancellation_plain_SOURCES = \
+	$(tests_glibc_malloc_stats_cancellation_SOURCES)
+tests_glibc_malloc_stats_cancellation_plain_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_malloc_stats_cancellation_plain_LDADD = $(PTHREAD_LIBS)
