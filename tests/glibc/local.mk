@@ -16,7 +16,9 @@ check_PROGRAMS += \
 	tests/glibc/mallocfork3 \
 	tests/glibc/mallocfork3-plain \
 	tests/glibc/malloc-stats-cancellation \
-	tests/glibc/malloc-stats-cancellation-plain
+	tests/glibc/malloc-stats-cancellation-plain \
+	tests/glibc/malloc-thread-exit \
+	tests/glibc/malloc-thread-exit-plain
 
 TESTS += tests/glibc/run.sh
 
@@ -63,3 +65,14 @@ tests_glibc_malloc_stats_cancellation_plain_SOURCES = \
 	$(tests_glibc_malloc_stats_cancellation_SOURCES)
 tests_glibc_malloc_stats_cancellation_plain_CFLAGS = $(DA_GLIBC_CFLAGS)
 tests_glibc_malloc_stats_cancellation_plain_LDADD = $(PTHREAD_LIBS)
+
+# Threads starting and exiting together; allocation in TSD destructors.
+tests_glibc_malloc_thread_exit_SOURCES = \
+	tests/glibc/malloc-thread-exit.c $(DA_GLIBC_HDRS)
+tests_glibc_malloc_thread_exit_CPPFLAGS = $(DA_GLIBC_LINKED_CPPFLAGS)
+tests_glibc_malloc_thread_exit_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_malloc_thread_exit_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_glibc_malloc_thread_exit_plain_SOURCES = \
+	$(tests_glibc_malloc_thread_exit_SOURCES)
+tests_glibc_malloc_thread_exit_plain_CFLAGS = $(DA_GLIBC_CFLAGS)
+tests_glibc_malloc_thread_exit_plain_LDADD = $(PTHREAD_LIBS)

@@ -17,7 +17,7 @@ set -u
 top=${DBGALLOC_TOP_BUILDDIR:?run through make check (DBGALLOC_TOP_BUILDDIR)}
 lib=${DBGALLOC_LIB:?run through make check (DBGALLOC_LIB)}
 b=$top/tests/glibc
-programs=${DA_TEST_PROGRAMS:-malloc-fork-deadlock mallocfork2 mallocfork3 malloc-stats-cancellation}
+programs=${DA_TEST_PROGRAMS:-malloc-fork-deadlock mallocfork2 mallocfork3 malloc-stats-cancellation malloc-thread-exit}
 passed=0
 failed=0
 skipped=0
