@@ -2,7 +2,8 @@
 # signals, cancellation and thread exit check, one program per glibc test
 # (malloc/tst-<name>). Each is built linked with libdbgalloc and plain;
 # run.sh runs both (the plain one under LD_PRELOAD), each bounded by a
-# watchdog.
+# watchdog: about 35 s on 2 cores when all pass. run-upstream.sh (not run
+# by make check) builds and runs glibc's own sources of these tests.
 
 DA_GLIBC_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin
 DA_GLIBC_LINKED_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_LINKED=1
@@ -22,7 +23,7 @@ check_PROGRAMS += \
 
 TESTS += tests/glibc/run.sh
 
-EXTRA_DIST += tests/glibc/run.sh
+EXTRA_DIST += tests/glibc/run.sh tests/glibc/run-upstream.sh
 
 # fork against stdio's locks: forking, getline and fflush(NULL) threads.
 tests_glibc_malloc_fork_deadlock_SOURCES = \
