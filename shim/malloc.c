@@ -221,12 +221,40 @@ mallinfo(void)
 	return mi;
 }
 
+/* "label = N", N right-aligned in 10 columns as glibc prints it. */
+static void
+stats_field(const char *label, unsigned long v)
+{
+	struct da_line l = {.len = 0}, num = {.len = 0};
+	da_line_dec(&num, v);
+	da_line_str(&l, label);
+	da_line_str(&l, " = ");
+	for (size_t pad = num.len; pad < 10; pad++)
+		da_line_str(&l, " ");
+	num.buf[num.len] = '\0';
+	da_line_str(&l, num.buf);
+	da_line_emit(&l);
+}
+
+/* glibc's fields first (scripts and glibc's tests parse them), with
+ * dbgalloc's figures, then dbgalloc's own line. Written with raw write
+ * calls: not a cancellation point. */
 DA_EXPORT void
 malloc_stats(void)
 {
 	struct da_alloc_stats st;
 	struct da_line l = {.len = 0};
 	da_audit_stats(&st);
+	da_line_str(&l, "Arena 0:");
+	da_line_emit(&l);
+	stats_field("system bytes    ", st.mapped);
+	stats_field("in use bytes    ", st.live_bytes);
+	da_line_str(&l, "Total (incl. mmap):");
+	da_line_emit(&l);
+	stats_field("system bytes    ", st.mapped);
+	stats_field("in use bytes    ", st.live_bytes);
+	stats_field("max mmap regions", 0);
+	stats_field("max mmap bytes  ", 0);
 	da_line_str(&l, "dbgalloc: mapped ");
 	da_line_dec(&l, st.mapped);
 	da_line_str(&l, " bytes, in use ");
