@@ -13,26 +13,25 @@
 #include <time.h>
 #include <unistd.h>
 
-void *
-da_os_map(size_t size)
+/* No MAP_NORESERVE: the kernel's overcommit policy decides, as it does for
+ * glibc's mmap, so an impossible request fails here with ENOMEM instead of
+ * being granted and OOM-killing the program later. */
+static void *
+map_prot(size_t size, int prot)
 {
 	int saved = errno;
-	/* No MAP_NORESERVE: the kernel's overcommit policy decides, as it
-	 * does for glibc's mmap, so an impossible request fails here with
-	 * ENOMEM instead of being granted and OOM-killing the program later. */
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	errno = saved;
 	return p == MAP_FAILED ? NULL : p;
 }
 
-void *
-da_os_map_aligned(size_t size, size_t align)
+/* Maps size bytes with prot at a multiple of align: the exact size first
+ * (the kernel often places it next to an earlier aligned mapping), else
+ * over-map by align and trim both ends. */
+static void *
+map_aligned_prot(size_t size, size_t align, int prot)
 {
-	/* Try the exact size first: the kernel often hands out aligned
-	 * addresses next to our previous mappings. Otherwise over-map by
-	 * align and trim both ends. */
-	void *p = da_os_map(size);
+	void *p = map_prot(size, prot);
 	if (p == NULL)
 		return NULL;
 	if (((uintptr_t)p & (align - 1)) == 0)
@@ -40,7 +39,7 @@ da_os_map_aligned(size_t size, size_t align)
 	da_os_unmap(p, size);
 	if (size + align < size)
 		return NULL;
-	char *raw = da_os_map(size + align);
+	char *raw = map_prot(size + align, prot);
 	if (raw == NULL)
 		return NULL;
 	char *aligned = (char *)(((uintptr_t)raw + align - 1) & ~(align - 1));
@@ -51,6 +50,42 @@ da_os_map_aligned(size_t size, size_t align)
 	if (tail)
 		da_os_unmap(aligned + size, tail);
 	return aligned;
+}
+
+void *
+da_os_map(size_t size)
+{
+	return map_prot(size, PROT_READ | PROT_WRITE);
+}
+
+void *
+da_os_reserve_aligned(size_t size, size_t align)
+{
+	return map_aligned_prot(size, align, PROT_NONE);
+}
+
+int
+da_os_shrink(void *p, size_t old, size_t size)
+{
+	int saved = errno;
+	void *q = mremap(p, old, size, 0);
+	errno = saved;
+	return q == p;
+}
+
+void *
+da_os_move(void *p, size_t old, void *to, size_t size)
+{
+	int saved = errno;
+	void *q = mremap(p, old, size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	errno = saved;
+	return q == MAP_FAILED ? NULL : q;
+}
+
+void *
+da_os_map_aligned(size_t size, size_t align)
+{
+	return map_aligned_prot(size, align, PROT_READ | PROT_WRITE);
 }
 
 void

@@ -30,6 +30,18 @@ void da_os_unmap(void *p, size_t size);
  * MREMAP_MAYMOVE). 1 if it did, 0 if the space after it is taken. */
 int da_os_grow_in_place(void *p, size_t old, size_t size);
 
+/* Shrinks the mapping [p, p+old) to [p, p+size) in place. 1 if it did. */
+int da_os_shrink(void *p, size_t old, size_t size);
+
+/* Reserves size bytes of address space (no access, no commit) at a
+ * multiple of align. NULL if the kernel refuses. */
+void *da_os_reserve_aligned(size_t size, size_t align);
+
+/* Moves the mapping [p, p+old) onto the reservation [to, to+size), taking
+ * its pages along and growing it to size (mremap MREMAP_FIXED). Returns to,
+ * or NULL (nothing changed). */
+void *da_os_move(void *p, size_t old, void *to, size_t size);
+
 /*
  * Gives the physical pages of [p, p+size) back while keeping the range
  * mapped; later reads see zeros (MADV_DONTNEED on private anonymous memory).
