@@ -1,6 +1,7 @@
 /*
- * alloc/alloc.c — the slow paths behind alloc.h: large requests, zeroed and
- * aligned blocks, and every free that is not a thread's own plain block.
+ * alloc/alloc.c — the slow paths behind alloc.h: requests above the size
+ * classes, zeroed and aligned blocks, every free that is not a class
+ * block's, and the queries.
  */
 #include "alloc/alloc.h"
 
@@ -29,18 +30,12 @@ da_alloc_zalloc(size_t size)
 	return da_large_malloc(size, 0, 1);
 }
 
-/* The live-map byte of the block of slab s (class or large) containing p,
- * and that block's start in *start; NULL if p is in no block of s. */
+/* The live-map byte of the block of class slab s containing p, and that
+ * block's start in *start; NULL if p is in no block of s. */
 static uint8_t *
 slab_block(struct da_slab *s, const void *p, char **start)
 {
 	uint8_t kind = __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE);
-	if (kind == DA_SLAB_LARGE) {
-		if ((size_t)((const char *)p - s->area) >= s->bsize)
-			return NULL;
-		*start = s->area;
-		return &s->live_one;
-	}
 	if (kind != DA_SLAB_CLASS)
 		return NULL;
 	size_t idx = da_slab_index(s, p);
@@ -50,19 +45,15 @@ slab_block(struct da_slab *s, const void *p, char **start)
 	return da_slab_live(s, *start);
 }
 
-/* Marks the block starting at start as handed out at user, further in. */
+/* Marks the class block starting at start as handed out at user, further
+ * in. (Blocks of pages and huge blocks are placed at their alignment.) */
 static void
 mark_aligned(char *start, char *user)
 {
-	struct da_region *r = da_pagemap_find(start);
-	*(size_t *)start = (size_t)(user - start);
-	if (r->kind == DA_REGION_HUGE) {
-		((struct da_huge *)r)->state = DA_LIVE_ALIGNED;
-		return;
-	}
+	struct da_chunk *ch = da_pagemap_find(start);
 	char *b;
-	*slab_block(da_chunk_slab_at((struct da_chunk *)r, start), start, &b) =
-	        DA_LIVE_ALIGNED;
+	*(size_t *)start = (size_t)(user - start);
+	*slab_block(da_chunk_slab_at(ch, start), start, &b) = DA_LIVE_ALIGNED;
 }
 
 void *
@@ -76,12 +67,12 @@ da_alloc_aligned(size_t align, size_t size)
 	 * would be the start of whatever follows it. */
 	if (size == 0)
 		size = 1;
-	/* Large and huge blocks can be placed at the alignment directly. */
-	if (size > DA_MEDIUM_MAX || align >= DA_UNIT_SIZE)
-		if (align <= DA_UNIT_SIZE || size + align > DA_LARGE_MAX)
-			return da_large_malloc(size, align, 0);
+	/* Blocks of pages and huge blocks are placed at the alignment. */
+	if (size > DA_MEDIUM_MAX || align >= DA_PAGE)
+		return da_large_malloc(size, align, 0);
 	/* Otherwise over-allocate: a 16-aligned block of size + align - 16
-	 * bytes has an align-aligned address with size bytes after it. */
+	 * bytes has an align-aligned address with size bytes after it. A
+	 * block of pages is page-aligned already (p == b below). */
 	char *b = da_alloc_malloc(size + align - DA_ALIGN);
 	if (b == NULL)
 		return NULL;
@@ -120,6 +111,16 @@ da_alloc_lookup(const void *p, struct da_block *b)
 			return 0;
 		size = h->usable;
 		state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
+	} else if (r->kind == DA_REGION_PAGES) {
+		struct da_pregion *pr = (struct da_pregion *)r;
+		unsigned first;
+		if (!da_pages_find(pr, p, &first))
+			return 0;
+		start = (char *)pr + (size_t)first * DA_PAGE;
+		size = (size_t)__atomic_load_n(&pr->npages[first],
+		                               __ATOMIC_RELAXED) *
+		       DA_PAGE;
+		state = __atomic_load_n(&pr->state[first], __ATOMIC_ACQUIRE);
 	} else {
 		struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
 		uint8_t *live = slab_block(s, p, &start);
@@ -193,8 +194,11 @@ static int
 nothing_there_now(const void *p)
 {
 	struct da_region *r = da_pagemap_find(p);
+	unsigned first;
 	if (r == NULL)
 		return 1;
+	if (r->kind == DA_REGION_PAGES)
+		return !da_pages_find((struct da_pregion *)r, p, &first);
 	if (r->kind != DA_REGION_CHUNK)
 		return 0;
 	struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
@@ -225,17 +229,24 @@ da_alloc_free(void *p, struct da_block *bad)
 		return err;
 	}
 	struct da_region *r = da_pagemap_find(p);
-	if (r->kind == DA_REGION_HUGE) {
+	if (r->kind == DA_REGION_HUGE || r->kind == DA_REGION_PAGES) {
+		int freed;
 		freed_ring_add(&b);
-		da_huge_free((struct da_huge *)r);
+		if (r->kind == DA_REGION_HUGE)
+			freed = da_huge_free((struct da_huge *)r);
+		else
+			freed = da_pages_free(
+			        (struct da_pregion *)r,
+			        (unsigned)(((char *)b.start - (char *)r) /
+			                   DA_PAGE));
+		if (!freed) { /* another free of it came first */
+			b.state = DA_FREED;
+			*bad = b;
+			return DA_FREE_DOUBLE;
+		}
 		return DA_FREE_OK;
 	}
 	struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
-	if (s->kind == DA_SLAB_LARGE) {
-		freed_ring_add(&b);
-		da_large_free(s);
-		return DA_FREE_OK;
-	}
 	if (b.state == DA_LIVE_ALIGNED)
 		((uintptr_t *)b.start)[1] = aligned_tag(b.start, b.user);
 	da_heap_free_block(s, da_slab_live(s, b.start), b.start);
@@ -298,10 +309,12 @@ da_alloc_grow(void *p, size_t size)
 	struct da_region *r = da_pagemap_find(p);
 	if (r->kind == DA_REGION_HUGE)
 		return da_huge_grow((struct da_huge *)r, need);
-	struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
-	if (s->kind != DA_SLAB_LARGE)
-		return 0;
-	return da_large_grow(s, need);
+	if (r->kind == DA_REGION_PAGES)
+		return da_pages_grow(
+		        (struct da_pregion *)r,
+		        (unsigned)(((char *)b.start - (char *)r) / DA_PAGE),
+		        need);
+	return 0; /* a class block never grows in place */
 }
 
 size_t

@@ -17,6 +17,7 @@
 #include "alloc/heap.h"
 #include "alloc/large.h"
 #include "alloc/pagemap.h"
+#include "alloc/pages.h"
 
 #include <stddef.h>
 
@@ -83,7 +84,7 @@ int da_alloc_free(void *p, struct da_block *bad);
 
 /*
  * Grows the live block whose pointer is p, in place, so that it holds at
- * least size bytes: a large block takes the free units after it, a huge
+ * least size bytes: a block of pages takes the free pages after it, a huge
  * block is extended with mremap where the address space after it is free.
  * Returns 1 if it did (the contents stay), 0 if the block must move.
  */
@@ -91,18 +92,17 @@ int da_alloc_grow(void *p, size_t size);
 
 /*
  * What to allocate when a block of usable size old must move to hold size
- * bytes: size itself, or for a large block that grows, half as much again
- * (up to DA_LARGE_MAX), so that a buffer grown step by step moves a few
- * times instead of at every unit. The headroom is never touched unless the
- * program grows into it, so it costs address space, not memory.
+ * bytes: size itself, or for a block of pages that grows, half as much
+ * again (up to DA_PAGES_MAX), so that a buffer grown step by step moves a
+ * few times instead of at every page it cannot take in place.
  */
 DA_INLINE size_t
 da_alloc_growth_size(size_t old, size_t size)
 {
-	if (size <= old || size <= DA_MEDIUM_MAX || size >= DA_LARGE_MAX)
+	if (size <= old || size <= DA_MEDIUM_MAX || size >= DA_PAGES_MAX)
 		return size;
 	size_t more = size + size / 2;
-	return more < DA_LARGE_MAX ? more : DA_LARGE_MAX;
+	return more < DA_PAGES_MAX ? more : DA_PAGES_MAX;
 }
 
 /* A zero-filled block (fresh pages are not written again). */

@@ -11,6 +11,7 @@
 #include "alloc/large.h"
 #include "alloc/os.h"
 #include "alloc/pagemap.h"
+#include "alloc/pages.h"
 
 #include <string.h>
 
@@ -192,12 +193,14 @@ da_chunk_drain_deferred_locked(void)
 		}
 	}
 	da_huge_drain_deferred_locked();
+	da_pages_drain_deferred_locked();
 }
 
 size_t
 da_chunk_retain_budget_locked(void)
 {
-	size_t in_use = da_units_in_use * DA_UNIT_SIZE + da_huge_live_bytes;
+	size_t in_use = da_units_in_use * DA_UNIT_SIZE + da_pages_in_use +
+	                da_huge_live_bytes;
 	if (in_use > da_peak_in_use)
 		da_peak_in_use = in_use;
 	return da_peak_in_use - in_use + DA_RETAIN_FLOOR;
@@ -237,34 +240,6 @@ da_chunk_decay(void)
 	da_lock_release(&da_chunk_lock);
 }
 
-int
-da_chunk_extend_units(struct da_slab *s, unsigned units)
-{
-	struct da_chunk *ch = da_slab_chunk(s);
-	unsigned first = s->first_unit, have = s->units;
-	if (first + units > DA_UNITS)
-		return 0;
-	uint64_t more = run_mask(first + have, units - have);
-	if (!da_lock_take(&da_chunk_lock))
-		return 0;
-	int ok = (ch->free_units & more) == more;
-	if (ok) {
-		uint64_t dirty = ch->dirty_units & more;
-		da_dirty_bytes -=
-		        (size_t)__builtin_popcountll(dirty) * DA_UNIT_SIZE;
-		ch->free_units &= ~more;
-		ch->dirty_units &= ~more;
-		ch->units_used += units - have;
-		da_units_in_use += units - have;
-		for (unsigned u = first + have; u < first + units; u++)
-			ch->slab_of[u] = (uint8_t)first;
-		s->units = (uint8_t)units;
-		da_chunk_retain_budget_locked(); /* records a new peak */
-	}
-	da_lock_release(&da_chunk_lock);
-	return ok;
-}
-
 void
 da_chunk_purge_dirty_locked(void)
 {
@@ -272,9 +247,13 @@ da_chunk_purge_dirty_locked(void)
 	int kept_empty = 0;
 	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = next) {
 		next = ch->next;
+		size_t dirty = (size_t)__builtin_popcountll(ch->dirty_units) *
+		               DA_UNIT_SIZE;
 		if (ch->units_used == 0 && kept_empty++ > 0 &&
-		    chunk_unmap(ch))
+		    chunk_unmap(ch)) {
+			da_dirty_bytes -= dirty;
 			continue;
+		}
 		uint64_t d = ch->dirty_units;
 		while (d) {
 			unsigned u = (unsigned)__builtin_ctzll(d);
@@ -284,10 +263,11 @@ da_chunk_purge_dirty_locked(void)
 			da_os_purge((char *)ch + (size_t)u * DA_UNIT_SIZE,
 			            (size_t)n * DA_UNIT_SIZE);
 			d &= ~run_mask(u, n);
+			da_dirty_bytes -= (size_t)n * DA_UNIT_SIZE;
 		}
 		ch->dirty_units = 0;
 	}
-	da_dirty_bytes = 0;
+	da_pages_purge_locked();
 }
 
 size_t

@@ -1,8 +1,8 @@
 /*
  * alloc/chunk.h — regions of memory taken from the OS, and the slabs in them.
  *
- * A region is either a chunk (4 MiB, cut into 64 units of 64 KiB) or a huge
- * mapping (one block larger than DA_LARGE_MAX). Both start with a
+ * A region is a chunk (4 MiB, cut into 64 units of 64 KiB), a huge mapping
+ * (one block larger than DA_PAGES_MAX) or a page region (pages.h). Both start with a
  * struct da_region, and the page map (pagemap.h) maps every 4 MiB granule
  * they cover to that start.
  *
@@ -42,6 +42,7 @@
 enum da_region_kind {
 	DA_REGION_CHUNK = 0x43, /* 'C' */
 	DA_REGION_HUGE = 0x48,  /* 'H' */
+	DA_REGION_PAGES = 0x50, /* 'P': pages.h */
 };
 
 enum da_live {
@@ -61,7 +62,6 @@ da_live_in_use(unsigned st)
 enum da_slab_kind {
 	DA_SLAB_NONE = 0,  /* units not in use (or the metadata unit) */
 	DA_SLAB_CLASS = 1, /* blocks of one size class */
-	DA_SLAB_LARGE = 2, /* one block of whole units */
 };
 
 struct da_heap;
@@ -89,8 +89,7 @@ struct __attribute__((aligned(64))) da_slab {
 
 	/* Shared with other threads. */
 	_Atomic(uintptr_t) thread_free; /* remote frees | DA_TF_* (heap.h) */
-	uint8_t live_one; /* the live map of a large slab */
-	uint8_t in_list;  /* 0 none, 1 partial, 2 full, 3 abandoned */
+	uint8_t in_list; /* 0 none, 1 partial, 2 full, 3 abandoned */
 
 	/* Owner-only bookkeeping. */
 	uint32_t capacity; /* blocks in the slab */
@@ -123,9 +122,10 @@ struct da_huge {
 extern struct da_lock da_chunk_lock;
 /* Locking: the counters below change under da_chunk_lock. */
 extern size_t da_units_in_use;      /* units of all chunks in slabs */
+extern size_t da_pages_in_use;      /* bytes of page-region blocks */
 extern size_t da_huge_live_bytes;   /* mapped bytes of live huge blocks */
 extern size_t da_huge_cached_bytes; /* mapped bytes of freed huge blocks */
-extern size_t da_dirty_bytes;       /* free units not purged */
+extern size_t da_dirty_bytes;       /* free units and pages not purged */
 extern size_t da_peak_in_use;       /* highest units + huge live bytes */
 extern struct da_chunk *da_chunks;  /* every chunk */
 extern struct da_huge *da_huges;    /* every huge block, cached ones too */
@@ -182,10 +182,6 @@ struct da_slab *da_chunk_take_units(unsigned units, int *zeroed);
  * Locking: takes da_chunk_lock, or, when that could deadlock (see
  * da_lock_take), leaves the work to the next holder. */
 void da_chunk_give_units(struct da_slab *s);
-
-/* Adds the units after slab s to it until it has units units, if they are
- * free. 1 if it did. Locking: takes da_chunk_lock. */
-int da_chunk_extend_units(struct da_slab *s, unsigned units);
 
 /* Purges every dirty free unit and unmaps empty chunks but one. Returns
  * the bytes given back. Locking: takes da_chunk_lock. */

@@ -1,12 +1,15 @@
 /*
  * alloc/config.h — the geometry every alloc/ file agrees on.
  *
- * Memory comes from the OS in 4 MiB chunks aligned to 4 MiB, each cut into
- * 64 units of 64 KiB. Unit 0 holds the chunk's metadata; a slab is a run of
- * units that serves one size class (or one large block). Blocks above
- * DA_LARGE_MAX get a mapping of their own, also 4 MiB-aligned, so that the
- * address of any byte, shifted right by DA_CHUNK_SHIFT, names exactly one
- * region in the page map.
+ * Memory comes from the OS in regions aligned to 4 MiB (the page map's
+ * granule), so that the address of any byte, shifted right by
+ * DA_CHUNK_SHIFT, names exactly one region:
+ *   - chunks of 4 MiB, cut into 64 units of 64 KiB: unit 0 holds the
+ *     chunk's metadata; a slab is a run of units serving one size class
+ *     (blocks up to DA_MEDIUM_MAX);
+ *   - page regions of 32 MiB, cut into blocks of whole pages (blocks up to
+ *     DA_PAGES_MAX, and aligned ones);
+ *   - huge mappings, one block each (anything larger).
  */
 #ifndef DA_ALLOC_CONFIG_H
 #define DA_ALLOC_CONFIG_H
@@ -28,8 +31,9 @@
 #define DA_SMALL_UNITS  1
 #define DA_MEDIUM_MAX   32768 /* classes in 8-unit (512 KiB) slabs */
 #define DA_MEDIUM_UNITS 8
-#define DA_LARGE_MAX    (2u << 20) /* one block per slab of whole units */
-#define DA_HUGE_HEADER  DA_PAGE    /* huge mapping: header page, then data */
+#define DA_PAGES_SHIFT  25 /* a page region: 32 MiB */
+#define DA_PAGES_MAX    ((size_t)4 << 20) /* larger blocks are huge */
+#define DA_HUGE_HEADER  DA_PAGE           /* huge mapping: header page */
 
 /* Largest request we accept: PTRDIFF_MAX less room for rounding. */
 #define DA_MAX_REQUEST ((size_t)PTRDIFF_MAX - 2 * DA_CHUNK_SIZE)

@@ -1,6 +1,6 @@
 /*
- * alloc/large.c — large blocks (unit runs in chunks) and huge blocks (a
- * mapping each, with a bounded cache of freed ones).
+ * alloc/large.c — huge blocks (a mapping each, with a cache of freed ones
+ * that are resized for reuse), and the choice between them and pages.
  */
 #include "alloc/large.h"
 #include "alloc/os.h"
@@ -12,47 +12,6 @@ static size_t
 round_up(size_t n, size_t to)
 {
 	return (n + to - 1) & ~(to - 1);
-}
-
-static void *
-large_from_units(size_t size, int zero)
-{
-	unsigned units =
-	        (unsigned)(round_up(size, DA_UNIT_SIZE) >> DA_UNIT_SHIFT);
-	int zeroed;
-	struct da_slab *s = da_chunk_take_units(units, &zeroed);
-	if (s == NULL)
-		return NULL;
-	s->bsize = units * (uint32_t)DA_UNIT_SIZE;
-	s->area_size = 0; /* not for the class fast path; see lookup */
-	s->capacity = 1;
-	s->reserved = 1;
-	s->used = 1;
-	s->recip = 0; /* every offset is block 0 */
-	s->live = &s->live_one;
-	s->live_one = DA_LIVE;
-	if (zero && !zeroed)
-		memset(s->area, 0, size);
-	/* Published last: lookups that see DA_SLAB_LARGE see the rest. */
-	__atomic_store_n(&s->kind, DA_SLAB_LARGE, __ATOMIC_RELEASE);
-	return s->area;
-}
-
-int
-da_large_grow(struct da_slab *s, size_t size)
-{
-	if (size > DA_LARGE_MAX)
-		return 0;
-	unsigned units =
-	        (unsigned)(round_up(size, DA_UNIT_SIZE) >> DA_UNIT_SHIFT);
-	if (units <= s->units)
-		return 1;
-	DA_OP_ENTER();
-	int ok = da_chunk_extend_units(s, units);
-	if (ok)
-		s->bsize = units * (uint32_t)DA_UNIT_SIZE;
-	DA_OP_LEAVE();
-	return ok;
 }
 
 int
@@ -82,15 +41,6 @@ da_huge_grow(struct da_huge *h, size_t size)
 	da_lock_release(&da_chunk_lock);
 	DA_OP_LEAVE();
 	return ok;
-}
-
-void
-da_large_free(struct da_slab *s)
-{
-	s->live_one = DA_FREED;
-	DA_OP_ENTER();
-	da_chunk_give_units(s);
-	DA_OP_LEAVE();
 }
 
 static void
@@ -252,7 +202,6 @@ huge_malloc(size_t size, size_t align, int zero)
 static void
 huge_free_locked(struct da_huge *h)
 {
-	__atomic_store_n(&h->state, DA_FREED, __ATOMIC_RELEASE);
 	da_huge_live_bytes -= h->map_size;
 	if ((h->map_size > DA_HUGE_CACHE_MAX ||
 	     da_dirty_bytes + da_huge_cached_bytes + h->map_size >
@@ -283,9 +232,15 @@ da_huge_drain_deferred_locked(void)
 	}
 }
 
-void
+int
 da_huge_free(struct da_huge *h)
 {
+	/* Marked freed at once, even when the rest is deferred: a second
+	 * free reads as one, and is never queued twice. */
+	unsigned was = __atomic_exchange_n(&h->state, DA_FREED,
+	                                   __ATOMIC_ACQ_REL);
+	if (!da_live_in_use(was))
+		return 0;
 	DA_OP_ENTER();
 	if (!da_lock_take(&da_chunk_lock)) {
 		struct da_huge *head = atomic_load_explicit(
@@ -296,13 +251,14 @@ da_huge_free(struct da_huge *h)
 		        &deferred_huges, &head, h, memory_order_release,
 		        memory_order_relaxed));
 		DA_OP_LEAVE();
-		return;
+		return 1;
 	}
 	huge_free_locked(h);
 	da_chunk_drain_deferred_locked();
 	da_chunk_retain_check_locked();
 	da_lock_release(&da_chunk_lock);
 	DA_OP_LEAVE();
+	return 1;
 }
 
 void *
@@ -310,12 +266,11 @@ da_large_malloc(size_t size, size_t align, int zero)
 {
 	void *p;
 	if (size == 0)
-		size = 1; /* a block, not an empty run of units */
+		size = 1; /* a block, not an empty run of pages */
+	if (size <= DA_PAGES_MAX && align <= DA_CHUNK_SIZE)
+		return da_pages_malloc(size, align, zero);
 	DA_OP_ENTER();
-	if (size <= DA_LARGE_MAX && align <= DA_UNIT_SIZE)
-		p = large_from_units(size, zero);
-	else
-		p = huge_malloc(size, align, zero);
+	p = huge_malloc(size, align, zero);
 	DA_OP_LEAVE();
 	return p;
 }

@@ -1,38 +1,33 @@
 /*
- * alloc/large.h — blocks above DA_MEDIUM_MAX.
+ * alloc/large.h — blocks above DA_MEDIUM_MAX: blocks of pages (pages.h)
+ * up to DA_PAGES_MAX, huge blocks beyond.
  *
- * Large blocks (up to DA_LARGE_MAX) are runs of 64 KiB units inside chunks,
- * one block per slab, so they are 64 KiB-aligned and their units return to
- * the chunk (and, past the dirty budget, to the OS) when freed. Huge blocks
- * get a 4 MiB-aligned mapping each; freed ones are kept mapped in a small
- * cache (DA_HUGE_CACHE_BUDGET bytes at most) and unmapped beyond it, since a
- * fresh mapping costs a page fault per page touched.
+ * A huge block gets a 4 MiB-aligned mapping of whole pages of its own.
+ * Freed ones stay mapped in a cache within the retention budget (chunk.h)
+ * and are handed out again for a request of any size, resized with
+ * mremap, since a fresh mapping costs a page fault per page touched; they
+ * are unmapped beyond the budget and after the decay.
  */
 #ifndef DA_ALLOC_LARGE_H
 #define DA_ALLOC_LARGE_H
 
 #include "alloc/chunk.h"
+#include "alloc/pages.h"
 
 /*
  * A block of at least size bytes whose start is a multiple of align (a
- * power of two, at most 4 MiB unless the block is huge), zero-filled when
- * zero is set. NULL when out of memory. Locking: takes da_chunk_lock.
+ * power of two), zero-filled when zero is set: of pages when it fits,
+ * huge otherwise. NULL when out of memory. Locking: takes da_chunk_lock.
  */
 void *da_large_malloc(size_t size, size_t align, int zero);
-
-/* Grows large slab s to hold size bytes from its start, taking the free
- * units after it. 1 if it did. Locking: takes da_chunk_lock. */
-int da_large_grow(struct da_slab *s, size_t size);
 
 /* Grows huge block h to hold size bytes from its block start, in place.
  * 1 if it did. Locking: takes da_chunk_lock. */
 int da_huge_grow(struct da_huge *h, size_t size);
 
-/* Frees large slab s (its live byte already checked). */
-void da_large_free(struct da_slab *s);
-
-/* Frees huge block h (its state already checked). */
-void da_huge_free(struct da_huge *h);
+/* Frees huge block h (its state already checked). Returns 0 if another
+ * free of it won the race (a double free). */
+int da_huge_free(struct da_huge *h);
 
 /* Unmaps every cached huge block. Returns the bytes given back.
  * Locking: takes da_chunk_lock; the _locked form expects it held. */

@@ -8,7 +8,9 @@
  *   DA_PM_NONE   not ours
  *   DA_PM_CHUNK  a chunk starts here (the granule is the whole chunk)
  *   DA_PM_HUGE   a huge mapping starts here
- *   DA_PM_TAIL   inside a huge mapping that started in an earlier granule
+ *   DA_PM_TAIL   inside a huge mapping or a page region that started in
+ *                an earlier granule
+ *   DA_PM_PAGES  a page region starts here (pages.h)
  *
  * So p belongs to the chunk at p & ~DA_CHUNK_MASK exactly when its byte is
  * DA_PM_CHUNK: one load. Lookups are lock-free; writers hold the chunk lock.
@@ -31,6 +33,7 @@ enum da_pm_kind {
 	DA_PM_CHUNK = 1,
 	DA_PM_HUGE = 2,
 	DA_PM_TAIL = 3,
+	DA_PM_PAGES = 4,
 };
 
 extern uint8_t da_pagemap[DA_PM_SIZE];

@@ -16,9 +16,7 @@ walk_slab(struct da_slab *s, int (*fn)(const struct da_block *, void *),
 {
 	for (uint32_t i = 0; i < s->capacity; i++) {
 		char *start = s->area + (size_t)i * s->bsize;
-		uint8_t st = __atomic_load_n(s->kind == DA_SLAB_LARGE
-		                                     ? &s->live_one
-		                                     : da_slab_live(s, start),
+		uint8_t st = __atomic_load_n(da_slab_live(s, start),
 		                             __ATOMIC_RELAXED);
 		if (!da_live_in_use(st))
 			continue;
@@ -54,6 +52,8 @@ da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
 				continue;
 			rc = walk_slab(s, fn, arg);
 		}
+	if (!rc)
+		rc = da_pages_walk_locked(fn, arg);
 	for (struct da_huge *h = da_huges; h != NULL && !rc; h = h->next) {
 		if (!da_live_in_use(h->state))
 			continue;
@@ -92,6 +92,8 @@ da_alloc_stats(struct da_alloc_stats *st)
 	}
 	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next)
 		st->mapped += DA_CHUNK_SIZE;
+	for (struct da_pregion *r = da_pregions; r != NULL; r = r->next)
+		st->mapped += DA_PAGES_SIZE;
 	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
 		st->mapped += h->map_size;
 		if (h->state == DA_FREED)

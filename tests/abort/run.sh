@@ -47,7 +47,7 @@ both() {
 expect "$linked" "" abort-only '^$|.*'
 both double-free-small "^dbgalloc: double free of $hex \(32-byte block\) in free\(\)$"
 both double-free-medium "^dbgalloc: double free of $hex \(5120-byte block\) in free\(\)$"
-both double-free-large "^dbgalloc: double free of $hex \(327680-byte block\) in free\(\)$"
+both double-free-large "^dbgalloc: double free of $hex \(303104-byte block\) in free\(\)$"
 both double-free-huge "^dbgalloc: (double free of $hex \([0-9]+-byte block\)|invalid free of $hex: not allocated by dbgalloc,) in free\(\)$"
 both double-free-aligned "^dbgalloc: double free of $hex \([0-9]+-byte block\) in free\(\)$"
 both free-stack "^dbgalloc: invalid free of $hex: not allocated by dbgalloc, in free\(\)$"

@@ -5,7 +5,8 @@ DA_UNIT_TESTS = \
 	tests/unit/test_pagemap \
 	tests/unit/test_heap \
 	tests/unit/test_lookup \
-	tests/unit/test_walk
+	tests/unit/test_walk \
+	tests/unit/test_pages
 check_PROGRAMS += $(DA_UNIT_TESTS)
 TESTS += $(DA_UNIT_TESTS)
 DA_UNIT_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS) -ftls-model=initial-exec
@@ -26,3 +27,6 @@ tests_unit_test_lookup_LDADD = $(DA_UNIT_LDADD)
 tests_unit_test_walk_SOURCES = tests/unit/test_walk.c
 tests_unit_test_walk_CFLAGS = $(DA_UNIT_CFLAGS)
 tests_unit_test_walk_LDADD = $(DA_UNIT_LDADD)
+tests_unit_test_pages_SOURCES = tests/unit/test_pages.c
+tests_unit_test_pages_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_pages_LDADD = $(DA_UNIT_LDADD)
