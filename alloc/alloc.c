@@ -163,8 +163,8 @@ static _Atomic(unsigned) freed_next;
 static void
 freed_ring_add(const struct da_block *b)
 {
-	unsigned i = atomic_fetch_add_explicit(&freed_next, 1,
-	                                       memory_order_relaxed);
+	unsigned i =
+	        atomic_fetch_add_explicit(&freed_next, 1, memory_order_relaxed);
 	i %= DA_FREED_RING;
 	atomic_store_explicit(&freed_ring[i].user, 0, memory_order_relaxed);
 	atomic_store_explicit(&freed_ring[i].size, b->size,
@@ -181,8 +181,7 @@ freed_ring_find(const void *p)
 	for (unsigned k = 1; k <= DA_FREED_RING; k++) {
 		unsigned i = (next - k) % DA_FREED_RING;
 		if (atomic_load_explicit(&freed_ring[i].user,
-		                         memory_order_acquire) ==
-		    (uintptr_t)p)
+		                         memory_order_acquire) == (uintptr_t)p)
 			return atomic_load_explicit(&freed_ring[i].size,
 			                            memory_order_relaxed);
 	}
@@ -284,9 +283,8 @@ da_alloc_diagnose(const void *p, struct da_block *b)
 			b->state = DA_FREED;
 			err = DA_FREE_DOUBLE;
 		} else {
-			err = da_pagemap_kind(p) == DA_PM_NONE
-			              ? DA_FREE_FOREIGN
-			              : DA_FREE_UNUSED;
+			err = da_pagemap_kind(p) == DA_PM_NONE ? DA_FREE_FOREIGN
+			                                       : DA_FREE_UNUSED;
 		}
 	} else if (da_live_in_use((unsigned)b->state)) {
 		err = p == b->user ? DA_FREE_OK : DA_FREE_INTERIOR;

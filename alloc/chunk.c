@@ -230,8 +230,7 @@ void
 da_chunk_decay(void)
 {
 	if (da_dirty_bytes + da_huge_cached_bytes == 0 &&
-	    atomic_load_explicit(&deferred_slabs, memory_order_relaxed) ==
-	            NULL)
+	    atomic_load_explicit(&deferred_slabs, memory_order_relaxed) == NULL)
 		return; /* racy peek: the next call sees the change */
 	if (!da_lock_try(&da_chunk_lock))
 		return;

@@ -31,7 +31,7 @@
 #define DA_SMALL_UNITS  1
 #define DA_MEDIUM_MAX   32768 /* classes in 8-unit (512 KiB) slabs */
 #define DA_MEDIUM_UNITS 8
-#define DA_PAGES_SHIFT  25 /* a page region: 32 MiB */
+#define DA_PAGES_SHIFT  25                /* a page region: 32 MiB */
 #define DA_PAGES_MAX    ((size_t)4 << 20) /* larger blocks are huge */
 #define DA_HUGE_HEADER  DA_PAGE           /* huge mapping: header page */
 

@@ -248,13 +248,13 @@ slab_unmark_full(struct da_heap *h, struct da_slab *s)
 static int
 queue_push(struct da_heap *o, struct da_slab *s)
 {
-	struct da_slab *q = atomic_load_explicit(&o->remote,
-	                                         memory_order_relaxed);
+	struct da_slab *q =
+	        atomic_load_explicit(&o->remote, memory_order_relaxed);
 	while (q != DA_HEAP_CLOSED) {
 		s->qnext = q;
-		if (atomic_compare_exchange_weak_explicit(
-		            &o->remote, &q, s, memory_order_release,
-		            memory_order_relaxed))
+		if (atomic_compare_exchange_weak_explicit(&o->remote, &q, s,
+		                                          memory_order_release,
+		                                          memory_order_relaxed))
 			return 1;
 	}
 	return 0;
@@ -269,8 +269,8 @@ static void abandoned_freed_add(size_t bytes);
 void
 da_slab_free_remote(struct da_slab *s, void *p)
 {
-	uintptr_t old = atomic_load_explicit(&s->thread_free,
-	                                     memory_order_relaxed);
+	uintptr_t old =
+	        atomic_load_explicit(&s->thread_free, memory_order_relaxed);
 	uintptr_t new;
 	/* Read before the CAS, while our block keeps s from going away. */
 	size_t orphan_bytes =
@@ -310,9 +310,9 @@ da_slab_free_remote(struct da_slab *s, void *p)
 static void
 slab_wait_notify(struct da_slab *s)
 {
-	for (int spin = 0; atomic_load_explicit(&s->thread_free,
-	                                        memory_order_acquire) &
-	                   DA_TF_NOTIFY;
+	for (int spin = 0;
+	     atomic_load_explicit(&s->thread_free, memory_order_acquire) &
+	     DA_TF_NOTIFY;
 	     spin++) {
 		if (spin < 64)
 			da_cpu_relax();
@@ -535,8 +535,7 @@ heap_maintain(struct da_heap *h)
 	if (atomic_load_explicit(&h->remote, memory_order_relaxed) != NULL)
 		drain_remote(h, NULL);
 	if (atomic_load_explicit(&h->trim_wanted, memory_order_relaxed)) {
-		atomic_store_explicit(&h->trim_wanted, 0,
-		                      memory_order_relaxed);
+		atomic_store_explicit(&h->trim_wanted, 0, memory_order_relaxed);
 		heap_trim_own(h);
 	}
 }
@@ -932,10 +931,10 @@ void
 da_heap_fork_child(void)
 {
 	int own_busy = da_tls_heap == &da_heap_busy;
-	int fallback_busy = da_lock_held_by_me(&fallback_lock) &&
-	                    !fallback_lock.fork_taken;
-	int chunks_busy = da_lock_held_by_me(&da_chunk_lock) &&
-	                  !da_chunk_lock.fork_taken;
+	int fallback_busy =
+	        da_lock_held_by_me(&fallback_lock) && !fallback_lock.fork_taken;
+	int chunks_busy =
+	        da_lock_held_by_me(&da_chunk_lock) && !da_chunk_lock.fork_taken;
 	fork_level--;
 	for (unsigned i = 0; i < NFORK_LOCKS; i++)
 		da_lock_reset(fork_locks[i]);

@@ -79,7 +79,8 @@ huge_resize_locked(struct da_huge *h, size_t map_size)
 	if (map_size < old) {
 		/* Granules wholly past the new end stop being ours first. */
 		uintptr_t end = (uintptr_t)h + map_size;
-		uintptr_t cut = (end + DA_CHUNK_MASK) & ~(uintptr_t)DA_CHUNK_MASK;
+		uintptr_t cut =
+		        (end + DA_CHUNK_MASK) & ~(uintptr_t)DA_CHUNK_MASK;
 		uintptr_t old_end = (uintptr_t)h + old;
 		if (cut < old_end &&
 		    !da_pagemap_retire((void *)cut, old_end - cut, DA_PM_TAIL))
@@ -237,8 +238,8 @@ da_huge_free(struct da_huge *h)
 {
 	/* Marked freed at once, even when the rest is deferred: a second
 	 * free reads as one, and is never queued twice. */
-	unsigned was = __atomic_exchange_n(&h->state, DA_FREED,
-	                                   __ATOMIC_ACQ_REL);
+	unsigned was =
+	        __atomic_exchange_n(&h->state, DA_FREED, __ATOMIC_ACQ_REL);
 	if (!da_live_in_use(was))
 		return 0;
 	DA_OP_ENTER();

@@ -60,7 +60,8 @@ da_pagemap_retire(void *base, size_t size, unsigned kind)
 	/* A lookup counted on the new side entered after the clear above
 	 * (seq_cst), so it sees it; wait only for the old side. */
 	unsigned old = atomic_fetch_add_explicit(&da_pagemap_epoch, 1,
-	                                         memory_order_seq_cst) & 1;
+	                                         memory_order_seq_cst) &
+	               1;
 	for (int spin = 0; spin < 256; spin++) {
 		if (atomic_load_explicit(&da_pagemap_readers[old],
 		                         memory_order_acquire) == 0)

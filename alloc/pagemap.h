@@ -77,8 +77,9 @@ extern _Atomic(unsigned) da_pagemap_epoch;
 DA_INLINE unsigned
 da_pagemap_enter(void)
 {
-	unsigned i = atomic_load_explicit(&da_pagemap_epoch,
-	                                  memory_order_relaxed) & 1;
+	unsigned i =
+	        atomic_load_explicit(&da_pagemap_epoch, memory_order_relaxed) &
+	        1;
 	atomic_fetch_add_explicit(&da_pagemap_readers[i], 1,
 	                          memory_order_seq_cst);
 	return i;

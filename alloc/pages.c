@@ -32,8 +32,9 @@ bits_put(uint64_t *m, unsigned from, unsigned n, int set)
 	while (n > 0) {
 		unsigned w = from >> 6, b = from & 63;
 		unsigned k = 64 - b < n ? 64 - b : n;
-		uint64_t mask = (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1))
-		                << b;
+		uint64_t mask =
+		        (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1))
+		        << b;
 		if (set)
 			m[w] |= mask;
 		else
@@ -51,8 +52,9 @@ bits_count(const uint64_t *m, unsigned from, unsigned n)
 	while (n > 0) {
 		unsigned w = from >> 6, b = from & 63;
 		unsigned k = 64 - b < n ? 64 - b : n;
-		uint64_t mask = (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1))
-		                << b;
+		uint64_t mask =
+		        (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1))
+		        << b;
 		c += (unsigned)__builtin_popcountll(m[w] & mask);
 		from += k;
 		n -= k;
@@ -70,7 +72,8 @@ bits_next(const uint64_t *m, unsigned from, unsigned end, int want)
 			w = ~w;
 		w &= ~(uint64_t)0 << (from & 63);
 		if (w != 0) {
-			unsigned i = (from & ~63u) + (unsigned)__builtin_ctzll(w);
+			unsigned i =
+			        (from & ~63u) + (unsigned)__builtin_ctzll(w);
 			return i < end ? i : end;
 		}
 		from = (from & ~63u) + 64;
@@ -172,8 +175,7 @@ da_pages_malloc(size_t size, size_t align, int zero)
 	struct da_pregion *r;
 	unsigned first = NONE;
 	for (r = da_pregions; r != NULL; r = r->next)
-		if (r->free_pages >= n &&
-		    (first = find_run(r, n, ap)) != NONE)
+		if (r->free_pages >= n && (first = find_run(r, n, ap)) != NONE)
 			break;
 	if (r == NULL) {
 		r = region_new();
@@ -197,7 +199,8 @@ da_pages_malloc(size_t size, size_t align, int zero)
 			if (!bit_get(dirty, i))
 				continue;
 			size_t at = (size_t)i * DA_PAGE;
-			memset(p + at, 0, size - at < DA_PAGE ? size - at : DA_PAGE);
+			memset(p + at, 0,
+			       size - at < DA_PAGE ? size - at : DA_PAGE);
 		}
 	}
 	return p;
@@ -325,8 +328,8 @@ da_pages_purge_locked(void)
 		if (r->free_pages == DA_PAGES_NPAGES - DA_PAGES_HEADER &&
 		    kept_empty++ > 0 &&
 		    da_pagemap_retire(r, DA_PAGES_SIZE, DA_PM_PAGES)) {
-			unsigned d = bits_count(r->dirty_map, 0,
-			                        DA_PAGES_NPAGES);
+			unsigned d =
+			        bits_count(r->dirty_map, 0, DA_PAGES_NPAGES);
 			da_dirty_bytes -= (size_t)d * DA_PAGE;
 			given += (size_t)d * DA_PAGE;
 			if (r->prev != NULL)
@@ -341,8 +344,8 @@ da_pages_purge_locked(void)
 		unsigned i = 0;
 		while ((i = bits_next(r->dirty_map, i, DA_PAGES_NPAGES, 1)) <
 		       DA_PAGES_NPAGES) {
-			unsigned j = bits_next(r->dirty_map, i,
-			                       DA_PAGES_NPAGES, 0);
+			unsigned j =
+			        bits_next(r->dirty_map, i, DA_PAGES_NPAGES, 0);
 			da_os_purge((char *)r + (size_t)i * DA_PAGE,
 			            (size_t)(j - i) * DA_PAGE);
 			bits_put(r->dirty_map, i, j - i, 0);
@@ -355,15 +358,14 @@ da_pages_purge_locked(void)
 }
 
 int
-da_pages_walk_locked(int (*fn)(const struct da_block *b, void *arg),
-                     void *arg)
+da_pages_walk_locked(int (*fn)(const struct da_block *b, void *arg), void *arg)
 {
 	for (struct da_pregion *r = da_pregions; r != NULL; r = r->next) {
 		unsigned s = DA_PAGES_HEADER;
 		while ((s = bits_next(r->start_map, s, DA_PAGES_NPAGES, 1)) <
 		       DA_PAGES_NPAGES) {
-			unsigned st = __atomic_load_n(&r->state[s],
-			                              __ATOMIC_ACQUIRE);
+			unsigned st =
+			        __atomic_load_n(&r->state[s], __ATOMIC_ACQUIRE);
 			if (da_live_in_use(st)) {
 				struct da_block b;
 				b.start = (char *)r + (size_t)s * DA_PAGE;

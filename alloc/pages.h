@@ -58,8 +58,7 @@ void *da_pages_malloc(size_t size, size_t align, int zero);
  * 1; or 0 if p is in no block (the header, free pages). Lock-free; the
  * answer may be stale under a concurrent free, never out of bounds.
  */
-int da_pages_find(const struct da_pregion *r, const void *p,
-                  unsigned *first);
+int da_pages_find(const struct da_pregion *r, const void *p, unsigned *first);
 
 /* Frees the block starting at page first of r (its state already
  * checked). Returns 0 if another free of it won the race (a double free).

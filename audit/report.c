@@ -64,10 +64,11 @@ bad_pointer_why(struct da_line *l, void *p, int err, const struct da_block *b)
 		da_line_str(l, "-byte block");
 		break;
 	case DA_FREE_INTERIOR: {
-		unsigned long into = (unsigned long)((char *)p -
-		                                     (char *)b->start);
+		unsigned long into =
+		        (unsigned long)((char *)p - (char *)b->start);
 		da_line_dec(l, into);
-		da_line_str(l, into == 1 ? " byte into the " : " bytes into the ");
+		da_line_str(l,
+		            into == 1 ? " byte into the " : " bytes into the ");
 		da_line_dec(
 		        l, (unsigned long)((char *)b->user - (char *)b->start) +
 		                   b->size);

@@ -51,7 +51,8 @@ check_block_kind(size_t size)
 	/* Freeing again is a double free, whatever became of the memory
 	 * (large units and huge mappings are remembered for a while). */
 	assert_int_equal(da_alloc_free(p, &bad), DA_FREE_DOUBLE);
-	if (bad.size < size) print_error("size %zu bad.size %zu\n", size, bad.size);
+	if (bad.size < size)
+		print_error("size %zu bad.size %zu\n", size, bad.size);
 	assert_int_equal(bad.size >= size, 1);
 }
 

@@ -28,8 +28,8 @@ static void
 sizes_and_kinds(void **state)
 {
 	(void)state;
-	size_t sizes[] = {DA_MEDIUM_MAX + 1, 40000, 65536, 100000,
-	                  1u << 20, DA_PAGES_MAX};
+	size_t sizes[] = {DA_MEDIUM_MAX + 1, 40000,       65536, 100000,
+	                  1u << 20,          DA_PAGES_MAX};
 	struct da_block b, bad;
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		char *p = da_alloc_malloc(sizes[i]);
