@@ -159,10 +159,15 @@ int da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg);
 size_t da_alloc_trim(void);
 
 struct da_alloc_stats {
-	size_t mapped;      /* bytes of chunks and huge mappings */
+	size_t mapped;      /* bytes mapped: the arena and every huge one */
+	size_t arena;       /* bytes of chunks and page regions */
 	size_t live_blocks; /* blocks handed out and not freed */
 	size_t live_bytes;  /* their usable bytes */
+	size_t huge_blocks; /* live huge blocks */
+	size_t huge_bytes;  /* their mapped bytes */
+	size_t huge_usable; /* their usable bytes (part of live_bytes) */
 	size_t huge_cached; /* bytes of freed huge blocks kept mapped */
+	size_t huge_peak_blocks, huge_peak_bytes; /* highest since start */
 };
 
 /* Counts by walking; slow (every block), for mallinfo2 and tests. */

@@ -21,6 +21,8 @@ struct da_huge *da_huges;
 size_t da_units_in_use;
 size_t da_huge_live_bytes;
 size_t da_huge_cached_bytes;
+size_t da_huge_live_blocks;
+size_t da_huge_peak_blocks, da_huge_peak_bytes;
 size_t da_dirty_bytes;
 size_t da_peak_in_use;
 static uint64_t last_purge_ms;

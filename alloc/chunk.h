@@ -125,10 +125,12 @@ extern size_t da_units_in_use;      /* units of all chunks in slabs */
 extern size_t da_pages_in_use;      /* bytes of page-region blocks */
 extern size_t da_huge_live_bytes;   /* mapped bytes of live huge blocks */
 extern size_t da_huge_cached_bytes; /* mapped bytes of freed huge blocks */
-extern size_t da_dirty_bytes;       /* free units and pages not purged */
-extern size_t da_peak_in_use;       /* highest units + huge live bytes */
-extern struct da_chunk *da_chunks;  /* every chunk */
-extern struct da_huge *da_huges;    /* every huge block, cached ones too */
+extern size_t da_huge_live_blocks;  /* live huge blocks */
+extern size_t da_huge_peak_blocks, da_huge_peak_bytes; /* high-water */
+extern size_t da_dirty_bytes;      /* free units and pages not purged */
+extern size_t da_peak_in_use;      /* highest units + huge live bytes */
+extern struct da_chunk *da_chunks; /* every chunk */
+extern struct da_huge *da_huges;   /* every huge block, cached ones too */
 
 _Static_assert(sizeof(struct da_slab) == 128, "da_slab is 128 bytes");
 

@@ -33,6 +33,8 @@ da_huge_grow(struct da_huge *h, size_t size)
 	int ok = da_os_grow_in_place(h, h->map_size, map_size);
 	if (ok) {
 		da_huge_live_bytes += map_size - h->map_size;
+		if (da_huge_live_bytes > da_huge_peak_bytes)
+			da_huge_peak_bytes = da_huge_live_bytes;
 		h->map_size = map_size;
 		h->usable = map_size - h->data_off;
 		da_pagemap_set(h, map_size, DA_PM_HUGE);
@@ -189,6 +191,10 @@ huge_malloc(size_t size, size_t align, int zero)
 	h->data_off = off;
 	h->usable = h->map_size - off;
 	da_huge_live_bytes += h->map_size;
+	if (++da_huge_live_blocks > da_huge_peak_blocks)
+		da_huge_peak_blocks = da_huge_live_blocks;
+	if (da_huge_live_bytes > da_huge_peak_bytes)
+		da_huge_peak_bytes = da_huge_live_bytes;
 	da_chunk_retain_budget_locked(); /* records a new peak */
 	__atomic_store_n(&h->state, DA_LIVE, __ATOMIC_RELEASE);
 	da_lock_release(&da_chunk_lock);
@@ -204,6 +210,7 @@ static void
 huge_free_locked(struct da_huge *h)
 {
 	da_huge_live_bytes -= h->map_size;
+	da_huge_live_blocks--;
 	if ((h->map_size > DA_HUGE_CACHE_MAX ||
 	     da_dirty_bytes + da_huge_cached_bytes + h->map_size >
 	             da_chunk_retain_budget_locked()) &&

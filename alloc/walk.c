@@ -34,15 +34,11 @@ walk_slab(struct da_slab *s, int (*fn)(const struct da_block *, void *),
 	return 0;
 }
 
-int
-da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
+/* Locking: caller holds da_chunk_lock. */
+static int
+walk_locked(int (*fn)(const struct da_block *b, void *arg), void *arg)
 {
 	int rc = 0;
-	DA_OP_ENTER();
-	if (!da_lock_take(&da_chunk_lock)) {
-		DA_OP_LEAVE();
-		return 0;
-	}
 	for (struct da_chunk *ch = da_chunks; ch != NULL && !rc; ch = ch->next)
 		for (unsigned u = 1; u < DA_UNITS && !rc; u++) {
 			struct da_slab *s = &ch->slabs[u];
@@ -66,6 +62,18 @@ da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
 			continue;
 		rc = fn(&b, arg);
 	}
+	return rc;
+}
+
+int
+da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
+{
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		DA_OP_LEAVE();
+		return 0;
+	}
+	int rc = walk_locked(fn, arg);
 	da_lock_release(&da_chunk_lock);
 	DA_OP_LEAVE();
 	return rc;
@@ -84,21 +92,29 @@ void
 da_alloc_stats(struct da_alloc_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	da_alloc_walk(count_block, st);
 	DA_OP_ENTER();
 	if (!da_lock_take(&da_chunk_lock)) {
 		DA_OP_LEAVE();
 		return;
 	}
+	walk_locked(count_block, st);
 	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next)
-		st->mapped += DA_CHUNK_SIZE;
+		st->arena += DA_CHUNK_SIZE;
 	for (struct da_pregion *r = da_pregions; r != NULL; r = r->next)
-		st->mapped += DA_PAGES_SIZE;
+		st->arena += DA_PAGES_SIZE;
+	st->mapped = st->arena;
 	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
 		st->mapped += h->map_size;
-		if (h->state == DA_FREED)
+		if (h->state == DA_FREED) {
 			st->huge_cached += h->map_size;
+		} else if (da_live_in_use(h->state)) {
+			st->huge_blocks++;
+			st->huge_bytes += h->map_size;
+			st->huge_usable += h->usable;
+		}
 	}
+	st->huge_peak_blocks = da_huge_peak_blocks;
+	st->huge_peak_bytes = da_huge_peak_bytes;
 	da_lock_release(&da_chunk_lock);
 	DA_OP_LEAVE();
 }

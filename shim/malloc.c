@@ -202,10 +202,13 @@ mallinfo2(void)
 	struct da_alloc_stats st;
 	struct mallinfo2 mi = {0};
 	da_audit_stats(&st);
-	mi.arena = st.mapped;
-	mi.uordblks = st.live_bytes;
-	mi.fordblks = st.mapped - st.live_bytes;
-	mi.hblkhd = st.huge_cached;
+	/* glibc's meanings: arena and its use exclude blocks mapped on
+	 * their own (huge blocks), which hblks and hblkhd count. */
+	mi.arena = st.arena;
+	mi.uordblks = st.live_bytes - st.huge_usable;
+	mi.fordblks = mi.arena - mi.uordblks;
+	mi.hblks = st.huge_blocks;
+	mi.hblkhd = st.huge_bytes;
 	return mi;
 }
 
@@ -217,6 +220,7 @@ mallinfo(void)
 	mi.arena = (int)m2.arena;
 	mi.uordblks = (int)m2.uordblks;
 	mi.fordblks = (int)m2.fordblks;
+	mi.hblks = (int)m2.hblks;
 	mi.hblkhd = (int)m2.hblkhd;
 	return mi;
 }
@@ -247,14 +251,15 @@ malloc_stats(void)
 	da_audit_stats(&st);
 	da_line_str(&l, "Arena 0:");
 	da_line_emit(&l);
-	stats_field("system bytes    ", st.mapped);
-	stats_field("in use bytes    ", st.live_bytes);
+	stats_field("system bytes    ", st.arena);
+	stats_field("in use bytes    ", st.live_bytes - st.huge_usable);
 	da_line_str(&l, "Total (incl. mmap):");
 	da_line_emit(&l);
-	stats_field("system bytes    ", st.mapped);
-	stats_field("in use bytes    ", st.live_bytes);
-	stats_field("max mmap regions", 0);
-	stats_field("max mmap bytes  ", 0);
+	stats_field("system bytes    ", st.arena + st.huge_bytes);
+	stats_field("in use bytes    ",
+	            st.live_bytes - st.huge_usable + st.huge_bytes);
+	stats_field("max mmap regions", st.huge_peak_blocks);
+	stats_field("max mmap bytes  ", st.huge_peak_bytes);
 	da_line_str(&l, "dbgalloc: mapped ");
 	da_line_dec(&l, st.mapped);
 	da_line_str(&l, " bytes, in use ");
