@@ -13,6 +13,18 @@
 #include <sched.h>
 #include <string.h>
 
+/*
+ * A test build (tests/unit/test_remote_race) stops a remote free right
+ * after its CAS, where a preemption may stop it, to check what the owner
+ * may do meanwhile. Nothing in other builds.
+ */
+#ifdef DA_TEST_HOOKS
+void da_test_hook_remote_freed(struct da_slab *s, int notifying);
+#define DA_TEST_HOOK_REMOTE_FREED(s, n) da_test_hook_remote_freed((s), (n))
+#else
+#define DA_TEST_HOOK_REMOTE_FREED(s, n) ((void)0)
+#endif
+
 __thread struct da_heap *da_tls_heap = &da_heap_empty;
 __thread char da_thread_marker;
 __thread unsigned da_op_depth;
@@ -286,6 +298,7 @@ da_slab_free_remote(struct da_slab *s, void *p)
 	} while (!atomic_compare_exchange_weak_explicit(
 	        &s->thread_free, &old, new, memory_order_seq_cst,
 	        memory_order_relaxed));
+	DA_TEST_HOOK_REMOTE_FREED(s, (old & DA_TF_ARMED) != 0);
 	if (!(old & DA_TF_ARMED)) {
 		/* s may be released from here on: touch nothing. */
 		if (da_unlikely(orphan_bytes != 0))

@@ -6,7 +6,8 @@ DA_UNIT_TESTS = \
 	tests/unit/test_heap \
 	tests/unit/test_lookup \
 	tests/unit/test_walk \
-	tests/unit/test_pages
+	tests/unit/test_pages \
+	tests/unit/test_remote_race
 check_PROGRAMS += $(DA_UNIT_TESTS)
 TESTS += $(DA_UNIT_TESTS)
 DA_UNIT_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS) -ftls-model=initial-exec
@@ -30,3 +31,12 @@ tests_unit_test_walk_LDADD = $(DA_UNIT_LDADD)
 tests_unit_test_pages_SOURCES = tests/unit/test_pages.c
 tests_unit_test_pages_CFLAGS = $(DA_UNIT_CFLAGS)
 tests_unit_test_pages_LDADD = $(DA_UNIT_LDADD)
+# Built with its own copy of alloc/, compiled with DA_TEST_HOOKS: the hook
+# that stops a remote free after its CAS exists only there.
+tests_unit_test_remote_race_SOURCES = tests/unit/test_remote_race.c \
+	alloc/os.c alloc/sizeclass.c alloc/chunk.c alloc/pagemap.c \
+	alloc/heap.c alloc/large.c alloc/pages.c alloc/alloc.c alloc/walk.c
+tests_unit_test_remote_race_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_HOOKS=1
+tests_unit_test_remote_race_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
+	$(DA_LIB_CFLAGS)
+tests_unit_test_remote_race_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS)
