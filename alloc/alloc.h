@@ -105,6 +105,19 @@ da_alloc_growth_size(size_t old, size_t size)
 	return more < DA_PAGES_MAX ? more : DA_PAGES_MAX;
 }
 
+/*
+ * For a caller whose allocation failed because a lock was out of its reach
+ * (a signal handler that interrupted its thread's slow path): a block of
+ * fresh (zero) pages mapped on its own, without any lock. NULL if the
+ * kernel refuses.
+ */
+DA_INLINE void *
+da_alloc_malloc_without_lock(size_t size)
+{
+	return size <= DA_MAX_REQUEST ? da_large_malloc_without_lock(size)
+	                              : NULL;
+}
+
 /* A zero-filled block (fresh pages are not written again). */
 void *da_alloc_zalloc(size_t size);
 

@@ -111,12 +111,14 @@ struct da_chunk {
 
 struct da_huge {
 	struct da_region region;
-	uint8_t state;   /* enum da_live; DA_FREED while cached */
+	uint8_t state;   /* enum da_live; DA_FREED from its free on */
+	uint8_t cached;  /* kept for reuse (its free is complete) */
 	size_t map_size; /* bytes mapped from base */
 	size_t data_off; /* block start = base + data_off */
 	size_t usable;   /* bytes from block start to the end */
 	struct da_huge *next, *prev;
 	struct da_huge *dnext; /* deferred free link */
+	struct da_huge *pnext; /* made without the lock: not yet listed */
 };
 
 extern struct da_lock da_chunk_lock;

@@ -27,6 +27,7 @@ void da_test_hook_remote_freed(struct da_slab *s, int notifying);
 
 __thread struct da_heap *da_tls_heap = &da_heap_empty;
 __thread char da_thread_marker;
+__thread unsigned da_locks_held;
 __thread unsigned da_op_depth;
 static __thread int tls_exited; /* the heap was given up: use fallback */
 
@@ -840,8 +841,10 @@ da_heap_fork_parent(void)
 {
 	unsigned level = --fork_level;
 	unsigned char took = level < FORK_LEVELS ? fork_took[level] : 0;
+	/* A lock no longer held: a fork nested in this one (from a signal
+	 * handler) reset it in its child, and this is that child. */
 	for (unsigned i = NFORK_LOCKS; i-- > 0;)
-		if (took & (1u << i))
+		if ((took & (1u << i)) && da_lock_held_by_me(fork_locks[i]))
 			da_lock_release(fork_locks[i]);
 }
 
@@ -949,8 +952,14 @@ da_heap_fork_child(void)
 	int chunks_busy =
 	        da_lock_held_by_me(&da_chunk_lock) && !da_chunk_lock.fork_taken;
 	fork_level--;
-	for (unsigned i = 0; i < NFORK_LOCKS; i++)
-		da_lock_reset(fork_locks[i]);
+	/* Holds fork took end here; those of an interrupted operation end
+	 * when it releases them (its release of a reset lock is harmless). */
+	for (unsigned i = 0; i < NFORK_LOCKS; i++) {
+		struct da_lock *l = fork_locks[i];
+		if (da_lock_held_by_me(l) && l->fork_taken)
+			da_locks_held -= l->depth + 1;
+		da_lock_reset(l);
+	}
 	struct da_heap *own = tls_own;
 	if (chunks_busy) {
 		/* The interrupted operation is changing the chunks: the slabs

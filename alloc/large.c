@@ -67,7 +67,7 @@ huge_unlink(struct da_huge *h)
 }
 
 /*
- * Resizes cached mapping h (unlinked from nothing, state DA_FREED) to
+ * Resizes cached mapping h to
  * map_size bytes, keeping its pages: shrinking gives the tail back in
  * place; growing extends it in place where the address space after it is
  * free, else moves it (mremap moves the pages, it copies nothing) to a new
@@ -137,7 +137,7 @@ huge_cache_take(size_t map_size, size_t align, size_t *warm)
 		return NULL;
 	struct da_huge *fit = NULL, *biggest = NULL;
 	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
-		if (h->state != DA_FREED)
+		if (!h->cached)
 			continue;
 		if (h->map_size >= map_size &&
 		    (fit == NULL || h->map_size < fit->map_size))
@@ -158,8 +158,70 @@ huge_cache_take(size_t map_size, size_t align, size_t *warm)
 			h = r;
 	}
 	da_huge_cached_bytes -= old;
+	h->cached = 0;
 	*warm = old < h->map_size ? old : h->map_size;
 	return h;
+}
+
+/* A fresh mapping for a huge block of map_size bytes whose data starts at
+ * off, aligned to align. Needs no lock: its granules of the page map are
+ * new, so no other writer touches them. */
+static struct da_huge *
+huge_map_new(size_t map_size, size_t off, size_t align)
+{
+	size_t base_align = align > DA_CHUNK_SIZE ? align : DA_CHUNK_SIZE;
+	struct da_huge *h = da_os_map_aligned(map_size, base_align);
+	if (h == NULL)
+		return NULL;
+	h->region.kind = DA_REGION_HUGE;
+	h->map_size = map_size;
+	h->data_off = off;
+	h->usable = map_size - off;
+	da_pagemap_set(h, map_size, DA_PM_HUGE);
+	return h;
+}
+
+/* Counts live huge block h in. Locking: caller holds da_chunk_lock. */
+static void
+huge_account_locked(struct da_huge *h)
+{
+	da_huge_live_bytes += h->map_size;
+	if (++da_huge_live_blocks > da_huge_peak_blocks)
+		da_huge_peak_blocks = da_huge_live_blocks;
+	if (da_huge_live_bytes > da_huge_peak_bytes)
+		da_huge_peak_bytes = da_huge_live_bytes;
+	da_chunk_retain_budget_locked(); /* records a new peak */
+}
+
+/* Huge blocks made while the chunk lock was out of reach, linked through
+ * pnext; the next holder lists and counts them. */
+static _Atomic(struct da_huge *) pending_huges;
+
+/*
+ * A block for a signal handler that interrupted its thread while it held
+ * the chunk lock (or a nested operation that may not wait for it): a
+ * mapping of its own, made without the lock. Costs a few system calls,
+ * which is why only such callers come here. NULL if the kernel refuses.
+ */
+static void *
+huge_without_lock(size_t size, size_t align)
+{
+	size_t off = align > DA_HUGE_HEADER ? align : DA_HUGE_HEADER;
+	if (size > DA_MAX_REQUEST - off)
+		return NULL;
+	struct da_huge *h =
+	        huge_map_new(round_up(off + size, DA_PAGE), off, align);
+	if (h == NULL)
+		return NULL;
+	__atomic_store_n(&h->state, DA_LIVE, __ATOMIC_RELEASE);
+	struct da_huge *head =
+	        atomic_load_explicit(&pending_huges, memory_order_relaxed);
+	do
+		h->pnext = head;
+	while (!atomic_compare_exchange_weak_explicit(&pending_huges, &head, h,
+	                                              memory_order_release,
+	                                              memory_order_relaxed));
+	return (char *)h + off; /* fresh pages: zeros */
 }
 
 static void *
@@ -171,31 +233,21 @@ huge_malloc(size_t size, size_t align, int zero)
 	size_t map_size = round_up(off + size, DA_PAGE);
 	size_t warm = 0; /* bytes from the start that may hold old data */
 	if (!da_lock_take(&da_chunk_lock))
-		return NULL;
+		return huge_without_lock(size, align);
 	da_chunk_drain_deferred_locked();
 	da_chunk_retain_check_locked();
 	struct da_huge *h = huge_cache_take(map_size, align, &warm);
 	if (h == NULL) {
-		size_t base_align =
-		        align > DA_CHUNK_SIZE ? align : DA_CHUNK_SIZE;
-		h = da_os_map_aligned(map_size, base_align);
+		h = huge_map_new(map_size, off, align);
 		if (h == NULL) {
 			da_lock_release(&da_chunk_lock);
 			return NULL;
 		}
-		h->region.kind = DA_REGION_HUGE;
-		h->map_size = map_size;
-		da_pagemap_set(h, map_size, DA_PM_HUGE);
 		huge_link(h);
 	}
 	h->data_off = off;
 	h->usable = h->map_size - off;
-	da_huge_live_bytes += h->map_size;
-	if (++da_huge_live_blocks > da_huge_peak_blocks)
-		da_huge_peak_blocks = da_huge_live_blocks;
-	if (da_huge_live_bytes > da_huge_peak_bytes)
-		da_huge_peak_bytes = da_huge_live_bytes;
-	da_chunk_retain_budget_locked(); /* records a new peak */
+	huge_account_locked(h);
 	__atomic_store_n(&h->state, DA_LIVE, __ATOMIC_RELEASE);
 	da_lock_release(&da_chunk_lock);
 	char *p = (char *)h + off;
@@ -220,6 +272,7 @@ huge_free_locked(struct da_huge *h)
 		return;
 	}
 	da_huge_cached_bytes += h->map_size; /* kept for reuse */
+	h->cached = 1;
 }
 
 /* Huge frees that found the lock out of reach (a signal handler's while
@@ -229,14 +282,27 @@ static _Atomic(struct da_huge *) deferred_huges;
 void
 da_huge_drain_deferred_locked(void)
 {
-	if (!atomic_load_explicit(&deferred_huges, memory_order_relaxed))
-		return;
-	struct da_huge *h = atomic_exchange_explicit(&deferred_huges, NULL,
-	                                             memory_order_acquire);
-	while (h != NULL) {
-		struct da_huge *next = h->dnext;
-		huge_free_locked(h);
-		h = next;
+	/* The frees first, then the blocks made without the lock: a block
+	 * is made (and queued as pending) before anyone can free it, so each
+	 * block on the frees taken here is on the pending list taken after,
+	 * or on one taken before, and is listed before it is freed. */
+	struct da_huge *freed = NULL, *made = NULL;
+	if (atomic_load_explicit(&deferred_huges, memory_order_relaxed))
+		freed = atomic_exchange_explicit(&deferred_huges, NULL,
+		                                 memory_order_acquire);
+	if (atomic_load_explicit(&pending_huges, memory_order_relaxed))
+		made = atomic_exchange_explicit(&pending_huges, NULL,
+		                                memory_order_acquire);
+	while (made != NULL) {
+		struct da_huge *next = made->pnext;
+		huge_link(made);
+		huge_account_locked(made);
+		made = next;
+	}
+	while (freed != NULL) {
+		struct da_huge *next = freed->dnext;
+		huge_free_locked(freed);
+		freed = next;
 	}
 }
 
@@ -261,8 +327,8 @@ da_huge_free(struct da_huge *h)
 		DA_OP_LEAVE();
 		return 1;
 	}
+	da_chunk_drain_deferred_locked(); /* h may be pending still */
 	huge_free_locked(h);
-	da_chunk_drain_deferred_locked();
 	da_chunk_retain_check_locked();
 	da_lock_release(&da_chunk_lock);
 	DA_OP_LEAVE();
@@ -275,10 +341,25 @@ da_large_malloc(size_t size, size_t align, int zero)
 	void *p;
 	if (size == 0)
 		size = 1; /* a block, not an empty run of pages */
-	if (size <= DA_PAGES_MAX && align <= DA_CHUNK_SIZE)
-		return da_pages_malloc(size, align, zero);
 	DA_OP_ENTER();
-	p = huge_malloc(size, align, zero);
+	if (size <= DA_PAGES_MAX && align <= DA_CHUNK_SIZE) {
+		p = da_pages_malloc(size, align, zero);
+		/* The chunk lock out of reach (a signal handler's call): a
+		 * mapping of its own instead. */
+		if (p == NULL && da_op_depth > 1)
+			p = huge_without_lock(size, align);
+	} else {
+		p = huge_malloc(size, align, zero);
+	}
+	DA_OP_LEAVE();
+	return p;
+}
+
+void *
+da_large_malloc_without_lock(size_t size)
+{
+	DA_OP_ENTER();
+	void *p = huge_without_lock(size == 0 ? 1 : size, 0);
 	DA_OP_LEAVE();
 	return p;
 }
@@ -290,7 +371,7 @@ da_huge_cache_drop_locked(void)
 	struct da_huge *next;
 	for (struct da_huge *h = da_huges; h != NULL; h = next) {
 		next = h->next;
-		if (h->state != DA_FREED ||
+		if (!h->cached ||
 		    !da_pagemap_retire(h, h->map_size, DA_PM_HUGE))
 			continue;
 		huge_unlink(h);

@@ -21,6 +21,14 @@
  */
 void *da_large_malloc(size_t size, size_t align, int zero);
 
+/*
+ * A block of at least size bytes for a caller that could not get one from
+ * its heap because the chunk lock was out of its reach (a signal handler
+ * that interrupted its thread's slow path): a mapping of its own, made
+ * without any lock, listed by the next holder. NULL if the kernel refuses.
+ */
+void *da_large_malloc_without_lock(size_t size);
+
 /* Grows huge block h to hold size bytes from its block start, in place.
  * 1 if it did. Locking: takes da_chunk_lock. */
 int da_huge_grow(struct da_huge *h, size_t size);

@@ -39,6 +39,9 @@ struct da_lock {
 
 extern __thread char da_thread_marker;
 
+/* Locks the calling thread holds, or is trying to take (da_lock_take). */
+extern __thread unsigned da_locks_held;
+
 /* A hint to the CPU that we are spinning. */
 static inline void
 da_cpu_relax(void)
@@ -73,6 +76,7 @@ da_lock_reenter(struct da_lock *l)
 	if (!da_lock_held_by_me(l) || !l->fork_taken)
 		return 0;
 	l->depth++;
+	da_locks_held++;
 	return 1;
 }
 
@@ -82,6 +86,8 @@ da_lock_acquire(struct da_lock *l)
 	uintptr_t self = da_self();
 	if (da_lock_reenter(l))
 		return;
+	da_locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
 	for (;;) {
 		uintptr_t free_ = 0;
 		if (atomic_compare_exchange_weak_explicit(
@@ -104,10 +110,12 @@ da_lock_release(struct da_lock *l)
 {
 	if (l->depth > 0) {
 		l->depth--;
-		return;
+	} else {
+		l->fork_taken = 0;
+		atomic_store_explicit(&l->holder, 0, memory_order_release);
 	}
-	l->fork_taken = 0;
-	atomic_store_explicit(&l->holder, 0, memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	da_locks_held--;
 }
 
 /* Takes l if it is free now (or held for fork by this thread). 1 if so. */
@@ -116,18 +124,27 @@ da_lock_try(struct da_lock *l)
 {
 	if (da_lock_held_by_me(l))
 		return da_lock_reenter(l);
+	da_locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
 	uintptr_t free_ = 0;
-	return atomic_compare_exchange_strong_explicit(
-	        &l->holder, &free_, da_self(), memory_order_acquire,
-	        memory_order_relaxed);
+	if (atomic_compare_exchange_strong_explicit(
+	            &l->holder, &free_, da_self(), memory_order_acquire,
+	            memory_order_relaxed))
+		return 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	da_locks_held--;
+	return 0;
 }
 
 /*
  * Slow-path operations the calling thread is inside. One that begins while
- * another is under way on the same thread can only be a signal handler's
- * (PITFALLS 4): the interrupted operation may hold any lock, so the nested
- * one must never wait for a lock, or two threads' handlers can deadlock
- * through each other's locks. DA_OP_ENTER/LEAVE bracket every slow path.
+ * another is under way on the same thread is nearly always a signal
+ * handler's (PITFALLS 4). If the interrupted operation holds a lock (or is
+ * taking one), the nested one must never wait for a lock: two threads'
+ * handlers could wait on each other's interrupted locks. If it holds none,
+ * waiting is safe: a deadlock needs every thread in the cycle to hold a
+ * lock another waits for, and within one operation locks are taken in the
+ * lock order (heap.c). DA_OP_ENTER/LEAVE bracket every slow path.
  */
 extern __thread unsigned da_op_depth;
 
@@ -145,14 +162,15 @@ extern __thread unsigned da_op_depth;
 /*
  * Takes l and returns 1, or returns 0 where waiting could deadlock: the
  * thread holds l already, or this is a nested operation (see da_op_depth)
- * and l is taken. Callers fail the allocation, or defer the free.
+ * while the thread holds some lock, and l is taken. Callers fail the
+ * allocation, or defer the free.
  */
 static inline int
 da_lock_take(struct da_lock *l)
 {
 	if (da_lock_held_by_me(l))
 		return da_lock_reenter(l);
-	if (da_op_depth > 1)
+	if (da_op_depth > 1 && da_locks_held > 0)
 		return da_lock_try(l);
 	da_lock_acquire(l);
 	return 1;

@@ -105,7 +105,7 @@ da_alloc_stats(struct da_alloc_stats *st)
 	st->mapped = st->arena;
 	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
 		st->mapped += h->map_size;
-		if (h->state == DA_FREED) {
+		if (h->cached) {
 			st->huge_cached += h->map_size;
 		} else if (da_live_in_use(h->state)) {
 			st->huge_blocks++;

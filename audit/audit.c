@@ -32,6 +32,19 @@ da_audit_realloc(void *p, size_t size, const char *fn)
 	return q;
 }
 
+void *
+da_audit_malloc_failed(size_t size)
+{
+	/* Inside an interrupted slow path of this thread (da_op_depth), the
+	 * allocator may refuse rather than wait for a lock (lock.h). */
+	if (da_op_depth > 0) {
+		void *p = da_alloc_malloc_without_lock(size);
+		if (p != NULL)
+			return p;
+	}
+	return da_audit_nomem();
+}
+
 void
 da_audit_free_slow(void *p, const char *fn)
 {

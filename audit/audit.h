@@ -26,12 +26,17 @@ da_audit_nomem(void)
 	return NULL;
 }
 
+/* What a failed malloc or calloc of size bytes returns: NULL and ENOMEM,
+ * unless it failed only because a signal handler interrupted its thread
+ * in a slow path (then a block mapped on its own: zeroed). */
+void *da_audit_malloc_failed(size_t size);
+
 DA_INLINE void *
 da_audit_malloc(size_t size)
 {
 	void *p = da_alloc_malloc(size);
 	if (da_unlikely(p == NULL))
-		return da_audit_nomem();
+		return da_audit_malloc_failed(size);
 	return p;
 }
 
@@ -43,7 +48,7 @@ da_audit_calloc(size_t n, size_t size)
 		return da_audit_nomem();
 	void *p = da_alloc_zalloc(total);
 	if (da_unlikely(p == NULL))
-		return da_audit_nomem();
+		return da_audit_malloc_failed(total);
 	return p;
 }
 

@@ -14,13 +14,16 @@ check_PROGRAMS += \
 	tests/stress/thread-churn \
 	tests/stress/thread-churn-plain \
 	tests/stress/signal \
-	tests/stress/signal-plain
+	tests/stress/signal-plain \
+	tests/stress/signal-heavy \
+	tests/stress/signal-heavy-plain
 
 TESTS += \
 	tests/stress/threads \
 	tests/stress/fork \
 	tests/stress/thread-churn \
 	tests/stress/signal \
+	tests/stress/signal-heavy \
 	tests/stress/preload.sh
 
 EXTRA_DIST += tests/stress/preload.sh
@@ -62,3 +65,14 @@ tests_stress_signal_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
 tests_stress_signal_plain_SOURCES = $(tests_stress_signal_SOURCES)
 tests_stress_signal_plain_CFLAGS = $(DA_STRESS_CFLAGS)
 tests_stress_signal_plain_LDADD = $(PTHREAD_LIBS)
+
+# Handlers that allocate while eight threads hold the chunk lock most of
+# the time: none of their allocations may fail.
+tests_stress_signal_heavy_SOURCES = tests/stress/signal-heavy.c \
+	tests/integration/probe.h
+tests_stress_signal_heavy_CPPFLAGS = $(DA_STRESS_LINKED_CPPFLAGS)
+tests_stress_signal_heavy_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_signal_heavy_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_stress_signal_heavy_plain_SOURCES = $(tests_stress_signal_heavy_SOURCES)
+tests_stress_signal_heavy_plain_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_signal_heavy_plain_LDADD = $(PTHREAD_LIBS)
