@@ -15,6 +15,8 @@ DA_REGRESS_PROGS = \
 	tests/regress/rss-remote-free-plain \
 	tests/regress/rss-exited-threads \
 	tests/regress/rss-exited-threads-plain \
+	tests/regress/decay-fastpath \
+	tests/regress/decay-fastpath-plain \
 	tests/regress/remote-free-release \
 	tests/regress/remote-free-release-plain
 
@@ -43,6 +45,17 @@ tests_regress_rss_exited_threads_plain_SOURCES = \
 	$(tests_regress_rss_exited_threads_SOURCES)
 tests_regress_rss_exited_threads_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
 tests_regress_rss_exited_threads_plain_LDADD = $(PTHREAD_LIBS)
+
+# 8. A freed 1 GiB burst goes back while only fast paths run.
+tests_regress_decay_fastpath_SOURCES = tests/regress/decay-fastpath.c \
+	$(DA_REGRESS_HDRS)
+tests_regress_decay_fastpath_CPPFLAGS = $(DA_REGRESS_LINKED_CPPFLAGS)
+tests_regress_decay_fastpath_CFLAGS = $(DA_REGRESS_CFLAGS)
+tests_regress_decay_fastpath_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_regress_decay_fastpath_plain_SOURCES = \
+	$(tests_regress_decay_fastpath_SOURCES)
+tests_regress_decay_fastpath_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
+tests_regress_decay_fastpath_plain_LDADD = $(PTHREAD_LIBS)
 
 # 11. A slab emptied by remote frees goes back while its owner lives.
 tests_regress_remote_free_release_SOURCES = \

@@ -137,6 +137,7 @@ both() {
 both rss-remote-free
 both rss-exited-threads
 both remote-free-release
+both decay-fastpath
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
