@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh — the regression tier: one program per defect found in review,
 # each run linked with libdbgalloc and (its -plain build) preloaded with
-# LD_PRELOAD=$DBGALLOC_LIB --expect-dbgalloc. One line per
+# LD_PRELOAD=$DBGALLOC_LIB --expect-dbgalloc; static-fork, a fully static
+# program, runs as it is. One line per
 # run, "PASS name (mode, N s)" or "FAIL ..." followed by the end of the
 # program's output, then "N passed, N failed"; exit status 1 on any failure.
 # A program that exits 77 is skipped (its reason is shown).
@@ -134,10 +135,19 @@ both() {
 }
 
 # Cheapest first, so that a failure shows early.
+both fork-in-handler-fastpath
 both rss-remote-free
 both rss-exited-threads
 both remote-free-release
 both decay-fastpath
+if wanted static-fork; then
+	if [ "$glibc" -eq 1 ]; then
+		run static-fork glibc "" "$b/static-fork-plain"
+	else
+		run static-fork static "" "$b/static-fork"
+	fi
+fi
+both fork-mt
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
