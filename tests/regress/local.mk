@@ -22,6 +22,10 @@ DA_REGRESS_PROGS = \
 	tests/regress/static-fork-plain \
 	tests/regress/fork-in-handler-fastpath \
 	tests/regress/fork-in-handler-fastpath-plain \
+	tests/regress/owns-concurrent \
+	tests/regress/owns-concurrent-plain \
+	tests/regress/mallinfo-concurrent \
+	tests/regress/mallinfo-concurrent-plain \
 	tests/regress/decay-fastpath \
 	tests/regress/decay-fastpath-plain \
 	tests/regress/remote-free-release \
@@ -85,6 +89,28 @@ tests_regress_fork_in_handler_fastpath_plain_SOURCES = \
 	$(tests_regress_fork_in_handler_fastpath_SOURCES)
 tests_regress_fork_in_handler_fastpath_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
 tests_regress_fork_in_handler_fastpath_plain_LDADD = $(PTHREAD_LIBS)
+
+# 6. dbgalloc_owns() on blocks being freed and unmapped.
+tests_regress_owns_concurrent_SOURCES = tests/regress/owns-concurrent.c \
+	$(DA_REGRESS_HDRS)
+tests_regress_owns_concurrent_CPPFLAGS = $(DA_REGRESS_LINKED_CPPFLAGS)
+tests_regress_owns_concurrent_CFLAGS = $(DA_REGRESS_CFLAGS)
+tests_regress_owns_concurrent_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_regress_owns_concurrent_plain_SOURCES = \
+	$(tests_regress_owns_concurrent_SOURCES)
+tests_regress_owns_concurrent_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
+tests_regress_owns_concurrent_plain_LDADD = $(PTHREAD_LIBS)
+
+# 7. mallinfo2() while aligned blocks are freed.
+tests_regress_mallinfo_concurrent_SOURCES = \
+	tests/regress/mallinfo-concurrent.c $(DA_REGRESS_HDRS)
+tests_regress_mallinfo_concurrent_CPPFLAGS = $(DA_REGRESS_LINKED_CPPFLAGS)
+tests_regress_mallinfo_concurrent_CFLAGS = $(DA_REGRESS_CFLAGS)
+tests_regress_mallinfo_concurrent_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_regress_mallinfo_concurrent_plain_SOURCES = \
+	$(tests_regress_mallinfo_concurrent_SOURCES)
+tests_regress_mallinfo_concurrent_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
+tests_regress_mallinfo_concurrent_plain_LDADD = $(PTHREAD_LIBS)
 
 # 8. A freed 1 GiB burst goes back while only fast paths run.
 tests_regress_decay_fastpath_SOURCES = tests/regress/decay-fastpath.c \

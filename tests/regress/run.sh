@@ -135,6 +135,8 @@ both() {
 }
 
 # Cheapest first, so that a failure shows early.
+both mallinfo-concurrent
+both owns-concurrent
 both fork-in-handler-fastpath
 both rss-remote-free
 both rss-exited-threads
