@@ -8,6 +8,7 @@
 # against glibc's malloc (see run.sh for DA_TEST_ONLY and the timeouts).
 
 DA_REGRESS_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin
+DA_REGRESS_CXXFLAGS = $(AM_CXXFLAGS) $(PTHREAD_CFLAGS) -fno-builtin -std=gnu++17
 DA_REGRESS_LINKED_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_LINKED=1
 DA_REGRESS_HDRS = tests/regress/regress.h tests/integration/probe.h
 
@@ -28,6 +29,10 @@ DA_REGRESS_PROGS = \
 	tests/regress/mallinfo-concurrent-plain \
 	tests/regress/decay-fastpath \
 	tests/regress/decay-fastpath-plain \
+	tests/regress/impossible-alloc \
+	tests/regress/impossible-alloc-plain \
+	tests/regress/impossible-alloc-cxx \
+	tests/regress/impossible-alloc-cxx-plain \
 	tests/regress/remote-free-release \
 	tests/regress/remote-free-release-plain
 
@@ -122,6 +127,26 @@ tests_regress_decay_fastpath_plain_SOURCES = \
 	$(tests_regress_decay_fastpath_SOURCES)
 tests_regress_decay_fastpath_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
 tests_regress_decay_fastpath_plain_LDADD = $(PTHREAD_LIBS)
+
+# 9. Requests beyond RAM + swap fail with ENOMEM; new[] throws.
+tests_regress_impossible_alloc_SOURCES = tests/regress/impossible-alloc.c \
+	$(DA_REGRESS_HDRS)
+tests_regress_impossible_alloc_CPPFLAGS = $(DA_REGRESS_LINKED_CPPFLAGS)
+tests_regress_impossible_alloc_CFLAGS = $(DA_REGRESS_CFLAGS)
+tests_regress_impossible_alloc_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_regress_impossible_alloc_plain_SOURCES = \
+	$(tests_regress_impossible_alloc_SOURCES)
+tests_regress_impossible_alloc_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
+tests_regress_impossible_alloc_plain_LDADD = $(PTHREAD_LIBS)
+tests_regress_impossible_alloc_cxx_SOURCES = \
+	tests/regress/impossible-alloc-cxx.cc
+tests_regress_impossible_alloc_cxx_CPPFLAGS = $(DA_REGRESS_LINKED_CPPFLAGS)
+tests_regress_impossible_alloc_cxx_CXXFLAGS = $(DA_REGRESS_CXXFLAGS)
+tests_regress_impossible_alloc_cxx_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_regress_impossible_alloc_cxx_plain_SOURCES = \
+	$(tests_regress_impossible_alloc_cxx_SOURCES)
+tests_regress_impossible_alloc_cxx_plain_CXXFLAGS = $(DA_REGRESS_CXXFLAGS)
+tests_regress_impossible_alloc_cxx_plain_LDADD = $(PTHREAD_LIBS)
 
 # 11. A slab emptied by remote frees goes back while its owner lives.
 tests_regress_remote_free_release_SOURCES = \

@@ -135,6 +135,8 @@ both() {
 }
 
 # Cheapest first, so that a failure shows early.
+both impossible-alloc
+both impossible-alloc-cxx
 both mallinfo-concurrent
 both owns-concurrent
 both fork-in-handler-fastpath
