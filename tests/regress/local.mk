@@ -33,6 +33,8 @@ DA_REGRESS_PROGS = \
 	tests/regress/impossible-alloc-plain \
 	tests/regress/impossible-alloc-cxx \
 	tests/regress/impossible-alloc-cxx-plain \
+	tests/regress/double-free-kinds \
+	tests/regress/double-free-kinds-plain \
 	tests/regress/remote-free-release \
 	tests/regress/remote-free-release-plain
 
@@ -147,6 +149,14 @@ tests_regress_impossible_alloc_cxx_plain_SOURCES = \
 	$(tests_regress_impossible_alloc_cxx_SOURCES)
 tests_regress_impossible_alloc_cxx_plain_CXXFLAGS = $(DA_REGRESS_CXXFLAGS)
 tests_regress_impossible_alloc_cxx_plain_LDADD = $(PTHREAD_LIBS)
+
+# 10. Death tests: each kind of double free is called one.
+tests_regress_double_free_kinds_SOURCES = tests/regress/double-free-kinds.c
+tests_regress_double_free_kinds_CFLAGS = $(DA_REGRESS_CFLAGS)
+tests_regress_double_free_kinds_LDADD = libdbgalloc.la
+tests_regress_double_free_kinds_plain_SOURCES = \
+	$(tests_regress_double_free_kinds_SOURCES)
+tests_regress_double_free_kinds_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
 
 # 11. A slab emptied by remote frees goes back while its owner lives.
 tests_regress_remote_free_release_SOURCES = \

@@ -2,7 +2,8 @@
 # run.sh — the regression tier: one program per defect found in review,
 # each run linked with libdbgalloc and (its -plain build) preloaded with
 # LD_PRELOAD=$DBGALLOC_LIB --expect-dbgalloc; static-fork, a fully static
-# program, runs as it is. One line per
+# program, runs as it is; double-free-kinds is a death test run once per
+# case, which must end in SIGABRT with the expected diagnostic. One line per
 # run, "PASS name (mode, N s)" or "FAIL ..." followed by the end of the
 # program's output, then "N passed, N failed"; exit status 1 on any failure.
 # A program that exits 77 is skipped (its reason is shown).
@@ -11,6 +12,7 @@
 #                   DBGALLOC_TOP_BUILDDIR from AM_TESTS_ENVIRONMENT)
 #   run.sh --glibc  the plain builds alone: checks the tests themselves
 #                   against glibc's malloc, under which they must pass
+#                   (death tests: the misuse must kill the program)
 # Environment:
 #   DA_TEST_ONLY="a b"   run only these programs
 #   DA_TEST_TIMEOUT=S    limit per run in seconds (300; 7200 under soak)
@@ -32,6 +34,7 @@ if [ "${DA_TEST_SOAK:-0}" != 0 ]; then
 else
 	limit=${DA_TEST_TIMEOUT:-300}
 fi
+hex='0x[0-9a-f]+'
 passed=0
 failed=0
 out=$(mktemp) || exit 1
@@ -134,6 +137,46 @@ both() {
 	run "$1" preloaded "$lib" "$b/$1-plain" --expect-dbgalloc
 }
 
+# death CASE REGEX [UNWANTED]: double-free-kinds CASE must die of SIGABRT
+# with an output line matching REGEX (an extended regular expression; empty:
+# any output) and no line matching UNWANTED.
+death() {
+	wanted double-free-kinds || return 0
+	if [ "$glibc" -eq 1 ]; then
+		death_run "$1" glibc "" "$b/double-free-kinds-plain" '' ''
+		return
+	fi
+	death_run "$1" linked "" "$b/double-free-kinds" "$2" "${3:-}"
+	death_run "$1" preloaded "$lib" "$b/double-free-kinds-plain" "$2" "${3:-}"
+}
+
+death_run() {
+	case=$1 mode=$2 pre=$3 prog=$4 want=$5 unwanted=$6
+	name=double-free-kinds/$case
+	start=$(date +%s)
+	launch "$pre" 60 "$prog" "$case"
+	secs=$(($(date +%s) - start))
+	if [ "$mode" = glibc ]; then
+		# glibc's words differ and some of its checks crash instead
+		# of aborting: the misuse must only kill the program.
+		if [ "$rc" -gt 128 ] && [ "$rc" -ne 137 ]; then
+			verdict "$name" "$mode" "$secs" pass
+		else
+			verdict "$name" "$mode" "$secs" fail "$(why "$rc") (want death by a signal)"
+		fi
+		return
+	fi
+	if [ "$rc" -ne 134 ]; then
+		verdict "$name" "$mode" "$secs" fail "$(why "$rc") (want 134, SIGABRT)"
+	elif [ -n "$want" ] && ! grep -Eq "$want" "$out"; then
+		verdict "$name" "$mode" "$secs" fail "no line matches: $want"
+	elif [ -n "$unwanted" ] && grep -Eq "$unwanted" "$out"; then
+		verdict "$name" "$mode" "$secs" fail "a line matches: $unwanted"
+	else
+		verdict "$name" "$mode" "$secs" pass
+	fi
+}
+
 # Cheapest first, so that a failure shows early.
 both impossible-alloc
 both impossible-alloc-cxx
@@ -152,6 +195,15 @@ if wanted static-fork; then
 	fi
 fi
 both fork-mt
+
+double="^dbgalloc: double free of $hex \([0-9]+-byte block\) in free\(\)$"
+death abort-only '' # the harness sees a bare abort
+death huge-twice "$double"
+death aligned-twice "$double"
+death large-twice "$double"
+death never-given "^dbgalloc: invalid free of $hex: .*, in free\(\)$" 'double free'
+death interior-1 "^dbgalloc: invalid free of $hex: 1 byte into the [0-9]+-byte block at $hex, in free\(\)$"
+death interior-2 "^dbgalloc: invalid free of $hex: 2 bytes into the [0-9]+-byte block at $hex, in free\(\)$"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
