@@ -6,6 +6,15 @@
 # baseline, with glibc's malloc. run.sh runs them all both ways (about
 # 3 minutes on 2 cores); `run.sh --glibc` checks the tests themselves
 # against glibc's malloc (see run.sh for DA_TEST_ONLY and the timeouts).
+#
+#   make soak   not part of make check: the same programs with much larger
+#               counts (DA_TEST_SOAK=1): 100,000 forks among 8 threads,
+#               20,000 forks from a signal handler, 10,000 static forks,
+#               10 minutes each of dbgalloc_owns() and mallinfo2() against
+#               concurrent frees, 50 size-class sweeps, 3,000 thread rounds,
+#               10 x 1 GiB bursts; about an hour and a half on 2 cores.
+#               Each program's own DA_TEST_* variable (see its header)
+#               overrides its count.
 
 DA_REGRESS_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin
 DA_REGRESS_CXXFLAGS = $(AM_CXXFLAGS) $(PTHREAD_CFLAGS) -fno-builtin -std=gnu++17
@@ -168,3 +177,9 @@ tests_regress_remote_free_release_plain_SOURCES = \
 	$(tests_regress_remote_free_release_SOURCES)
 tests_regress_remote_free_release_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
 tests_regress_remote_free_release_plain_LDADD = $(PTHREAD_LIBS)
+
+soak: $(DA_REGRESS_PROGS:=$(EXEEXT)) libdbgalloc.la
+	DBGALLOC_LIB='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+	DBGALLOC_TOP_BUILDDIR='$(abs_top_builddir)' DA_TEST_SOAK=1 \
+		$(SHELL) $(srcdir)/tests/regress/run.sh
+.PHONY: soak
