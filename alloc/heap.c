@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 
 /*
@@ -52,6 +53,10 @@ static struct da_lock fallback_lock = DA_LOCK_INIT;
 static struct da_lock abandon_lock = DA_LOCK_INIT;
 static struct da_heap *all_heaps;
 static struct da_slab_list abandoned[DA_NCLASSES];
+/* A fork child's slabs of threads that did not survive (see
+ * da_heap_fork_child); guarded by abandon_lock. */
+static struct da_slab_list zombies[DA_NCLASSES];
+static int zombie_count;
 static pthread_key_t heap_key;
 static int heap_key_made;
 
@@ -59,7 +64,7 @@ static int heap_key_made;
 static char *heap_arena;
 static size_t heap_arena_left;
 
-enum { IN_NONE, IN_PARTIAL, IN_FULL, IN_ABANDONED };
+enum { IN_NONE, IN_PARTIAL, IN_FULL, IN_ABANDONED, IN_ZOMBIE };
 
 /* Empties h's lists (forgetting, not giving up, what was on them). */
 static void
@@ -386,16 +391,48 @@ da_heap_owner_freed(struct da_heap *h, struct da_slab *s)
 	da_tls_heap = h;
 }
 
-/* An abandoned slab of class c, now owned by h, or NULL. */
+static void slab_rebuild(struct da_slab *s);
+
+/*
+ * A zombie slab of class c, rebuilt from its live map, or NULL. Rebuilding
+ * is safe only when no other thread can be freeing into the slab (its
+ * free list is written from the live map, and a free under way would put
+ * its block on both): so only while the process has a single thread, with
+ * signals blocked. Locking: caller holds abandon_lock.
+ */
+static struct da_slab *
+zombie_take_locked(unsigned c)
+{
+	sigset_t all, old;
+	struct da_slab *s = zombies[c].head;
+	if (s == NULL)
+		return NULL;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (da_os_thread_count() == 1) {
+		list_remove(&zombies[c], s);
+		zombie_count--;
+		slab_rebuild(s);
+	} else {
+		s = NULL;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return s;
+}
+
+/* An abandoned (or zombie) slab of class c, now owned by h, or NULL. */
 static struct da_slab *
 slab_adopt(struct da_heap *h, unsigned c)
 {
 	for (;;) {
-		if (abandoned[c].head == NULL || !da_lock_take(&abandon_lock))
+		if ((abandoned[c].head == NULL && zombies[c].head == NULL) ||
+		    !da_lock_take(&abandon_lock))
 			return NULL;
 		struct da_slab *s = abandoned[c].head;
 		if (s != NULL)
 			list_remove(&abandoned[c], s);
+		else if (da_op_depth == 1)
+			s = zombie_take_locked(c);
 		da_lock_release(&abandon_lock);
 		if (s == NULL)
 			return NULL;
@@ -692,6 +729,47 @@ heap_trim_own(struct da_heap *h)
 	return given;
 }
 
+/* 1 if no block of zombie slab s is in use (its live map says). */
+static int
+zombie_empty(const struct da_slab *s)
+{
+	for (uint32_t i = 0; i < s->capacity; i++)
+		if (da_live_in_use(s->live[((size_t)i * s->bsize) >> 4]))
+			return 0;
+	return 1;
+}
+
+/* Releases the zombie slabs that are empty now, while the process has one
+ * thread (zombie_take_locked says why). Locking: caller holds
+ * abandon_lock. */
+static size_t
+trim_zombies_locked(void)
+{
+	size_t given = 0;
+	sigset_t all, old;
+	if (zombie_count == 0)
+		return 0;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (da_os_thread_count() == 1) {
+		for (unsigned c = 0; c < DA_NCLASSES; c++) {
+			struct da_slab *s, *next;
+			for (s = zombies[c].head; s != NULL; s = next) {
+				next = s->next;
+				if (!zombie_empty(s))
+					continue;
+				list_remove(&zombies[c], s);
+				zombie_count--;
+				given += (size_t)s->units * DA_UNIT_SIZE;
+				slab_rebuild(s);
+				slab_release(s);
+			}
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return given;
+}
+
 /* Releases the abandoned slabs that are empty now. Locking: caller holds
  * abandon_lock. */
 static size_t
@@ -733,6 +811,8 @@ da_heap_trim_abandoned(void)
 	if (!da_lock_try(&abandon_lock))
 		return;
 	trim_abandoned_locked();
+	if (da_op_depth == 1)
+		trim_zombies_locked();
 	da_lock_release(&abandon_lock);
 }
 
@@ -757,6 +837,8 @@ da_heap_trim(void)
 	}
 	if (da_lock_take(&abandon_lock)) {
 		given += trim_abandoned_locked();
+		if (da_op_depth == 1)
+			given += trim_zombies_locked();
 		da_lock_release(&abandon_lock);
 	}
 	return given;
@@ -849,13 +931,15 @@ da_heap_fork_parent(void)
 }
 
 /*
- * Rebuilds, in the child, a class slab whose owner thread did not survive
- * fork, from its live map alone: the owner may have been anywhere in its
- * lock-free fast path, so its free list, counters and lists cannot be
- * trusted, but every block the program holds is marked in the live map
- * before the block is handed out and unmarked before it is freed. A block
- * caught between (popped, not yet marked) was never handed to anyone who
- * survives: free. The child is single-threaded here.
+ * Rebuilds a zombie slab (see da_heap_fork_child) from its live map alone:
+ * its owner may have been anywhere in its lock-free fast path when the
+ * process forked, so its free list, counters and lists cannot be trusted,
+ * but every block the program holds is marked in the live map before the
+ * block is handed out and unmarked before it is freed. A block caught
+ * between (popped, not yet marked) was never handed to anyone who
+ * survives: free. Blocks freed since the fork are free in the map, so the
+ * thread_free list is dropped. Called with no other thread in the process
+ * (zombie_take_locked).
  */
 static void
 slab_rebuild(struct da_slab *s)
@@ -980,9 +1064,17 @@ da_heap_fork_child(void)
 		heap_fix_notify(own, own_busy);
 	heap_fix_notify(&heap_fallback, fallback_busy);
 	da_chunk_drain_deferred_locked();
-	/* A slab without owner and off the abandoned list is being adopted
+	/*
+	 * Slabs of the threads that are gone become zombies: ownerless, on
+	 * the zombie list, untouched otherwise. Rebuilding them here would
+	 * write a free list into each of their free blocks and copy those
+	 * pages (copy on write) in every child, fork + exec included: 12x
+	 * glibc's fork time was measured that way. A zombie is rebuilt when a
+	 * heap adopts it (zombie_take_locked), and released once empty.
+	 * A slab without owner and off the abandoned list is being adopted
 	 * or abandoned by some thread; if that thread is this one (fork from
-	 * a handler), its operation goes on with the slab: leave it. */
+	 * a handler), its operation goes on with the slab: leave it.
+	 */
 	int interrupted = da_op_depth > 0;
 	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next) {
 		for (unsigned u = 1; u < DA_UNITS; u++) {
@@ -1002,10 +1094,15 @@ da_heap_fork_child(void)
 			}
 			if (o == NULL && interrupted)
 				continue;
-			slab_rebuild(s);
-			list_push(&abandoned[s->cls], s, IN_ABANDONED);
+			if (o == NULL && s->in_list == IN_ZOMBIE)
+				continue; /* a zombie of an earlier fork */
+			atomic_store_explicit(&s->owner, NULL,
+			                      memory_order_relaxed);
+			/* Its notifier, if any, is gone. */
+			atomic_fetch_and_explicit(&s->thread_free, ~DA_TF_FLAGS,
+			                          memory_order_relaxed);
+			list_push(&zombies[s->cls], s, IN_ZOMBIE);
+			zombie_count++;
 		}
 	}
-	/* Not while walking the chunks: a release may unmap one. */
-	trim_abandoned_locked();
 }

@@ -5,6 +5,7 @@
 #include "alloc/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -128,6 +129,36 @@ da_os_write(int fd, const void *buf, size_t len)
 		off += (size_t)n;
 	}
 	errno = saved;
+}
+
+int
+da_os_thread_count(void)
+{
+	char buf[1024];
+	int saved = errno;
+	long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/stat",
+	                  O_RDONLY | O_CLOEXEC);
+	long n = fd < 0 ? -1 : syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	errno = saved;
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": num_threads is the 20th field; comm
+	 * may hold spaces and parentheses, so count from the last ')'. */
+	char *q = strrchr(buf, ')');
+	if (q == NULL)
+		return -1;
+	for (int field = 2; field < 20; field++) {
+		q = strchr(q + 1, ' ');
+		if (q == NULL)
+			return -1;
+	}
+	int count = 0;
+	for (q++; *q >= '0' && *q <= '9'; q++)
+		count = count * 10 + (*q - '0');
+	return count;
 }
 
 uint64_t

@@ -56,6 +56,10 @@ void da_os_purge(void *p, size_t size);
  */
 void da_os_write(int fd, const void *buf, size_t len);
 
+/* The number of threads in the process (/proc/self/stat), or -1 if it
+ * cannot be read. Raw system calls: no allocation, no cancellation point. */
+int da_os_thread_count(void);
+
 /* A coarse monotonic clock in milliseconds (vDSO, no system call). */
 uint64_t da_os_now_ms(void);
 

@@ -52,25 +52,38 @@ da_pagemap_set(void *base, size_t size, unsigned kind)
 _Atomic(unsigned long) da_pagemap_readers[2];
 _Atomic(unsigned) da_pagemap_epoch;
 
-int
-da_pagemap_retire(void *base, size_t size, unsigned kind)
+/* Switches new lookups to the other counter and waits (briefly) until no
+ * lookup counted on the one they leave is under way. 1 if none is. */
+static int
+flip_and_wait(void)
 {
-	da_pagemap_set(base, size, DA_PM_NONE);
-	atomic_thread_fence(memory_order_seq_cst);
-	/* A lookup counted on the new side entered after the clear above
-	 * (seq_cst), so it sees it; wait only for the old side. */
 	unsigned old = atomic_fetch_add_explicit(&da_pagemap_epoch, 1,
 	                                         memory_order_seq_cst) &
 	               1;
 	for (int spin = 0; spin < 256; spin++) {
 		if (atomic_load_explicit(&da_pagemap_readers[old],
-		                         memory_order_acquire) == 0)
+		                         memory_order_seq_cst) == 0)
 			return 1;
 		if (spin < 192)
 			da_cpu_relax();
 		else
 			sched_yield();
 	}
+	return 0;
+}
+
+int
+da_pagemap_retire(void *base, size_t size, unsigned kind)
+{
+	da_pagemap_set(base, size, DA_PM_NONE);
+	atomic_thread_fence(memory_order_seq_cst);
+	/* A lookup that read the map before the clear is counted on either
+	 * side: on the current one, or, if an earlier retire gave up after
+	 * its flip, on the other. Waiting out both sides in turn covers it;
+	 * a lookup counted after a flip entered after the clear, and sees it
+	 * (da_pagemap_enter checks its side is current after counting). */
+	if (flip_and_wait() && flip_and_wait())
+		return 1;
 	da_pagemap_set(base, size, kind);
 	return 0;
 }

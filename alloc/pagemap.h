@@ -66,23 +66,37 @@ void da_pagemap_set(void *base, size_t size, unsigned kind);
  * da_pagemap_retire, which clears the map and then waits (briefly) until
  * no lookup that began before is under way: a lookup either saw the
  * cleared map, or finishes before the memory goes. Lookups count on one of
- * two counters, and retire switches new ones to the other before it
- * waits, so a stream of lookups cannot keep it waiting (as in SRCU).
+ * two counters; retire switches new ones to the other before it waits for
+ * one, then does so again for the other, so a stream of lookups cannot
+ * keep it waiting (as in SRCU).
  * All async-signal-safe.
  */
 extern _Atomic(unsigned long) da_pagemap_readers[2];
 extern _Atomic(unsigned) da_pagemap_epoch;
 
-/* Returns the ticket to give da_pagemap_leave. */
+/*
+ * Returns the ticket to give da_pagemap_leave. A lookup counts itself on
+ * the side the epoch names, then checks the epoch still names it: one
+ * that read the epoch, stalled, and counted itself after a retire looked
+ * at that side would be waited for by no retire at all (a later retire
+ * waits for the other side).
+ */
 DA_INLINE unsigned
 da_pagemap_enter(void)
 {
-	unsigned i =
-	        atomic_load_explicit(&da_pagemap_epoch, memory_order_relaxed) &
-	        1;
-	atomic_fetch_add_explicit(&da_pagemap_readers[i], 1,
-	                          memory_order_seq_cst);
-	return i;
+	for (;;) {
+		unsigned i = atomic_load_explicit(&da_pagemap_epoch,
+		                                  memory_order_seq_cst) &
+		             1;
+		atomic_fetch_add_explicit(&da_pagemap_readers[i], 1,
+		                          memory_order_seq_cst);
+		if ((atomic_load_explicit(&da_pagemap_epoch,
+		                          memory_order_seq_cst) &
+		     1) == i)
+			return i;
+		atomic_fetch_sub_explicit(&da_pagemap_readers[i], 1,
+		                          memory_order_release);
+	}
 }
 
 DA_INLINE void

@@ -16,7 +16,9 @@ check_PROGRAMS += \
 	tests/stress/signal \
 	tests/stress/signal-plain \
 	tests/stress/signal-heavy \
-	tests/stress/signal-heavy-plain
+	tests/stress/signal-heavy-plain \
+	tests/stress/fork-zombies \
+	tests/stress/fork-zombies-plain
 
 TESTS += \
 	tests/stress/threads \
@@ -24,6 +26,7 @@ TESTS += \
 	tests/stress/thread-churn \
 	tests/stress/signal \
 	tests/stress/signal-heavy \
+	tests/stress/fork-zombies \
 	tests/stress/preload.sh
 
 EXTRA_DIST += tests/stress/preload.sh
@@ -76,3 +79,14 @@ tests_stress_signal_heavy_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
 tests_stress_signal_heavy_plain_SOURCES = $(tests_stress_signal_heavy_SOURCES)
 tests_stress_signal_heavy_plain_CFLAGS = $(DA_STRESS_CFLAGS)
 tests_stress_signal_heavy_plain_LDADD = $(PTHREAD_LIBS)
+
+# A child of a multithreaded process frees and reuses what the parent's
+# other threads allocated, first alone, then with a second thread.
+tests_stress_fork_zombies_SOURCES = tests/stress/fork-zombies.c \
+	tests/integration/probe.h
+tests_stress_fork_zombies_CPPFLAGS = $(DA_STRESS_LINKED_CPPFLAGS)
+tests_stress_fork_zombies_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_fork_zombies_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_stress_fork_zombies_plain_SOURCES = $(tests_stress_fork_zombies_SOURCES)
+tests_stress_fork_zombies_plain_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_fork_zombies_plain_LDADD = $(PTHREAD_LIBS)
