@@ -39,7 +39,8 @@ struct da_lock {
 
 extern __thread char da_thread_marker;
 
-/* Locks the calling thread holds, or is trying to take (da_lock_take). */
+/* Locks the calling thread holds, or is trying to take, and page-map
+ * lookups it is inside (pagemap.h): what others may be waiting for. */
 extern __thread unsigned da_locks_held;
 
 /* A hint to the CPU that we are spinning. */

@@ -21,6 +21,7 @@
 #define DA_ALLOC_PAGEMAP_H
 
 #include "alloc/config.h"
+#include "alloc/lock.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -84,6 +85,13 @@ extern _Atomic(unsigned) da_pagemap_epoch;
 DA_INLINE unsigned
 da_pagemap_enter(void)
 {
+	/* A retire waits for this lookup as for a lock this thread holds:
+	 * a signal handler that interrupts the lookup must not wait for the
+	 * retirer's chunk lock, so the lookup counts as an operation holding
+	 * a lock (lock.h). */
+	da_op_depth++;
+	da_locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
 	for (;;) {
 		unsigned i = atomic_load_explicit(&da_pagemap_epoch,
 		                                  memory_order_seq_cst) &
@@ -104,6 +112,9 @@ da_pagemap_leave(unsigned ticket)
 {
 	atomic_fetch_sub_explicit(&da_pagemap_readers[ticket], 1,
 	                          memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	da_locks_held--;
+	da_op_depth--;
 }
 
 /*
