@@ -219,13 +219,24 @@ da_chunk_retain_check_locked(void)
 	uint64_t now = da_os_now_ms();
 	if (last_purge_ms == 0)
 		last_purge_ms = now; /* the decay clock starts now */
-	int decayed = now - last_purge_ms >= DA_RETAIN_DECAY_MS;
-	if (!decayed && retained <= da_chunk_retain_budget_locked())
-		return;
-	da_chunk_purge_dirty_locked();
-	if (decayed || da_huge_cached_bytes > da_chunk_retain_budget_locked())
+	if (now - last_purge_ms >= DA_RETAIN_DECAY_MS) {
+		/* Decayed: everything goes back. */
+		da_chunk_purge_dirty_locked(SIZE_MAX);
 		da_huge_cache_drop_locked();
-	last_purge_ms = now;
+		last_purge_ms = now;
+		return;
+	}
+	size_t budget = da_chunk_retain_budget_locked();
+	if (retained <= budget)
+		return;
+	/* Over the budget: give back the excess and an eighth of the budget
+	 * more (so the next few frees do not purge again), keeping the rest
+	 * warm for reuse; cached huge blocks first if they alone exceed. */
+	if (da_huge_cached_bytes > budget)
+		da_huge_cache_drop_locked();
+	retained = da_dirty_bytes + da_huge_cached_bytes;
+	if (retained > budget)
+		da_chunk_purge_dirty_locked(retained - budget + budget / 8);
 }
 
 void
@@ -241,22 +252,25 @@ da_chunk_decay(void)
 	da_lock_release(&da_chunk_lock);
 }
 
-void
-da_chunk_purge_dirty_locked(void)
+size_t
+da_chunk_purge_dirty_locked(size_t want)
 {
 	struct da_chunk *next;
 	int kept_empty = 0;
-	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = next) {
+	size_t given = 0;
+	for (struct da_chunk *ch = da_chunks; ch != NULL && given < want;
+	     ch = next) {
 		next = ch->next;
 		size_t dirty = (size_t)__builtin_popcountll(ch->dirty_units) *
 		               DA_UNIT_SIZE;
-		if (ch->units_used == 0 && kept_empty++ > 0 &&
-		    chunk_unmap(ch)) {
+		if (want == SIZE_MAX && ch->units_used == 0 &&
+		    kept_empty++ > 0 && chunk_unmap(ch)) {
 			da_dirty_bytes -= dirty;
+			given += dirty;
 			continue;
 		}
 		uint64_t d = ch->dirty_units;
-		while (d) {
+		while (d && given < want) {
 			unsigned u = (unsigned)__builtin_ctzll(d);
 			unsigned n = (unsigned)__builtin_ctzll(~(d >> u));
 			if (u + n > 64)
@@ -264,11 +278,15 @@ da_chunk_purge_dirty_locked(void)
 			da_os_purge((char *)ch + (size_t)u * DA_UNIT_SIZE,
 			            (size_t)n * DA_UNIT_SIZE);
 			d &= ~run_mask(u, n);
+			ch->dirty_units &= ~run_mask(u, n);
 			da_dirty_bytes -= (size_t)n * DA_UNIT_SIZE;
+			given += (size_t)n * DA_UNIT_SIZE;
 		}
-		ch->dirty_units = 0;
 	}
-	da_pages_purge_locked();
+	if (given < want)
+		given += da_pages_purge_locked(want == SIZE_MAX ? SIZE_MAX
+		                                                : want - given);
+	return given;
 }
 
 size_t
@@ -278,7 +296,7 @@ da_chunk_trim(void)
 		return 0;
 	da_chunk_drain_deferred_locked();
 	size_t given = da_dirty_bytes;
-	da_chunk_purge_dirty_locked();
+	da_chunk_purge_dirty_locked(SIZE_MAX);
 	da_lock_release(&da_chunk_lock);
 	return given;
 }

@@ -191,8 +191,10 @@ void da_chunk_give_units(struct da_slab *s);
  * the bytes given back. Locking: takes da_chunk_lock. */
 size_t da_chunk_trim(void);
 
-/* Locking: caller holds da_chunk_lock. */
-void da_chunk_purge_dirty_locked(void);
+/* Purges dirty free units (and pages, pages.h) until want bytes are given
+ * back; with want SIZE_MAX, all of them, and unmaps every empty chunk but
+ * one. Returns the bytes given back. Locking: caller holds da_chunk_lock. */
+size_t da_chunk_purge_dirty_locked(size_t want);
 
 /* Finishes the frees that were deferred because the lock was out of reach.
  * Locking: caller holds da_chunk_lock. */

@@ -1,10 +1,9 @@
 /*
  * alloc/pages.c — page regions: blocks of whole pages (layout in pages.h).
  *
- * Placement is first fit from the region's start: freed pages at low
- * addresses are reused first, so a program whose block sizes vary keeps
- * touching the same warm pages (no page faults), as it would in glibc's
- * heap. Freed pages stay committed ("dirty") within the retention budget
+ * Placement is best fit: the smallest free run that holds the block, so
+ * freed pages are reused first (they are warm: no page faults) and big
+ * free runs stay whole, as in glibc's heap. Freed pages stay committed ("dirty") within the retention budget
  * of chunk.c; a purge releases them with madvise.
  */
 #include "alloc/pages.h"
@@ -98,22 +97,33 @@ bits_prev_set(const uint64_t *m, unsigned i)
 	}
 }
 
-/* First fit: the lowest run of n free pages starting at a multiple of
- * align pages, or NONE. */
+/*
+ * Best fit: the start of the smallest free run that holds n pages from a
+ * multiple of align pages (the lowest of equals), or NONE; its length in
+ * *len. Smallest first keeps the big free runs whole for big blocks and
+ * for blocks that grow in place (realloc).
+ */
 static unsigned
-find_run(const struct da_pregion *r, unsigned n, unsigned align)
+find_run(const struct da_pregion *r, unsigned n, unsigned align, unsigned *len)
 {
+	unsigned best = NONE, best_len = ~0u;
 	unsigned i = DA_PAGES_HEADER;
-	for (;;) {
+	while (i < DA_PAGES_NPAGES) {
 		i = bits_next(r->free_map, i, DA_PAGES_NPAGES, 1);
-		i = (i + align - 1) & ~(align - 1);
-		if (i + n > DA_PAGES_NPAGES)
-			return NONE;
-		unsigned j = bits_next(r->free_map, i, i + n, 0);
-		if (j == i + n)
-			return i;
-		i = j;
+		if (i >= DA_PAGES_NPAGES)
+			break;
+		unsigned end = bits_next(r->free_map, i, DA_PAGES_NPAGES, 0);
+		unsigned at = (i + align - 1) & ~(align - 1);
+		if (at + n <= end && end - i < best_len) {
+			best = at;
+			best_len = end - i;
+			if (best_len == n)
+				break; /* exact */
+		}
+		i = end;
 	}
+	*len = best_len;
+	return best;
 }
 
 static struct da_pregion *
@@ -172,15 +182,23 @@ da_pages_malloc(size_t size, size_t align, int zero)
 	}
 	da_chunk_drain_deferred_locked();
 	da_chunk_retain_check_locked();
-	struct da_pregion *r;
-	unsigned first = NONE;
-	for (r = da_pregions; r != NULL; r = r->next)
-		if (r->free_pages >= n && (first = find_run(r, n, ap)) != NONE)
+	struct da_pregion *r = NULL;
+	unsigned first = NONE, best_len = ~0u;
+	for (struct da_pregion *q = da_pregions; q != NULL; q = q->next) {
+		unsigned at, len;
+		if (q->free_pages < n ||
+		    (at = find_run(q, n, ap, &len)) == NONE || len >= best_len)
+			continue;
+		r = q;
+		first = at;
+		best_len = len;
+		if (len == n)
 			break;
+	}
 	if (r == NULL) {
 		r = region_new();
 		if (r != NULL)
-			first = find_run(r, n, ap);
+			first = find_run(r, n, ap, &best_len);
 	}
 	if (r == NULL || first == NONE) {
 		da_lock_release(&da_chunk_lock);
@@ -318,14 +336,16 @@ da_pages_grow(struct da_pregion *r, unsigned first, size_t size)
 }
 
 size_t
-da_pages_purge_locked(void)
+da_pages_purge_locked(size_t want)
 {
 	size_t given = 0;
 	int kept_empty = 0;
 	struct da_pregion *next;
-	for (struct da_pregion *r = da_pregions; r != NULL; r = next) {
+	for (struct da_pregion *r = da_pregions; r != NULL && given < want;
+	     r = next) {
 		next = r->next;
-		if (r->free_pages == DA_PAGES_NPAGES - DA_PAGES_HEADER &&
+		if (want == SIZE_MAX &&
+		    r->free_pages == DA_PAGES_NPAGES - DA_PAGES_HEADER &&
 		    kept_empty++ > 0 &&
 		    da_pagemap_retire(r, DA_PAGES_SIZE, DA_PM_PAGES)) {
 			unsigned d =
@@ -341,17 +361,22 @@ da_pages_purge_locked(void)
 			da_os_unmap(r, DA_PAGES_SIZE);
 			continue;
 		}
-		unsigned i = 0;
-		while ((i = bits_next(r->dirty_map, i, DA_PAGES_NPAGES, 1)) <
-		       DA_PAGES_NPAGES) {
-			unsigned j =
-			        bits_next(r->dirty_map, i, DA_PAGES_NPAGES, 0);
-			da_os_purge((char *)r + (size_t)i * DA_PAGE,
-			            (size_t)(j - i) * DA_PAGE);
-			bits_put(r->dirty_map, i, j - i, 0);
-			da_dirty_bytes -= (size_t)(j - i) * DA_PAGE;
-			given += (size_t)(j - i) * DA_PAGE;
-			i = j;
+		/* From the top down: best fit reuses low, small runs first. */
+		unsigned i = DA_PAGES_NPAGES;
+		while (given < want && i > 0) {
+			unsigned last = bits_prev_set(r->dirty_map, i - 1);
+			if (last == NONE)
+				break;
+			unsigned start = last;
+			while (start > 0 && bit_get(r->dirty_map, start - 1))
+				start--;
+			unsigned n = last + 1 - start;
+			da_os_purge((char *)r + (size_t)start * DA_PAGE,
+			            (size_t)n * DA_PAGE);
+			bits_put(r->dirty_map, start, n, 0);
+			da_dirty_bytes -= (size_t)n * DA_PAGE;
+			given += (size_t)n * DA_PAGE;
+			i = start;
 		}
 	}
 	return given;

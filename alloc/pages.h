@@ -70,9 +70,11 @@ int da_pages_free(struct da_pregion *r, unsigned first);
  * pages after it. 1 if it did. Locking: takes da_chunk_lock. */
 int da_pages_grow(struct da_pregion *r, unsigned first, size_t size);
 
-/* Releases the pages of free runs (madvise) and unmaps empty regions but
- * one. Returns the bytes released. Locking: caller holds da_chunk_lock. */
-size_t da_pages_purge_locked(void);
+/* Releases the pages of free runs (madvise), the highest first, until
+ * want bytes are given back; with want SIZE_MAX all of them, and unmaps
+ * every empty region but one. Returns the bytes released. Locking: caller
+ * holds da_chunk_lock. */
+size_t da_pages_purge_locked(size_t want);
 
 /* Finishes frees deferred by da_pages_free. Locking: caller holds
  * da_chunk_lock. */

@@ -17,6 +17,7 @@ DA_BENCH_BINS = \
 	bench/realloc$(EXEEXT) \
 	bench/prodcons$(EXEEXT) \
 	bench/large$(EXEEXT) \
+	bench/xclass$(EXEEXT) \
 	bench/runone$(EXEEXT)
 # Built for make check too: tests/bench-smoke.sh runs every workload once,
 # scaled down, under every installed allocator (it measures nothing; it
@@ -41,6 +42,9 @@ bench_prodcons_CFLAGS = $(DA_BENCH_CFLAGS) $(PTHREAD_CFLAGS)
 bench_prodcons_LDADD = $(PTHREAD_LIBS)
 bench_large_SOURCES = bench/large.c
 bench_large_CFLAGS = $(DA_BENCH_CFLAGS)
+bench_xclass_SOURCES = bench/xclass.c bench/common.h
+bench_xclass_CFLAGS = $(DA_BENCH_CFLAGS) $(PTHREAD_CFLAGS)
+bench_xclass_LDADD = $(PTHREAD_LIBS)
 bench_runone_SOURCES = bench/runone.c
 bench_runone_CFLAGS = $(DA_BENCH_CFLAGS)
 

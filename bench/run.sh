@@ -10,7 +10,7 @@
 #   BENCH_RUNS=N          runs per workload and allocator (default 5); the
 #                         table shows medians
 #   BENCH_ONLY=a,b        workloads to run (default all): churn realloc
-#                         prodcons large python perl sqlite
+#                         prodcons xclass large python perl sqlite
 #   BENCH_ALLOCATORS=a,b  allocators (default all): glibc dbgalloc jemalloc
 #                         mimalloc tcmalloc
 #   BENCH_SCALE=F         multiply every workload's size by F (default 1)
@@ -63,7 +63,7 @@ unset LD_PRELOAD
 
 # ---- settings -------------------------------------------------------------
 
-all_workloads="churn realloc prodcons large python perl sqlite"
+all_workloads="churn realloc prodcons xclass large python perl sqlite"
 all_allocators="glibc dbgalloc jemalloc mimalloc tcmalloc"
 
 runs=${BENCH_RUNS:-5}
@@ -195,7 +195,7 @@ for w in $workloads; do
 	env=
 	skip=
 	case $w in
-	churn | realloc | prodcons | large) cmd="$bin/$w$tab$scale" ;;
+	churn | realloc | prodcons | xclass | large) cmd="$bin/$w$tab$scale" ;;
 	python)
 		if [ -z "$python3_prog" ]; then
 			skip="python3 not installed"
