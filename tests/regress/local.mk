@@ -4,17 +4,18 @@
 # libdbgalloc (DA_TEST_LINKED) and plain (NAME-plain, for LD_PRELOAD);
 # static-fork is linked fully static, with libdbgalloc.a and, as the
 # baseline, with glibc's malloc. run.sh runs them all both ways (about
-# 3 minutes on 2 cores); `run.sh --glibc` checks the tests themselves
-# against glibc's malloc (see run.sh for DA_TEST_ONLY and the timeouts).
+# 2 minutes on 2 cores, most of it fork-mt); `run.sh --glibc` checks the
+# tests themselves against glibc's malloc (see run.sh for DA_TEST_ONLY and
+# the timeouts).
 #
 #   make soak   not part of make check: the same programs with much larger
 #               counts (DA_TEST_SOAK=1): 100,000 forks among 8 threads,
 #               20,000 forks from a signal handler, 10,000 static forks,
 #               10 minutes each of dbgalloc_owns() and mallinfo2() against
 #               concurrent frees, 50 size-class sweeps, 3,000 thread rounds,
-#               10 x 1 GiB bursts; about an hour and a half on 2 cores.
-#               Each program's own DA_TEST_* variable (see its header)
-#               overrides its count.
+#               10 x 1 GiB bursts. Each program's own DA_TEST_* variable
+#               (see its header) overrides its count; DA_TEST_ONLY picks
+#               programs.
 
 DA_REGRESS_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin
 DA_REGRESS_CXXFLAGS = $(AM_CXXFLAGS) $(PTHREAD_CFLAGS) -fno-builtin -std=gnu++17

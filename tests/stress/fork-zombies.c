@@ -45,7 +45,8 @@ parent_worker(void *arg)
 		held[t][i].p = fn_malloc(n);
 		held[t][i].n = n;
 		CHECK(held[t][i].p != NULL);
-		pattern_fill(held[t][i].p, n, (uint64_t)(uintptr_t)held[t][i].p);
+		pattern_fill(held[t][i].p, n,
+		             (uint64_t)(uintptr_t)held[t][i].p);
 	}
 	/* Free a third: the slabs have free blocks of both kinds. */
 	for (unsigned i = 0; i < PER; i += 3) {
@@ -75,7 +76,8 @@ child_freer(void *arg)
 	for (int t = NTHREADS / 2; t < NTHREADS; t++)
 		for (unsigned i = 0; i < PER; i++)
 			if (!check_and_free(&held[t][i]))
-				probe_fail(__FILE__, __LINE__, "pattern (thread)");
+				probe_fail(__FILE__, __LINE__,
+				           "pattern (thread)");
 	return NULL;
 }
 
