@@ -65,13 +65,20 @@ da_os_reserve_aligned(size_t size, size_t align)
 	return map_aligned_prot(size, align, PROT_NONE);
 }
 
-int
-da_os_shrink(void *p, size_t old, size_t size)
+/* Resizes [p, p+old) to size where it is. 1 if it did. */
+static int
+remap_in_place(void *p, size_t old, size_t size)
 {
 	int saved = errno;
 	void *q = mremap(p, old, size, 0);
 	errno = saved;
 	return q == p;
+}
+
+int
+da_os_shrink(void *p, size_t old, size_t size)
+{
+	return remap_in_place(p, old, size);
 }
 
 void *
@@ -100,10 +107,7 @@ da_os_unmap(void *p, size_t size)
 int
 da_os_grow_in_place(void *p, size_t old, size_t size)
 {
-	int saved = errno;
-	void *q = mremap(p, old, size, 0);
-	errno = saved;
-	return q == p;
+	return remap_in_place(p, old, size);
 }
 
 void

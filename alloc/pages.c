@@ -24,22 +24,30 @@ bit_get(const uint64_t *m, unsigned i)
 	return (int)((m[i >> 6] >> (i & 63)) & 1);
 }
 
+/* The word of bit from, and in *mask the bits of [from, from+n) that lie
+ * in it; advances from and n past them. */
+static unsigned
+bits_step(unsigned *from, unsigned *n, uint64_t *mask)
+{
+	unsigned w = *from >> 6, b = *from & 63;
+	unsigned k = 64 - b < *n ? 64 - b : *n;
+	*mask = (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1)) << b;
+	*from += k;
+	*n -= k;
+	return w;
+}
+
 /* Sets (set = 1) or clears bits [from, from+n) of m. */
 static void
 bits_put(uint64_t *m, unsigned from, unsigned n, int set)
 {
+	uint64_t mask;
 	while (n > 0) {
-		unsigned w = from >> 6, b = from & 63;
-		unsigned k = 64 - b < n ? 64 - b : n;
-		uint64_t mask =
-		        (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1))
-		        << b;
+		unsigned w = bits_step(&from, &n, &mask);
 		if (set)
 			m[w] |= mask;
 		else
 			m[w] &= ~mask;
-		from += k;
-		n -= k;
 	}
 }
 
@@ -48,15 +56,10 @@ static unsigned
 bits_count(const uint64_t *m, unsigned from, unsigned n)
 {
 	unsigned c = 0;
+	uint64_t mask;
 	while (n > 0) {
-		unsigned w = from >> 6, b = from & 63;
-		unsigned k = 64 - b < n ? 64 - b : n;
-		uint64_t mask =
-		        (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1))
-		        << b;
+		unsigned w = bits_step(&from, &n, &mask);
 		c += (unsigned)__builtin_popcountll(m[w] & mask);
-		from += k;
-		n -= k;
 	}
 	return c;
 }

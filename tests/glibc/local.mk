@@ -7,7 +7,8 @@
 
 DA_GLIBC_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin
 DA_GLIBC_LINKED_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_LINKED=1
-DA_GLIBC_HDRS = tests/glibc/tier.h tests/integration/probe.h
+DA_GLIBC_HDRS = tests/glibc/tier.h tests/glibc/mallocfork.h \
+	tests/integration/probe.h
 
 check_PROGRAMS += \
 	tests/glibc/malloc-fork-deadlock \
