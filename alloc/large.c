@@ -149,8 +149,11 @@ huge_cache_take(size_t map_size, size_t align, size_t *warm)
 	if (h == NULL)
 		return NULL;
 	size_t old = h->map_size;
-	/* Close enough (within an eighth): no system call at all. */
-	if (!(old >= map_size && old - map_size <= map_size / 8)) {
+	/* Up to twice the size: used as it is, no system call (the rest
+	 * stays mapped, as the rest of a split free chunk stays in glibc's
+	 * heap, and goes back at the decay or when the block is freed and
+	 * dropped). Larger: its tail goes back. */
+	if (!(old >= map_size && old / 2 <= map_size)) {
 		struct da_huge *r = huge_resize_locked(h, map_size);
 		if (r == NULL && old < map_size)
 			return NULL;
