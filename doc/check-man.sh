@@ -11,10 +11,10 @@
 #     dbgalloc.1.
 # Texts are compared with the rendered page (fonts dropped, no hyphenation,
 # white space squeezed); the shell's $variables are cut out of the launcher's
-# strings. Run by `make check` with DBGALLOC_TOP_SRCDIR set; by hand,
+# strings. Run by `make check` with DA_TEST_TOP_SRCDIR set; by hand,
 # it finds the tree from its own path. Last line: "N passed, M failed".
 set -u
-top=${DBGALLOC_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+top=${DA_TEST_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 doc=$top/doc
 pages="dbgalloc.1 dbgalloc.3 dbgalloc.7"
 pass=0

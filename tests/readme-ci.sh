@@ -2,7 +2,7 @@
 # The README's two commands and .ci/run must be the same commands, so CI
 # proves exactly what the README promises.
 set -u
-src=${DBGALLOC_TOP_SRCDIR:?}
+src=${DA_TEST_TOP_SRCDIR:?}
 readme=$(sed -n '/^```sh$/,/^```$/p' "$src/README.md" | grep -v '^```' | head -2)
 ci=$(grep -vE '^(#|set |cd |$)' "$src/.ci/run")
 if [ "$readme" = "$ci" ] && [ "$(printf '%s\n' "$ci" | wc -l)" -eq 2 ]; then

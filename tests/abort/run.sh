@@ -6,8 +6,8 @@
 # linked program, the library under test for the plain one.
 #   case | expected stderr (an extended regular expression)
 set -u
-top=${DBGALLOC_TOP_BUILDDIR:?}
-lib=${DBGALLOC_LIB:?}
+top=${DA_TEST_TOP_BUILDDIR:?}
+lib=${DA_TEST_LIB:?}
 linked="$top/tests/abort/misuse"
 plain="$top/tests/abort/misuse-plain"
 cxx="$top/tests/abort/misuse-cxx"

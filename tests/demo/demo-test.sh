@@ -2,10 +2,10 @@
 # The demo, run through the launcher as `make demo` does, prints each of
 # its promises and exits 0; the child's double free reaches stderr.
 set -u
-top=${DBGALLOC_TOP_BUILDDIR:?}
+top=${DA_TEST_TOP_BUILDDIR:?}
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
-DBGALLOC_LIBRARY=${DBGALLOC_LIB:?} "$top/dbgalloc" run -- "$top/tests/demo/demo" >"$out" 2>"$err"
+DBGALLOC_LIBRARY=${DA_TEST_LIB:?} "$top/dbgalloc" run -- "$top/tests/demo/demo" >"$out" 2>"$err"
 rc=$?
 pass=0 fail=0
 check() {

@@ -8,7 +8,7 @@
 #
 #   tests/glibc/run-upstream.sh GLIBC-SOURCE-DIR [LIBDBGALLOC.so]
 #
-# The library defaults to $DBGALLOC_LIB, then .libs/libdbgalloc.so of the
+# The library defaults to $DA_TEST_LIB, then .libs/libdbgalloc.so of the
 # build tree this script is run from. glibc's test skeleton needs its
 # support/ library; we build that without configuring glibc: every
 # support/*.c that compiles against the installed glibc headers goes into
@@ -26,7 +26,7 @@
 set -u
 
 src=${1:?usage: run-upstream.sh GLIBC-SOURCE-DIR [LIBDBGALLOC.so]}
-lib=${2:-${DBGALLOC_LIB:-$(pwd)/.libs/libdbgalloc.so}}
+lib=${2:-${DA_TEST_LIB:-$(pwd)/.libs/libdbgalloc.so}}
 tests=${DA_TEST_UPSTREAM:-tst-malloc-fork-deadlock tst-mallocfork2 \
 tst-mallocfork3 tst-malloc-stats-cancellation tst-malloc-thread-exit}
 cc=${CC:-cc}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh — the glibc tier: each program linked with libdbgalloc and plain
-# under LD_PRELOAD=$DBGALLOC_LIB (and, with DA_TEST_BASELINE=1, plain on the
+# under LD_PRELOAD=$DA_TEST_LIB (and, with DA_TEST_BASELINE=1, plain on the
 # system allocator too, which proves the program itself right). A run
 # passes when it exits 0, names the expected allocator, prints its
 # "<name>: ok" line and no FAIL line.
@@ -14,8 +14,8 @@
 #   DA_TEST_SECONDS=N                   length of the timed phases
 set -u
 
-top=${DBGALLOC_TOP_BUILDDIR:?run through make check (DBGALLOC_TOP_BUILDDIR)}
-lib=${DBGALLOC_LIB:?run through make check (DBGALLOC_LIB)}
+top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
+lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
 b=$top/tests/glibc
 programs=${DA_TEST_PROGRAMS:-malloc-fork-deadlock mallocfork2 mallocfork3 malloc-stats-cancellation malloc-thread-exit}
 passed=0

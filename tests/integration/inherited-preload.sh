@@ -15,9 +15,9 @@
 # About 25 s on 2 cores.
 set -u
 
-top=${DBGALLOC_TOP_BUILDDIR:?run through make check (DBGALLOC_TOP_BUILDDIR)}
-src=${DBGALLOC_TOP_SRCDIR:?run through make check (DBGALLOC_TOP_SRCDIR)}
-lib=${DBGALLOC_LIB:?run through make check (DBGALLOC_LIB)}
+top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
+src=${DA_TEST_TOP_SRCDIR:?run through make check (DA_TEST_TOP_SRCDIR)}
+lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
 launcher=$top/dbgalloc
 passed=0
 failed=0
@@ -75,7 +75,7 @@ for mode in launcher LD_PRELOAD; do
 	check "$mode" startup.sh sh "$src/tests/integration/startup.sh"
 	check "$mode" preload-basic.sh sh "$src/tests/integration/preload-basic.sh"
 	check "$mode" abort/run.sh sh "$src/tests/abort/run.sh"
-	check "$mode" "preload-programs.sh (sh)" env DBGALLOC_TEST_PROGRAMS=sh \
+	check "$mode" "preload-programs.sh (sh)" env DA_TEST_WORKLOADS=sh \
 		sh "$src/tests/integration/preload-programs.sh"
 	check "$mode" api "$top/tests/integration/api"
 	check "$mode" test_sizeclass "$top/tests/unit/test_sizeclass"

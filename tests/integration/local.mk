@@ -4,7 +4,7 @@
 # already preloaded (inherited-preload.sh). Included by the top
 # Makefile.am; paths are relative to the top. Programs named *-plain are
 # built without dbgalloc, to be preloaded; scripts find them through
-# DBGALLOC_TOP_BUILDDIR.
+# DA_TEST_TOP_BUILDDIR.
 
 # -fno-builtin: gcc must not fold or reject the allocation calls under test.
 DA_INTEGRATION_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -fno-builtin

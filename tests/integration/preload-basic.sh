@@ -9,8 +9,8 @@
 # checks of LD_PRELOAD's value, or that dbgalloc is mapped, clear it first.
 set -u
 
-top=${DBGALLOC_TOP_BUILDDIR:?run through make check (DBGALLOC_TOP_BUILDDIR)}
-lib=${DBGALLOC_LIB:?run through make check (DBGALLOC_LIB)}
+top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
+lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
 launcher=$top/dbgalloc
 DBGALLOC_LIBRARY=$lib
 export DBGALLOC_LIBRARY

@@ -1,5 +1,5 @@
 #!/bin/sh
-# preload-programs.sh — real programs under LD_PRELOAD=$DBGALLOC_LIB: each
+# preload-programs.sh — real programs under LD_PRELOAD=$DA_TEST_LIB: each
 # workload runs once on the system allocator and once preloaded; stdout and
 # exit status must be identical, and the preloaded run must not make
 # dbgalloc write to stderr. Before that, each program is shown to bind
@@ -15,14 +15,14 @@
 #
 # The runs "without dbgalloc" clear LD_PRELOAD: make check may itself run
 # under dbgalloc (`dbgalloc run -- make check`), and a baseline that
-# inherits it would compare dbgalloc with itself. DBGALLOC_TEST_PROGRAMS
+# inherits it would compare dbgalloc with itself. DA_TEST_WORKLOADS
 # (default: all of "python3 perl sh sort git sqlite3") picks workloads;
 # tests/integration/inherited-preload.sh runs the sh one alone.
 set -u
 
-lib=${DBGALLOC_LIB:?run through make check (DBGALLOC_LIB)}
-limit=${DBGALLOC_TEST_TIMEOUT:-300}
-programs=${DBGALLOC_TEST_PROGRAMS:-python3 perl sh sort git sqlite3}
+lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
+limit=${DA_TEST_TIMEOUT:-300}
+programs=${DA_TEST_WORKLOADS:-python3 perl sh sort git sqlite3}
 passed=0
 failed=0
 tmp=$(mktemp -d) || exit 1
@@ -45,7 +45,7 @@ show() {
 	return 0
 }
 
-# wanted NAME: 0 if the workload NAME is in DBGALLOC_TEST_PROGRAMS.
+# wanted NAME: 0 if the workload NAME is in DA_TEST_WORKLOADS.
 wanted() {
 	case " $programs " in
 	*" $1 "*) return 0 ;;
@@ -153,7 +153,7 @@ fi
 for name in $programs; do
 	case $name in
 	python3 | perl | sh | sort | git | sqlite3) ;;
-	*) fail "$name" "unknown workload in DBGALLOC_TEST_PROGRAMS" ;;
+	*) fail "$name" "unknown workload in DA_TEST_WORKLOADS" ;;
 	esac
 done
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # startup.sh — start-up and exit traps (PITFALLS 1, 2, 5, 11, 12, 13, 14),
 # each program run three ways: plain on the system allocator (a baseline that
-# proves the test itself is right), plain with LD_PRELOAD=$DBGALLOC_LIB, and
+# proves the test itself is right), plain with LD_PRELOAD=$DA_TEST_LIB, and
 # linked with libdbgalloc (interpose also linked with libdbgalloc.a).
 # A run passes when its exit status is the expected one, its stdout has the
 # expected lines, and stderr holds no FAIL line and no dbgalloc report.
@@ -10,8 +10,8 @@
 # dbgalloc into the system-allocator baseline.
 set -u
 
-top=${DBGALLOC_TOP_BUILDDIR:?run through make check (DBGALLOC_TOP_BUILDDIR)}
-lib=${DBGALLOC_LIB:?run through make check (DBGALLOC_LIB)}
+top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
+lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
 b=$top/tests/integration
 passed=0
 failed=0

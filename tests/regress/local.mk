@@ -180,7 +180,7 @@ tests_regress_remote_free_release_plain_CFLAGS = $(DA_REGRESS_CFLAGS)
 tests_regress_remote_free_release_plain_LDADD = $(PTHREAD_LIBS)
 
 soak: $(DA_REGRESS_PROGS:=$(EXEEXT)) libdbgalloc.la
-	DBGALLOC_LIB='$(abs_top_builddir)/.libs/libdbgalloc.so' \
-	DBGALLOC_TOP_BUILDDIR='$(abs_top_builddir)' DA_TEST_SOAK=1 \
+	DA_TEST_LIB='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+	DA_TEST_TOP_BUILDDIR='$(abs_top_builddir)' DA_TEST_SOAK=1 \
 		$(SHELL) $(srcdir)/tests/regress/run.sh
 .PHONY: soak

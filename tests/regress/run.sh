@@ -1,15 +1,15 @@
 #!/bin/sh
 # run.sh — the regression tier: one program per defect found in review,
 # each run linked with libdbgalloc and (its -plain build) preloaded with
-# LD_PRELOAD=$DBGALLOC_LIB --expect-dbgalloc; static-fork, a fully static
+# LD_PRELOAD=$DA_TEST_LIB --expect-dbgalloc; static-fork, a fully static
 # program, runs as it is; double-free-kinds is a death test run once per
 # case, which must end in SIGABRT with the expected diagnostic. One line per
 # run, "PASS name (mode, N s)" or "FAIL ..." followed by the end of the
 # program's output, then "N passed, N failed"; exit status 1 on any failure.
 # A program that exits 77 is skipped (its reason is shown).
 #
-#   run.sh          as make check runs it (with DBGALLOC_LIB and
-#                   DBGALLOC_TOP_BUILDDIR from AM_TESTS_ENVIRONMENT)
+#   run.sh          as make check runs it (with DA_TEST_LIB and
+#                   DA_TEST_TOP_BUILDDIR from AM_TESTS_ENVIRONMENT)
 #   run.sh --glibc  the plain builds alone: checks the tests themselves
 #                   against glibc's malloc, under which they must pass
 #                   (death tests: the misuse must kill the program)
@@ -20,12 +20,12 @@
 #                        programs, as are their own DA_TEST_* sizes
 set -u
 
-top=${DBGALLOC_TOP_BUILDDIR:?run through make check (DBGALLOC_TOP_BUILDDIR)}
+top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
 b=$top/tests/regress
 glibc=0
 [ "${1:-}" = --glibc ] && glibc=1
 if [ "$glibc" -eq 0 ]; then
-	lib=${DBGALLOC_LIB:?run through make check (DBGALLOC_LIB)}
+	lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
 else
 	lib=
 fi

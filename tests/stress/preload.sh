@@ -1,11 +1,11 @@
 #!/bin/sh
 # preload.sh — the stress programs built without dbgalloc, run under
-# LD_PRELOAD=$DBGALLOC_LIB. Each program stops at once unless dbgalloc is in
+# LD_PRELOAD=$DA_TEST_LIB. Each program stops at once unless dbgalloc is in
 # the process (--expect-dbgalloc), and exits non-zero on any corruption.
 set -u
 
-top=${DBGALLOC_TOP_BUILDDIR:?run through make check (DBGALLOC_TOP_BUILDDIR)}
-lib=${DBGALLOC_LIB:?run through make check (DBGALLOC_LIB)}
+top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
+lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
 b=$top/tests/stress
 passed=0
 failed=0
