@@ -1,11 +1,35 @@
 /*
- * mallocfork.h — what mallocfork2.c and mallocfork3.c share after their
- * signal storms: a clock, and the check that every kind of allocation, a
- * new thread and a fork still work. Included once by each, after its own
- * fn_malloc, fn_free and reap.
+ * mallocfork.h — what mallocfork2.c and mallocfork3.c share: the
+ * allocation pointers the compiler cannot fold, reaping a child, a clock,
+ * and the check, after a signal storm, that every kind of allocation, a new
+ * thread and a fork still work.
  */
 #ifndef DA_TEST_GLIBC_MALLOCFORK_H
 #define DA_TEST_GLIBC_MALLOCFORK_H
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "tests/glibc/tier.h"
+
+static void *(*volatile fn_malloc)(size_t) = malloc;
+static void (*volatile fn_free)(void *) = free;
+
+/* Waits for a child that should _exit(0) at once; 0 if it did. */
+static int
+reap(pid_t pid)
+{
+	int status;
+	pid_t r;
+
+	do
+		r = waitpid(pid, &status, 0);
+	while (r < 0 && errno == EINTR);
+	tier_untrack(pid);
+	return r == pid && status == 0 ? 0 : -1;
+}
 
 static double
 now(void)

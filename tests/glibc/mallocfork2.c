@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "tests/glibc/tier.h"
+#include "tests/glibc/mallocfork.h"
 
 enum {
 	OBJECTS = 1009,
@@ -45,28 +46,11 @@ static void *objects[OBJECTS];
 static size_t sizes[OBJECTS];
 static uint64_t tags[OBJECTS];
 
-static void *(*volatile fn_malloc)(size_t) = malloc;
-static void (*volatile fn_free)(void *) = free;
-
 static void
 show_progress(void)
 {
 	tier_say_num("  iteration: ", iteration, "\n");
 	tier_say_num("  forks in the signal handler: ", handler_forks, "\n");
-}
-
-/* Waits for a child that should _exit(0) at once; 0 if it did. */
-static int
-reap(pid_t pid)
-{
-	int status;
-	pid_t r;
-
-	do
-		r = waitpid(pid, &status, 0);
-	while (r < 0 && errno == EINTR);
-	tier_untrack(pid);
-	return r == pid && status == 0 ? 0 : -1;
 }
 
 static void
@@ -152,8 +136,6 @@ stop_senders(void)
 		tier_untrack(senders[i]);
 	}
 }
-
-#include "tests/glibc/mallocfork.h"
 
 int
 main(int argc, char **argv)

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "tests/glibc/tier.h"
+#include "tests/glibc/mallocfork.h"
 
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
 #define HAVE_UNDERSCORE_FORK 1
@@ -43,9 +44,6 @@ static void *objects[OBJECTS];
 static size_t sizes[OBJECTS];
 static uint64_t tags[OBJECTS];
 
-static void *(*volatile fn_malloc)(size_t) = malloc;
-static void (*volatile fn_free)(void *) = free;
-
 #if HAVE_UNDERSCORE_FORK
 static pid_t
 raw_fork(void)
@@ -67,20 +65,6 @@ show_progress(void)
 	tier_say_num("  iteration: ", iteration, "\n");
 	tier_say_num("  _Fork calls in the signal handler: ", handler_forks,
 	             "\n");
-}
-
-/* Waits for a child that should _exit(0) at once; 0 if it did. */
-static int
-reap(pid_t pid)
-{
-	int status;
-	pid_t r;
-
-	do
-		r = waitpid(pid, &status, 0);
-	while (r < 0 && errno == EINTR);
-	tier_untrack(pid);
-	return r == pid && status == 0 ? 0 : -1;
 }
 
 static void
@@ -123,8 +107,6 @@ sender(void *arg)
 		pthread_barrier_wait(&barrier);
 	}
 }
-
-#include "tests/glibc/mallocfork.h"
 
 int
 main(int argc, char **argv)
