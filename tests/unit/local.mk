@@ -41,12 +41,13 @@ tests_unit_test_remote_race_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
 	$(DA_LIB_CFLAGS)
 tests_unit_test_remote_race_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 
-# Report-time symbolization. -g -O0 for exact call-site lines;
-# test_symbolize_nopie is the same test as a non-PIE program (the main
-# program's load bias is then 0).
+# Report-time symbolization and suppressions. -g -O0 for exact call-site
+# lines; test_symbolize_nopie is the same test as a non-PIE program (the
+# main program's load bias is then 0).
 DA_SYM_TESTS = \
 	tests/unit/test_symbolize \
-	tests/unit/test_symbolize_nopie
+	tests/unit/test_symbolize_nopie \
+	tests/unit/test_suppress
 check_PROGRAMS += $(DA_SYM_TESTS)
 TESTS += $(DA_SYM_TESTS)
 tests_unit_test_symbolize_SOURCES = tests/unit/test_symbolize.c
@@ -56,3 +57,6 @@ tests_unit_test_symbolize_nopie_SOURCES = tests/unit/test_symbolize.c
 tests_unit_test_symbolize_nopie_CFLAGS = $(DA_UNIT_CFLAGS) -g -O0 -fno-pie
 tests_unit_test_symbolize_nopie_LDFLAGS = -no-pie
 tests_unit_test_symbolize_nopie_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+tests_unit_test_suppress_SOURCES = tests/unit/test_suppress.c
+tests_unit_test_suppress_CFLAGS = $(DA_UNIT_CFLAGS) -g -O0
+tests_unit_test_suppress_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
