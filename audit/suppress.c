@@ -24,6 +24,17 @@ static struct {
 	unsigned n, cap;
 } sp;
 
+/* The first occurrence in s of the n bytes at t (no NUL among them).
+ * Patterns and names are short: cheaper than memmem's set-up. */
+static const char *
+find_run(const char *s, const char *t, size_t n)
+{
+	for (; (s = strchr(s, t[0])) != NULL; s++)
+		if (strncmp(s, t, n) == 0)
+			return s;
+	return NULL;
+}
+
 int
 da_supp_pattern_match(const char *t, const char *s)
 {
@@ -50,7 +61,7 @@ da_supp_pattern_match(const char *t, const char *s)
 		if (*s == '\0')
 			return 0;
 		size_t run = strcspn(t, "*$");
-		const char *hit = memmem(s, strlen(s), t, run);
+		const char *hit = find_run(s, t, run);
 		if (hit == NULL || (start && hit != s))
 			return 0;
 		s = hit + run;
