@@ -40,3 +40,9 @@ tests_unit_test_remote_race_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_HOOKS=1
 tests_unit_test_remote_race_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
 	$(DA_LIB_CFLAGS)
 tests_unit_test_remote_race_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+# The stack depot (audit/depot.c).
+check_PROGRAMS += tests/unit/test_depot
+TESTS += tests/unit/test_depot
+tests_unit_test_depot_SOURCES = tests/unit/test_depot.c
+tests_unit_test_depot_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_depot_LDADD = $(DA_UNIT_LDADD)
