@@ -89,19 +89,23 @@ size_t da_depot_set_limit(size_t bytes);
 uint32_t da_depot_insert(const uintptr_t *pcs, unsigned n, uint64_t h);
 
 /*
- * The hash of a stack: per frame, an xor, a multiply and a fold of the high
- * half into the low. The bucket comes from the top bits, the key's 24 check
- * bits from the low ones.
+ * The hash of a stack: each frame, offset by its position, is mixed on its
+ * own (a multiply and a fold of the high half into the low) and the mixes
+ * are summed, so the frames' multiplies overlap instead of waiting on each
+ * other. The bucket comes from the top bits, the key's 24 check bits from
+ * the low ones.
  */
 DA_INLINE uint64_t
 da_depot_hash(const uintptr_t *pcs, unsigned n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull * n;
 	for (unsigned i = 0; i < n; i++) {
-		h = (h ^ pcs[i]) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
+		uint64_t x = (pcs[i] + i * 0x9e3779b97f4a7c15ull) *
+		             0xbf58476d1ce4e5b9ull;
+		h += x ^ (x >> 31);
 	}
-	return h * 0x94d049bb133111ebull;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 29);
 }
 
 DA_INLINE uint32_t
@@ -141,8 +145,8 @@ da_depot_same(const uintptr_t *a, const uintptr_t *b, unsigned n)
 /*
  * The common case, a stack stored already, inline: the hash, one bucket
  * load, one key compare and the frames' compare per record in the chain
- * (about 30 instructions for one frame, 70 for eight; measured in
- * bench/unwind-cost.c). Only a stack not found calls out.
+ * (bench/unwind-cost: about 55 instructions and 3 ns for one frame, 170
+ * and 10 ns for eight). Only a stack not found calls out.
  */
 static inline uint32_t
 da_depot_put(const uintptr_t *pcs, unsigned n)
