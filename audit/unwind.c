@@ -210,6 +210,8 @@ snap_reload(void)
 		return old;
 	}
 	s->gen = old != NULL ? old->gen + 1 : 1;
+	if ((s->gen & 0x3ff) == 0)
+		s->gen++;
 	if (!atomic_compare_exchange_strong_explicit(&snap_cur, &old, s,
 	                                             memory_order_acq_rel,
 	                                             memory_order_acquire)) {
@@ -249,17 +251,30 @@ snap_has_module(const struct snap *s, uintptr_t addr)
 /* ---- the page cache ----------------------------------------------------- */
 
 /*
- * One word per slot: (page << 12 | generation) << 2 | class. A slot
- * answers only for the snapshot it was filled from; a stale answer written
- * by a reader of an older snapshot is ignored for the same reason. Pages
- * of user code lie below 2^47 (2^56 with five-level paging), so the word
- * never loses bits; larger pcs are never code.
+ * One word per slot: the page's address | (generation & 0x3ff) << 2 |
+ * class. A slot answers only for the snapshot it was filled from (a
+ * generation is never 0 modulo 1024, so an empty slot answers nothing); a
+ * stale word written by a reader of an older snapshot is ignored for the
+ * same reason.
  */
 #define PAGE_CACHE_LOG 10
-#define PC_MAX         ((uintptr_t)1 << 56)
 #define RELOAD_MS      10
 static _Atomic(uint64_t) page_cache[1 << PAGE_CACHE_LOG];
 static _Atomic(uint64_t) last_reload_ms;
+
+/* The generation bits of s's page-cache words. */
+DA_INLINE uint64_t
+gen_bits(const struct snap *s)
+{
+	return (uint64_t)(s->gen & 0x3ff) << 2;
+}
+
+DA_INLINE _Atomic(uint64_t) *
+page_slot(uintptr_t pc)
+{
+	return &page_cache[((pc >> 12) * 0x9e3779b97f4a7c15ull) >>
+	                   (64 - PAGE_CACHE_LOG)];
+}
 
 /* pc lies in a loaded object the snapshot lacks: reloads it, at most once
  * per RELOAD_MS, and only where that cannot deadlock. 1 if the snapshot
@@ -294,37 +309,33 @@ module_unknown(struct snap **s, uintptr_t pc)
 #endif
 }
 
+/* The class of pc by the current snapshot (not necessarily the caller's:
+ * the caller's page-cache tag then misses until its next capture). */
 static __attribute__((noinline)) unsigned
-pc_class_slow(struct snap **s, uintptr_t pc)
+pc_class_slow(uintptr_t pc)
 {
-	unsigned cls = snap_class(*s, pc);
-	if (cls == PC_NONE && module_unknown(s, pc)) {
-		cls = snap_class(*s, pc);
+	struct snap *s = atomic_load_explicit(&snap_cur, memory_order_acquire);
+	unsigned cls = snap_class(s, pc);
+	if (cls == PC_NONE && module_unknown(&s, pc)) {
+		cls = snap_class(s, pc);
 		if (cls == PC_NONE)
 			return cls;
 	}
-	uint64_t page = pc >> 12;
-	uint64_t tag = page << 12 | ((*s)->gen & 0xfff);
-	size_t slot = (page * 0x9e3779b97f4a7c15ull) >> (64 - PAGE_CACHE_LOG);
-	atomic_store_explicit(&page_cache[slot], tag << 2 | cls,
+	atomic_store_explicit(page_slot(pc),
+	                      (pc & ~(uintptr_t)0xfff) | gen_bits(s) | cls,
 	                      memory_order_relaxed);
 	return cls;
 }
 
-/* What pc is, as of snapshot *s (which a reload may replace). */
+/* What pc is; gen: the gen_bits of a snapshot taken (never NULL). About
+ * 10 instructions when the page is cached. */
 DA_INLINE unsigned
-pc_class(struct snap **s, uintptr_t pc)
+pc_class(uint64_t gen, uintptr_t pc)
 {
-	if (pc < 0x10000 || pc >= PC_MAX)
-		return PC_NONE;
-	uint64_t page = pc >> 12;
-	uint64_t tag = page << 12 | ((*s)->gen & 0xfff);
-	size_t slot = (page * 0x9e3779b97f4a7c15ull) >> (64 - PAGE_CACHE_LOG);
-	uint64_t e =
-	        atomic_load_explicit(&page_cache[slot], memory_order_relaxed);
-	if (da_likely(e >> 2 == tag))
+	uint64_t e = atomic_load_explicit(page_slot(pc), memory_order_relaxed);
+	if (da_likely((e ^ ((pc & ~(uintptr_t)0xfff) | gen)) < 4))
 		return (unsigned)(e & 3);
-	return pc_class_slow(s, pc);
+	return pc_class_slow(pc);
 }
 
 /* ---- the thread's stack ------------------------------------------------- */
@@ -476,40 +487,44 @@ stack_bounds(uintptr_t sp, struct bounds *b)
 
 /* ---- the walks ---------------------------------------------------------- */
 
-/* A return address we accept: code of a module we know; before the first
- * snapshot, anything that is not tiny, huge or on the stack. */
-DA_INLINE int
-plausible(struct snap **s, uintptr_t pc, const struct bounds *b)
-{
-	if (*s != NULL)
-		return pc_class(s, pc) >= PC_CODE;
-	return pc >= 0x10000 && pc < PC_MAX && pc - b->lo >= b->hi - b->lo;
-}
-
 /*
  * x86_64 frames: [fp] = the caller's fp, [fp + 8] = the return address.
  * Every fp read lies on the stack, above sp, 8-aligned, and above the
- * previous one, so the walk ends and never faults, whatever rbp held.
+ * previous one, so the walk ends and never faults, whatever rbp held. A
+ * return address must be code of a module we know; before the first
+ * snapshot (known == 0), anything that is not tiny and not on the stack.
+ * About 25 instructions a frame.
  */
-static unsigned
-fp_walk(struct snap **s, uintptr_t *pcs, unsigned max, uintptr_t ret0,
-        uintptr_t fp, uintptr_t sp, const struct bounds *b)
+DA_INLINE unsigned
+fp_walk_as(int known, uint64_t gen, uintptr_t *pcs, unsigned max,
+           uintptr_t ret0, uintptr_t fp, uintptr_t sp, const struct bounds *b)
 {
-	if (fp < sp || fp > b->hi - 16 || (fp & 7) != 0 ||
+	uintptr_t top = b->hi - 16;
+	if (fp < sp || fp > top || (fp & 7) != 0 ||
 	    ((const uintptr_t *)fp)[1] != ret0)
 		return 1;
 	unsigned n = 1;
 	while (n < max) {
 		uintptr_t next = ((const uintptr_t *)fp)[0];
-		if (next <= fp || next > b->hi - 16 || (next & 7) != 0)
+		if (next <= fp || next > top || (next & 7) != 0)
 			break;
 		uintptr_t ret = ((const uintptr_t *)next)[1];
-		if (!plausible(s, ret, b))
+		if (known ? pc_class(gen, ret) < PC_CODE
+		          : ret < 0x10000 || ret - b->lo < b->hi - b->lo)
 			break;
 		pcs[n++] = ret;
 		fp = next;
 	}
 	return n;
+}
+
+static unsigned
+fp_walk(const struct snap *s, uintptr_t *pcs, unsigned max, uintptr_t ret0,
+        uintptr_t fp, uintptr_t sp, const struct bounds *b)
+{
+	if (s != NULL)
+		return fp_walk_as(1, gen_bits(s), pcs, max, ret0, fp, sp, b);
+	return fp_walk_as(0, 0, pcs, max, ret0, fp, sp, b);
 }
 
 typedef int (*backtrace_fn)(void **, int);
@@ -522,14 +537,15 @@ static _Atomic(unsigned) unw_inside;
 #define DWARF_SKIP 8
 
 static unsigned
-dwarf_walk(struct snap **s, uintptr_t *pcs, unsigned max, uintptr_t ret0,
+dwarf_walk(const struct snap *s, uintptr_t *pcs, unsigned max, uintptr_t ret0,
            backtrace_fn bt)
 {
 	void *buf[DA_DEPOT_MAX_FRAMES + DWARF_SKIP];
 	int cap = (int)(sizeof(buf) / sizeof(*buf));
-	/* Usually the program's frame is within a few of ret0: ask for
-	 * that much first, and for the whole depth only if it was not. */
-	int want = (int)max + DWARF_SKIP + 8;
+	/* Each frame costs libunwind about 8 ns. Our own frames above ret0
+	 * are 2 to 4 and the program's frame is usually within 4 of ret0
+	 * (strdup: 1): ask for that much first, for all only if short. */
+	int want = (int)max + DWARF_SKIP;
 	if (want > cap)
 		want = cap;
 	for (;;) {
@@ -547,7 +563,7 @@ dwarf_walk(struct snap **s, uintptr_t *pcs, unsigned max, uintptr_t ret0,
 			if (n >= max && own)
 				break;
 			pcs[n] = (uintptr_t)buf[i];
-			if (!own && pc_class(s, pcs[n]) != PC_WRAPPER)
+			if (!own && pc_class(gen_bits(s), pcs[n]) != PC_WRAPPER)
 				own = 1;
 			n++;
 		}
@@ -559,44 +575,55 @@ dwarf_walk(struct snap **s, uintptr_t *pcs, unsigned max, uintptr_t ret0,
 
 static __thread unsigned char t_busy;
 
+/* The capture past ret0: with the guard set, by libunwind if ret0 is in a
+ * wrapper (and that is safe here), else by frame pointers. */
+static __attribute__((noinline)) unsigned
+unwind_more(uintptr_t *pcs, unsigned max, uintptr_t ret0, uintptr_t fp,
+            struct snap *s, unsigned cls)
+{
+	unsigned n = 0;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	struct bounds b;
+	if (max > DA_DEPOT_MAX_FRAMES)
+		max = DA_DEPOT_MAX_FRAMES;
+	t_busy = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (cls == PC_WRAPPER) {
+		backtrace_fn bt = atomic_load_explicit(&unw_backtrace_p,
+		                                       memory_order_acquire);
+		if (bt != NULL && da_locks_held == 0 && stack_bounds(sp, &b) &&
+		    (b.grows || sp - b.lo >= DWARF_STACK_MIN))
+			n = dwarf_walk(s, pcs, max, ret0, bt);
+	}
+	if (n <= 1)
+		n = max > 1 && stack_bounds(sp, &b)
+		            ? fp_walk(s, pcs, max, ret0, fp, sp, &b)
+		            : 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	t_busy = 0;
+	return n;
+}
+
+/* Depth 1 from the program's own code, the default, costs the class of
+ * ret0 (one cache load) and no more. */
 unsigned
 da_unwind(uintptr_t *pcs, unsigned max, uintptr_t ret0, uintptr_t fp)
 {
 	pcs[0] = ret0;
 	if (t_busy)
 		return 1;
-	if (max > DA_DEPOT_MAX_FRAMES)
-		max = DA_DEPOT_MAX_FRAMES;
-	t_busy = 1;
-	atomic_signal_fence(memory_order_seq_cst);
-	unsigned n = 1;
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	struct snap *s = atomic_load_explicit(&snap_cur, memory_order_acquire);
-	struct bounds b;
-	if (s != NULL && pc_class(&s, ret0) == PC_WRAPPER) {
-		backtrace_fn bt = atomic_load_explicit(&unw_backtrace_p,
-		                                       memory_order_acquire);
-		if (bt != NULL && da_locks_held == 0 && stack_bounds(sp, &b) &&
-		    (b.grows || sp - b.lo >= DWARF_STACK_MIN))
-			n = dwarf_walk(&s, pcs, max, ret0, bt);
-		if (n == 0)
-			n = 1;
-		else if (n > 1)
-			goto done;
-	}
-	if (max > 1 && stack_bounds(sp, &b))
-		n = fp_walk(&s, pcs, max, ret0, fp, sp, &b);
-done:
-	atomic_signal_fence(memory_order_seq_cst);
-	t_busy = 0;
-	return n;
+	unsigned cls = s != NULL ? pc_class(gen_bits(s), ret0) : PC_NONE;
+	if (max <= 1 && cls != PC_WRAPPER)
+		return 1;
+	return unwind_more(pcs, max, ret0, fp, s, cls);
 }
 
 int
 da_unwind_in_wrapper(uintptr_t pc)
 {
 	struct snap *s = atomic_load_explicit(&snap_cur, memory_order_acquire);
-	return s != NULL && pc_class(&s, pc) == PC_WRAPPER;
+	return s != NULL && pc_class(gen_bits(s), pc) == PC_WRAPPER;
 }
 
 int
