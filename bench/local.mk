@@ -80,3 +80,13 @@ bench-callgrind: bench/churn$(EXEEXT) libdbgalloc.la
 		--dbgalloc='$(abs_top_builddir)/.libs/libdbgalloc.so'
 
 .PHONY: bench bench-smoke bench-callgrind
+
+# bench/unwind-cost: ns per call-site capture and per depot lookup, to
+# choose the default depth (not part of the tables above). Unlike the
+# others it links the core's internals; built by make check so it keeps
+# compiling, run by hand: bench/unwind-cost [scale].
+check_PROGRAMS += bench/unwind-cost
+bench_unwind_cost_SOURCES = bench/unwind-cost.c
+bench_unwind_cost_CFLAGS = $(DA_BENCH_CFLAGS) $(PTHREAD_CFLAGS) \
+	-fno-omit-frame-pointer -fno-optimize-sibling-calls
+bench_unwind_cost_LDADD = libdbgalloc-core.la $(PTHREAD_LIBS)

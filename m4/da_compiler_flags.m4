@@ -25,7 +25,9 @@ AC_DEFUN([DA_COMPILER_FLAGS], [
     LDFLAGS="$LDFLAGS -fsanitize=undefined"])
   # The library exports only the malloc family and the dbgalloc_ API;
   # initial-exec TLS because dynamic TLS calls malloc (PITFALLS 3).
-  DA_LIB_CFLAGS="-fvisibility=hidden -ftls-model=initial-exec -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc"
+  # Frame pointers: the stack walk (audit/unwind.c) starts at an entry
+  # point's frame and passes through ours.
+  DA_LIB_CFLAGS="-fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc"
   AC_SUBST([DA_CFLAGS])
   AC_SUBST([DA_CXXFLAGS])
   AC_SUBST([DA_LIB_CFLAGS])

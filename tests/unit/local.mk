@@ -60,3 +60,16 @@ tests_unit_test_symbolize_nopie_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
 tests_unit_test_suppress_SOURCES = tests/unit/test_suppress.c
 tests_unit_test_suppress_CFLAGS = $(DA_UNIT_CFLAGS) -g -O0
 tests_unit_test_suppress_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+# The stack depot and the unwinder (audit/depot.c, audit/unwind.c). The
+# unwinder's test is built with frame pointers (its call chains are what
+# it checks) and exports its functions so dladdr can name them.
+check_PROGRAMS += tests/unit/test_depot tests/unit/test_unwind
+TESTS += tests/unit/test_depot tests/unit/test_unwind
+tests_unit_test_depot_SOURCES = tests/unit/test_depot.c
+tests_unit_test_depot_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_depot_LDADD = $(DA_UNIT_LDADD)
+tests_unit_test_unwind_SOURCES = tests/unit/test_unwind.c
+tests_unit_test_unwind_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
+	-fno-omit-frame-pointer -fno-optimize-sibling-calls
+tests_unit_test_unwind_LDFLAGS = -export-dynamic
+tests_unit_test_unwind_LDADD = $(DA_UNIT_LDADD)
