@@ -20,7 +20,8 @@ void *
 da_alloc_zalloc(size_t size)
 {
 	if (size <= DA_MEDIUM_MAX) {
-		void *p = da_heap_malloc(size);
+		unsigned prev;
+		void *p = da_heap_malloc(size, &prev);
 		if (p != NULL)
 			memset(p, 0, size);
 		return p;
@@ -45,19 +46,32 @@ slab_block(struct da_slab *s, const void *p, char **start)
 	return da_slab_live(s, *start);
 }
 
-/* Marks the class block starting at start as handed out at user, further
- * in. (Blocks of pages and huge blocks are placed at their alignment.) */
+/* Marks the block starting at start as handed out at user, further in:
+ * the distance goes in its first word, the state in the live map (class
+ * blocks) or the region (blocks of pages, huge blocks). */
 static void
 mark_aligned(char *start, char *user)
 {
-	struct da_chunk *ch = da_pagemap_find(start);
-	char *b;
+	struct da_region *r = da_pagemap_find(start);
 	*(size_t *)start = (size_t)(user - start);
-	*slab_block(da_chunk_slab_at(ch, start), start, &b) = DA_LIVE_ALIGNED;
+	if (r->kind == DA_REGION_HUGE) {
+		__atomic_store_n(&((struct da_huge *)r)->state, DA_LIVE_ALIGNED,
+		                 __ATOMIC_RELEASE);
+	} else if (r->kind == DA_REGION_PAGES) {
+		struct da_pregion *pr = (struct da_pregion *)r;
+		size_t first = (size_t)(start - (char *)pr) / DA_PAGE;
+		__atomic_store_n(&pr->state[first], DA_LIVE_ALIGNED,
+		                 __ATOMIC_RELEASE);
+	} else {
+		char *b;
+		struct da_chunk *ch = (struct da_chunk *)r;
+		*slab_block(da_chunk_slab_at(ch, start), start, &b) =
+		        DA_LIVE_ALIGNED;
+	}
 }
 
 void *
-da_alloc_aligned(size_t align, size_t size)
+da_alloc_aligned_at(size_t align, size_t off, size_t size)
 {
 	if (align <= DA_ALIGN)
 		return da_alloc_malloc(size);
@@ -67,17 +81,27 @@ da_alloc_aligned(size_t align, size_t size)
 	 * would be the start of whatever follows it. */
 	if (size == 0)
 		size = 1;
-	/* Blocks of pages and huge blocks are placed at the alignment. */
-	if (size > DA_MEDIUM_MAX || align >= DA_PAGE)
-		return da_large_malloc(size, align, 0);
-	/* Otherwise over-allocate: a 16-aligned block of size + align - 16
-	 * bytes has an align-aligned address with size bytes after it. A
-	 * block of pages is page-aligned already (p == b below). */
-	char *b = da_alloc_malloc(size + align - DA_ALIGN);
-	if (b == NULL)
-		return NULL;
-	char *p =
-	        (char *)(((uintptr_t)b + align - 1) & ~(uintptr_t)(align - 1));
+	char *b, *p;
+	if (size > DA_MEDIUM_MAX || align >= DA_PAGE) {
+		/* Blocks of pages and huge blocks are placed at the
+		 * alignment: with an offset, the pointer goes align - off in. */
+		if (off == 0)
+			return da_large_malloc(size, align, 0);
+		b = da_large_malloc(size + align, align, 0);
+		if (b == NULL)
+			return NULL;
+		p = b + align - off;
+	} else {
+		/* Over-allocate: a 16-aligned block of size + align - 16
+		 * bytes has a pointer p, p + off aligned, with size bytes
+		 * after it. */
+		b = da_alloc_malloc(size + align - DA_ALIGN);
+		if (b == NULL)
+			return NULL;
+		p = (char *)((((uintptr_t)b + off + align - 1) &
+		              ~(uintptr_t)(align - 1)) -
+		             off);
+	}
 	if (p != b)
 		mark_aligned(b, p);
 	return p;
@@ -248,7 +272,9 @@ da_alloc_free(void *p, struct da_block *bad)
 	struct da_slab *s = da_chunk_slab_at((struct da_chunk *)r, p);
 	if (b.state == DA_LIVE_ALIGNED)
 		((uintptr_t *)b.start)[1] = aligned_tag(b.start, b.user);
-	da_heap_free_block(s, da_slab_live(s, b.start), b.start);
+	da_heap_free_block_as(s, da_slab_live(s, b.start), b.start,
+	                      b.state == DA_LIVE_ALIGNED ? DA_FREED_ALIGNED
+	                                                 : DA_FREED);
 	return DA_FREE_OK;
 }
 
@@ -258,7 +284,7 @@ diagnose_free_block(const void *p, struct da_block *b)
 {
 	if (p == b->start && b->state == DA_FREED)
 		return DA_FREE_DOUBLE;
-	if (p != b->start && b->state == DA_FREED &&
+	if (p != b->start && b->state == DA_FREED_ALIGNED &&
 	    (size_t)((const char *)p - (char *)b->start) < b->size &&
 	    b->size >= 2 * sizeof(uintptr_t) &&
 	    ((uintptr_t *)b->start)[1] == aligned_tag(b->start, p)) {

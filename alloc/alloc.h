@@ -42,22 +42,44 @@ enum da_free_error {
 
 void *da_alloc_malloc_slow(size_t size);
 
-/* A block of at least size bytes, or NULL. size <= DA_MAX_REQUEST. */
+/*
+ * A block of at least size bytes, or NULL; *prev says whether it was freed
+ * before (enum da_prev in heap.h: only class blocks are ever DA_PREV_FREED,
+ * larger ones may have been given back to the OS in between).
+ */
 DA_INLINE void *
-da_alloc_malloc(size_t size)
+da_alloc_malloc_prev(size_t size, unsigned *prev)
 {
 	if (da_likely(size <= DA_MEDIUM_MAX))
-		return da_heap_malloc(size);
+		return da_heap_malloc(size, prev);
+	*prev = DA_PREV_NEW;
 	return da_alloc_malloc_slow(size);
 }
 
+/* A block of at least size bytes, or NULL. */
+DA_INLINE void *
+da_alloc_malloc(size_t size)
+{
+	unsigned prev;
+	return da_alloc_malloc_prev(size, &prev);
+}
+
+/* The size of the blocks that serve a request of size bytes, for requests
+ * up to DA_MEDIUM_MAX (the class size). */
+DA_INLINE size_t
+da_alloc_class_size(size_t size)
+{
+	return da_class_size[da_class_of(size)];
+}
+
 /*
- * The common free: p is the start of a live plain block of a size class.
- * Returns 1 when it freed p, 0 when p needs da_alloc_free (large, huge,
- * aligned, or bad). About 35 instructions; no lock, no call.
+ * The common case of a free: p is the start of a live plain block of a
+ * size class. Returns its slab (and its live-map byte in *live), or NULL
+ * when p needs da_alloc_free (large, huge, aligned, or bad). No lock, no
+ * call; nothing changes until da_alloc_free_small.
  */
-DA_INLINE int
-da_alloc_free_fast(void *p)
+DA_INLINE struct da_slab *
+da_alloc_find_small(void *p, uint8_t **live)
 {
 	if (da_likely(da_pagemap_kind(p) == DA_PM_CHUNK)) {
 		/* Units outside class slabs have area_size 0 (the metadata
@@ -68,11 +90,37 @@ da_alloc_free_fast(void *p)
 		size_t off = (size_t)((char *)p - s->area);
 		if (da_likely(off < s->area_size && (off & 15) == 0 &&
 		              s->live[off >> 4] == DA_LIVE)) {
-			da_heap_free_block(s, &s->live[off >> 4], p);
-			return 1;
+			*live = &s->live[off >> 4];
+			return s;
 		}
 	}
-	return 0;
+	return NULL;
+}
+
+/* Frees p, found by da_alloc_find_small. About 15 instructions. */
+DA_INLINE void
+da_alloc_free_small(struct da_slab *s, uint8_t *live, void *p)
+{
+	da_heap_free_block(s, live, p);
+}
+
+/* The size of the blocks of slab s (a class slab). */
+DA_INLINE size_t
+da_alloc_slab_block_size(const struct da_slab *s)
+{
+	return s->bsize;
+}
+
+/* Both in one: returns 1 when it freed p, 0 when p needs da_alloc_free. */
+DA_INLINE int
+da_alloc_free_fast(void *p)
+{
+	uint8_t *live;
+	struct da_slab *s = da_alloc_find_small(p, &live);
+	if (s == NULL)
+		return 0;
+	da_alloc_free_small(s, live, p);
+	return 1;
 }
 
 /*
@@ -121,8 +169,19 @@ da_alloc_malloc_without_lock(size_t size)
 /* A zero-filled block (fresh pages are not written again). */
 void *da_alloc_zalloc(size_t size);
 
+/*
+ * A block whose user pointer u has u + off a multiple of align (a power of
+ * two; off a multiple of DA_ALIGN and below align, or 0): audit puts its
+ * off-byte header before the pointer it hands out. size counts from u.
+ */
+void *da_alloc_aligned_at(size_t align, size_t off, size_t size);
+
 /* A block whose user pointer is a multiple of align (a power of two). */
-void *da_alloc_aligned(size_t align, size_t size);
+static inline void *
+da_alloc_aligned(size_t align, size_t size)
+{
+	return da_alloc_aligned_at(align, 0, size);
+}
 
 /*
  * Describes the block containing address p in *b (any state) and returns

@@ -18,8 +18,9 @@
  * of a block's first granule says DA_FREE (never handed out), DA_LIVE
  * (handed out, the user pointer is the block start), DA_LIVE_ALIGNED
  * (handed out by an aligned call, the user pointer is further in; the
- * block's first word holds the distance) or DA_FREED (handed out, then
- * freed: a free of it is a double free); the bytes of its other granules
+ * block's first word holds the distance), DA_FREED (handed out, then
+ * freed: a free of it is a double free) or DA_FREED_ALIGNED (the same for
+ * an aligned one); the bytes of its other granules
  * are always DA_FREE. So a
  * 16-aligned pointer whose byte is DA_LIVE is the start of a live block,
  * with no division. It is written by whoever allocates or frees that block,
@@ -46,10 +47,13 @@ enum da_region_kind {
 };
 
 enum da_live {
-	DA_FREE = 0,         /* never handed out (or not a block start) */
-	DA_LIVE = 1,         /* handed out at its start */
-	DA_LIVE_ALIGNED = 2, /* handed out further in (aligned call) */
-	DA_FREED = 3,        /* handed out, then freed */
+	DA_FREE = 0,          /* never handed out (or not a block start) */
+	DA_LIVE = 1,          /* handed out at its start */
+	DA_LIVE_ALIGNED = 2,  /* handed out further in (aligned call) */
+	DA_FREED = 3,         /* handed out, then freed */
+	DA_FREED_ALIGNED = 4, /* the same, for a block handed out further in
+	                         (its first words are alloc's, not what the
+	                         free of a plain block leaves there) */
 };
 
 /* 1 if live-map state st is a block the program holds. */

@@ -455,7 +455,7 @@ slab_adopt(struct da_heap *h, unsigned c)
  * warm and cost no page fault.
  */
 static void *
-heap_malloc_from(struct da_heap *h, unsigned c)
+heap_malloc_from(struct da_heap *h, unsigned c, unsigned *prev)
 {
 	struct da_slab *s = h->cur[c];
 	if (s != &da_slab_empty && s->free == NULL)
@@ -492,10 +492,12 @@ heap_malloc_from(struct da_heap *h, unsigned c)
 	}
 	void *b = s->free;
 	da_assert(da_slab_index(s, b) < s->reserved);
-	da_assert(!da_live_in_use(*da_slab_live(s, b)));
-	s->free = *(void **)b;
+	uint8_t *live = da_slab_live(s, b);
+	da_assert(!da_live_in_use(*live));
+	*prev = *live == DA_FREED;
+	s->free = da_slab_next(s, b, prev);
 	s->used++;
-	*da_slab_live(s, b) = DA_LIVE;
+	*live = DA_LIVE;
 	return b;
 }
 
@@ -566,11 +568,11 @@ heap_register(struct da_heap *h)
 /* Serves class c from the shared fallback heap, or NULL if this thread
  * already holds its lock (a handler interrupted it). */
 static void *
-fallback_malloc(unsigned c)
+fallback_malloc(unsigned c, unsigned *prev)
 {
 	if (!da_lock_take(&fallback_lock))
 		return NULL;
-	void *b = heap_malloc_from(&heap_fallback, c);
+	void *b = heap_malloc_from(&heap_fallback, c, prev);
 	da_lock_release(&fallback_lock);
 	return b;
 }
@@ -592,7 +594,7 @@ heap_maintain(struct da_heap *h)
 }
 
 void *
-da_heap_malloc_slow(struct da_heap *h, size_t size)
+da_heap_malloc_slow(struct da_heap *h, size_t size, unsigned *prev)
 {
 	unsigned c = da_class_of(size);
 	void *b;
@@ -605,10 +607,10 @@ da_heap_malloc_slow(struct da_heap *h, size_t size)
 	/* The fallback serves threads without a heap (exiting, or none could
 	 * be made) and handlers that interrupted their thread's heap work. */
 	if (h == &da_heap_empty || h == &da_heap_busy) {
-		b = fallback_malloc(c);
+		b = fallback_malloc(c, prev);
 	} else {
 		heap_maintain(h);
-		b = heap_malloc_from(h, c);
+		b = heap_malloc_from(h, c, prev);
 	}
 	atomic_signal_fence(memory_order_seq_cst);
 	da_tls_heap = h;
