@@ -1,57 +1,447 @@
 /*
- * audit/audit.c — the out-of-line parts of the audit layer.
+ * audit/audit.c — the out-of-line parts of the audit layer: failed and
+ * damaged allocations, every release the fast path does not take, realloc,
+ * and the diagnosis of bad pointers.
  */
 #include "audit/audit.h"
+#include "audit/errors.h"
+#include "audit/leak.h"
 
-/*
- * realloc with glibc's rules: NULL p is malloc; size 0 frees p and returns
- * NULL; on failure p is untouched. A block shrinks in place unless it would
- * waste more than half of itself; it never moves to grow within its usable
- * size, nor when the allocator can extend it where it is.
- */
-void *
-da_audit_realloc(void *p, size_t size, const char *fn)
+#include <stdint.h>
+
+const char *const da_entry_name[DA_E_COUNT] = {
+        [DA_E_MALLOC] = "malloc()",
+        [DA_E_CALLOC] = "calloc()",
+        [DA_E_REALLOC] = "realloc()",
+        [DA_E_REALLOCARRAY] = "reallocarray()",
+        [DA_E_ALIGNED] = "an aligned allocation",
+        [DA_E_FREE] = "free()",
+        [DA_E_FREE_SIZED] = "free_sized()",
+        [DA_E_FREE_ALIGNED_SIZED] = "free_aligned_sized()",
+        [DA_E_USABLE_SIZE] = "malloc_usable_size()",
+        [DA_E_NEW] = "operator new",
+        [DA_E_NEW_ARR] = "operator new[]",
+        [DA_E_DELETE] = "operator delete",
+        [DA_E_DELETE_ARR] = "operator delete[]",
+        [DA_E_DELETE_SIZED] = "operator delete",
+        [DA_E_DELETE_ARR_SIZED] = "operator delete[]",
+};
+
+/* How each kind was allocated, for reports. */
+static const char *const kind_name[4] = {
+        [DA_KIND_MALLOC] = "malloc()",
+        [DA_KIND_NEW] = "operator new",
+        [DA_KIND_NEW_ARR] = "operator new[]",
+        [DA_KIND_ALIGNED] = "an aligned allocation",
+};
+
+struct da_audit_cfg da_cfg = {
+        .depth = 8,
+        .poison = DA_POISON_MODE_BOUNDED,
+        .abort_on_error = 1,
+};
+
+static void
+err_start(struct da_err *e, struct da_call c)
 {
-	struct da_block b;
-	if (p == NULL)
-		return da_audit_malloc(size);
-	da_audit_check_live(p, fn, &b);
-	if (size == 0) {
-		da_audit_free(p, fn);
-		return NULL;
-	}
-	if (size <= b.size && size >= b.size / 2)
-		return p;
-	if (size > b.size && da_alloc_grow(p, size))
-		return p;
-	void *q = da_alloc_malloc(da_alloc_growth_size(b.size, size));
-	if (q == NULL)
-		return da_audit_nomem();
-	memcpy(q, p, size < b.size ? size : b.size);
-	da_audit_free(p, fn);
-	return q;
+	e->head.len = 0;
+	e->have_info = 0;
+	e->free_pc = 0;
+	e->call_ret = c.ret;
+	e->call_fp = c.fp;
 }
 
 void *
-da_audit_malloc_failed(size_t size)
+da_audit_malloc_failed(size_t size, unsigned kind, int zero, struct da_call c)
 {
 	/* Inside an interrupted slow path of this thread (da_op_depth), the
-	 * allocator may refuse rather than wait for a lock (lock.h). */
+	 * allocator may refuse rather than wait for a lock (lock.h). The
+	 * mapping is fresh: zero, and never freed before. */
 	if (da_op_depth > 0) {
-		void *p = da_alloc_malloc_without_lock(size);
-		if (p != NULL)
-			return p;
+		char *blk = da_alloc_malloc_without_lock(size + DA_HDR_EXTRA);
+		if (blk != NULL)
+			return da_audit_finish(blk, size, kind, c);
 	}
+	(void)zero;
 	return da_audit_nomem();
 }
 
-void
-da_audit_free_slow(void *p, const char *fn)
+/* The first offset in [from, to) of blk whose byte is not the poison, or
+ * to. */
+static size_t
+first_unpoisoned(const char *blk, size_t from, size_t to)
 {
+	for (size_t i = from; i < to; i++)
+		if ((unsigned char)blk[i] != DA_POISON)
+			return i;
+	return to;
+}
+
+int
+da_audit_freed_whole(const char *blk, size_t bsize)
+{
+	const char *p = blk + DA_HDR + DA_FREE_RECORD;
+	size_t n = bsize - (DA_HDR + DA_FREE_RECORD), i = 0;
+	uint64_t v;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&v, p + i, 8);
+		if (v != DA_POISON64)
+			return 0;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)p[i] != DA_POISON)
+			return 0;
+	return 1;
+}
+
+/*
+ * A class block handed out again was not as its free left it: the link
+ * in its first word (alloc dropped the rest of that free list), its free
+ * record, or its poison was overwritten. Reports the write to freed
+ * memory, then (DBGALLOC_ON_ERROR=report) hands the block out all the
+ * same.
+ */
+void *
+da_audit_reused_bad(char *blk, size_t size, unsigned kind, unsigned prev,
+                    struct da_call c)
+{
+	size_t bsize = da_alloc_class_size(size + DA_HDR_EXTRA);
+	struct da_err e;
+	err_start(&e, c);
+	int rec = da_rec_intact(blk);
+	if (rec) {
+		da_rec_unpack(blk, &e.info, &e.free_pc);
+		e.have_info = 1;
+	}
+	/* Where: the link (before the block), the record, or the poison. */
+	long at;
+	if (prev & DA_PREV_BAD_LINK)
+		at = -(long)DA_HDR;
+	else if (!rec)
+		at = 0;
+	else
+		at = (long)first_unpoisoned(blk, DA_HDR + DA_FREE_RECORD,
+		                            bsize) -
+		     DA_HDR;
+	da_line_str(&e.head, "dbgalloc: write to freed memory at ");
+	da_line_hex(&e.head, (unsigned long)(blk + DA_HDR + at));
+	da_line_str(&e.head, ": ");
+	if (at < 0) {
+		da_line_bytes(&e.head, (unsigned long)-at);
+		da_line_str(&e.head, " before");
+	} else {
+		da_line_bytes(&e.head, (unsigned long)at);
+		da_line_str(&e.head, " into");
+	}
+	da_line_str(&e.head, " the freed block at ");
+	da_line_hex(&e.head, (unsigned long)(blk + DA_HDR));
+	if (e.have_info)
+		da_err_block(&e, e.info.size);
+	da_line_str(&e.head, ", found by ");
+	da_line_str(&e.head, kind_name[kind]);
+	da_err_raise(&e);
+	return da_audit_finish(blk, size, kind, c);
+}
+
+void *
+da_audit_calloc(size_t n, size_t size, struct da_call c)
+{
+	size_t total;
+	if (da_unlikely(__builtin_mul_overflow(n, size, &total) ||
+	                total > DA_MAX_REQUEST - DA_HDR_EXTRA))
+		return da_audit_nomem();
+	if (total + DA_HDR_EXTRA <= DA_MEDIUM_MAX) {
+		char *p = da_audit_alloc(total, DA_KIND_MALLOC, c);
+		if (p != NULL)
+			memset(p, 0, total);
+		return p;
+	}
+	/* Larger blocks come zeroed from alloc (fresh pages are not written
+	 * again). */
+	char *blk = da_alloc_zalloc(total + DA_HDR_EXTRA);
+	if (blk == NULL)
+		return da_audit_malloc_failed(total, DA_KIND_MALLOC, 1, c);
+	return da_audit_finish(blk, total, DA_KIND_MALLOC, c);
+}
+
+void *
+da_audit_aligned(size_t align, size_t size, unsigned kind, struct da_call c)
+{
+	if (align <= DA_ALIGN)
+		return da_audit_alloc(size, kind, c);
+	if (size > DA_MAX_REQUEST - DA_HDR_EXTRA)
+		return da_audit_nomem();
+	/* alloc puts the block so that the header's end is aligned. */
+	char *blk = da_alloc_aligned_at(align, DA_HDR, size + DA_HDR_EXTRA);
+	if (blk == NULL)
+		return da_audit_nomem();
+	return da_audit_finish(blk, size, kind, c);
+}
+
+/*
+ * Why p cannot be released or used, in words, for a pointer whose block
+ * alloc describes in b (err: enum da_free_error for p's header address).
+ */
+static void
+bad_pointer_why(struct da_line *l, const char *p, int err,
+                const struct da_block *b)
+{
+	if (err == DA_FREE_INTERIOR && b->start != NULL) {
+		/* Audit's view: the block starts 16 bytes into alloc's. */
+		const char *user = (const char *)b->user + DA_HDR;
+		uint64_t size = b->size - DA_HDR_EXTRA;
+		if (da_live_in_use((unsigned)b->state) &&
+		    da_hdr_intact(b->user))
+			size = da_hdr_size(b->user);
+		if (p < user) {
+			da_line_bytes(l, (unsigned long)(user - p));
+			da_line_str(l, " before the ");
+		} else {
+			da_line_bytes(l, (unsigned long)(p - user));
+			da_line_str(l, " into the ");
+		}
+		da_line_count(l, size);
+		da_line_str(l, "-byte block at ");
+		da_line_hex(l, (unsigned long)user);
+		if (!da_live_in_use((unsigned)b->state))
+			da_line_str(l, " (free)");
+	} else if (err == DA_FREE_UNUSED) {
+		da_line_str(l, "no block was handed out at this address");
+	} else {
+		da_line_str(l, "not allocated by dbgalloc");
+	}
+}
+
+/* Reads what a freed block's header and record still say, where its
+ * memory outlives it (a chunk or a page region, not a huge mapping). */
+static void
+freed_info(struct da_err *e, const char *blk)
+{
+	const struct da_region *r = da_pagemap_find(blk);
+	if (r == NULL || r->kind == DA_REGION_HUGE || !da_rec_intact(blk))
+		return;
+	da_rec_unpack(blk, &e->info, &e->free_pc);
+	e->have_info = 1;
+}
+
+/*
+ * Checks that p is a live block of ours that entry point e may release
+ * or use (accept: DA_ACCEPT_* kinds, or ~0u for any; size: the size the
+ * caller claims, or SIZE_MAX). Returns 1 if so, with alloc's view of it
+ * in *b; otherwise reports and returns 0 (the operation is then to be
+ * ignored: DBGALLOC_ON_ERROR=report).
+ */
+static int
+check_block(void *p, unsigned e, unsigned accept, size_t size, struct da_call c,
+            struct da_block *b)
+{
+	const char *fn = da_entry_name[e];
+	/* realloc and malloc_usable_size use the block; the others free it. */
+	int is_release = e != DA_E_REALLOC && e != DA_E_REALLOCARRAY &&
+	                 e != DA_E_USABLE_SIZE;
+	char *blk = (char *)p - DA_HDR;
+	struct da_err er;
+	err_start(&er, c);
+	int err = (uintptr_t)p < DA_HDR ? DA_FREE_FOREIGN
+	                                : da_alloc_diagnose(blk, b);
+	if (err == DA_FREE_DOUBLE) {
+		freed_info(&er, blk);
+		if (is_release)
+			da_line_str(&er.head, "dbgalloc: double free of ");
+		else
+			da_line_str(&er.head, "dbgalloc: use after free of ");
+		da_line_hex(&er.head, (unsigned long)p);
+		da_err_block(&er, er.have_info ? er.info.size
+		                               : b->size - DA_HDR_EXTRA);
+		da_line_str(&er.head, " in ");
+		da_line_str(&er.head, fn);
+		da_err_raise(&er);
+		return 0;
+	}
+	if (err != DA_FREE_OK) {
+		if (is_release) {
+			da_line_str(&er.head, "dbgalloc: invalid free of ");
+			da_line_hex(&er.head, (unsigned long)p);
+			da_line_str(&er.head, ": ");
+			bad_pointer_why(&er.head, p, err, b);
+			da_line_str(&er.head, ", in ");
+			da_line_str(&er.head, fn);
+		} else {
+			da_line_str(&er.head, "dbgalloc: bad pointer ");
+			da_line_hex(&er.head, (unsigned long)p);
+			da_line_str(&er.head, " passed to ");
+			da_line_str(&er.head, fn);
+			da_line_str(&er.head, ": ");
+			bad_pointer_why(&er.head, p, err, b);
+		}
+		if (err == DA_FREE_INTERIOR &&
+		    da_live_in_use((unsigned)b->state) &&
+		    da_hdr_intact(b->user)) {
+			da_hdr_unpack(b->user, &er.info);
+			er.have_info = 1;
+		}
+		da_err_raise(&er);
+		return 0;
+	}
+	if (!da_hdr_intact(blk)) {
+		da_line_str(&er.head, "dbgalloc: write before the block at ");
+		da_line_hex(&er.head, (unsigned long)p);
+		da_line_str(&er.head, ": its header was overwritten, found "
+		                      "by ");
+		da_line_str(&er.head, fn);
+		da_err_raise(&er);
+		return 0;
+	}
+	da_hdr_unpack(blk, &er.info);
+	er.have_info = 1;
+	if (!((accept >> er.info.kind) & 1)) {
+		da_line_str(&er.head, "dbgalloc: mismatched free of ");
+		da_line_hex(&er.head, (unsigned long)p);
+		da_err_block(&er, er.info.size);
+		da_line_str(&er.head, ": allocated by ");
+		da_line_str(&er.head, kind_name[er.info.kind]);
+		da_line_str(&er.head, ", released by ");
+		da_line_str(&er.head, fn);
+		da_err_raise(&er);
+		return 0;
+	}
+	if (!da_canary_intact(p, er.info.size)) {
+		uint64_t canary = DA_CANARY;
+		const unsigned char *want = (const unsigned char *)&canary;
+		const unsigned char *got =
+		        (const unsigned char *)p + er.info.size;
+		unsigned at = 0;
+		while (at < DA_CANARY_SZ && got[at] == want[at])
+			at++;
+		da_line_str(&er.head, "dbgalloc: write past the end of ");
+		da_line_hex(&er.head, (unsigned long)p);
+		da_err_block(&er, er.info.size);
+		da_line_str(&er.head, ": byte ");
+		da_line_count(&er.head, er.info.size + at);
+		da_line_str(&er.head, " was overwritten, found by ");
+		da_line_str(&er.head, fn);
+		da_err_raise(&er);
+		return 0;
+	}
+	if (size != SIZE_MAX && size != er.info.size) {
+		da_line_str(&er.head, "dbgalloc: mismatched size in ");
+		da_line_str(&er.head, fn);
+		da_line_str(&er.head, " of ");
+		da_line_hex(&er.head, (unsigned long)p);
+		da_err_block(&er, er.info.size);
+		da_line_str(&er.head, ": released as ");
+		da_line_bytes(&er.head, size);
+		da_err_raise(&er);
+		return 0;
+	}
+	return 1;
+}
+
+/* Frees the live block of ours at p, checked; alloc's view in b. */
+static void
+release_checked(void *p, const struct da_block *b, uint64_t pc)
+{
+	char *blk = (char *)p - DA_HDR;
+	uint8_t *live;
+	struct da_slab *s = da_alloc_find_small(blk, &live);
+	if (s != NULL) {
+		da_audit_poison(blk, da_alloc_slab_block_size(s), pc);
+		da_alloc_free_small(s, live, blk);
+		return;
+	}
+	/* Blocks of pages, huge ones and aligned ones keep no poison (their
+	 * pages may go back to the OS); the record serves reports of a
+	 * second free while the memory is still there. */
+	if (b->size >= DA_HDR + DA_FREE_RECORD)
+		da_rec_write(blk, pc);
 	struct da_block bad;
-	int err = da_alloc_free(p, &bad);
-	if (err != DA_FREE_OK)
-		da_report_bad_pointer(fn, 1, p, err, &bad);
+	da_alloc_free(blk, &bad);
+}
+
+void
+da_audit_free_slow(void *p, unsigned e, unsigned accept, size_t size,
+                   struct da_call c)
+{
+	struct da_block b;
+	if (check_block(p, e, accept, size, c, &b))
+		release_checked(p, &b, c.ret);
+}
+
+void *
+da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
+{
+	struct da_block b;
+	if (p == NULL)
+		return da_audit_alloc(size, DA_KIND_MALLOC, c);
+	if (!check_block(p, e, DA_ACCEPT_FREE, SIZE_MAX, c, &b))
+		return da_audit_nomem();
+	if (size == 0) {
+		release_checked(p, &b, c.ret);
+		return NULL;
+	}
+	if (size > DA_MAX_REQUEST - DA_HDR_EXTRA)
+		return da_audit_nomem();
+	char *blk = (char *)p - DA_HDR;
+	uint64_t old = da_hdr_size(blk);
+	unsigned kind = da_hdr_kind(blk);
+	size_t room = b.size - DA_HDR_EXTRA; /* what fits where it is */
+	/* In place when it fits without wasting more than half the block,
+	 * or when alloc can extend the block where it lies. The block is
+	 * handed out anew: new generation, the realloc's call site. */
+	if ((size <= room && size >= room / 2) ||
+	    (size > room && da_alloc_grow(blk, size + DA_HDR_EXTRA))) {
+		da_audit_finish(blk, size, kind, c);
+		return p;
+	}
+	size_t want = da_alloc_growth_size(b.size, size + DA_HDR_EXTRA);
+	unsigned prev;
+	char *nblk = da_alloc_malloc_prev(want, &prev);
+	if (nblk == NULL)
+		return da_audit_nomem();
+	char *q;
+	if (prev != DA_PREV_NEW &&
+	    (prev != DA_PREV_FREED ||
+	     !da_audit_freed_intact(nblk, da_alloc_class_size(want))))
+		q = da_audit_reused_bad(nblk, size, kind, prev, c);
+	else
+		q = da_audit_finish(nblk, size, kind, c);
+	memcpy(q, p, size < old ? size : old);
+	release_checked(p, &b, c.ret);
+	return q;
+}
+
+size_t
+da_audit_usable_size(void *p, struct da_call c)
+{
+	struct da_block b;
+	if (p == NULL)
+		return 0;
+	if (!check_block(p, DA_E_USABLE_SIZE, ~0u, SIZE_MAX, c, &b))
+		return 0;
+	return da_hdr_size((char *)p - DA_HDR);
+}
+
+int
+da_audit_owns(const void *p)
+{
+	struct da_block b;
+	const char *blk = (const char *)p - DA_HDR;
+	return (uintptr_t)p >= DA_HDR && da_alloc_owns_any(blk, &b) &&
+	       b.user == blk;
+}
+
+int
+da_audit_ignore(const void *p)
+{
+	struct da_block b;
+	char *blk = (char *)p - DA_HDR;
+	if ((uintptr_t)p < DA_HDR || !da_alloc_owns(blk, &b) ||
+	    !da_hdr_intact(blk))
+		return 0;
+	struct da_hdr_info i;
+	da_hdr_unpack(blk, &i);
+	da_hdr_write(blk, i.size, i.gen, DA_SITE_IGNORED, i.kind);
+	return 1;
 }
 
 size_t
@@ -66,7 +456,7 @@ da_audit_stats(struct da_alloc_stats *st)
 	da_alloc_stats(st);
 }
 
-/* fork: audit has no locks of its own yet; the allocator's follow. */
+/* fork: the marks lock, then the allocator's. */
 void
 da_audit_fork_prepare(void)
 {
@@ -83,4 +473,5 @@ void
 da_audit_fork_child(void)
 {
 	da_heap_fork_child();
+	da_gen_fork_child();
 }

@@ -2,11 +2,13 @@
  * audit/audit.h — the debugging layer between the exported entry points and
  * the raw allocator.
  *
- * Today it checks every pointer handed back to us (double, foreign and
- * interior frees are reported and abort) and gives the entry points the C
- * semantics they share: ENOMEM on failure, overflow checks, realloc's
- * rules. Block headers, call sites, limits and statistics arrive here in
- * later changes; the shim calls nothing below this layer.
+ * Every block gets a header (audit/header.h: size, call site, generation,
+ * kind, check) and a canary; every release checks the pointer (double,
+ * foreign, interior, mismatched), the header and the canary, then leaves
+ * the free record and the poison that the next allocation of the block
+ * checks. The entry points' C semantics live here too: ENOMEM on failure,
+ * overflow checks, realloc's rules. The shim calls nothing below this
+ * layer.
  *
  * Every function preserves errno except to set ENOMEM when it returns NULL.
  */
@@ -14,10 +16,62 @@
 #define DA_AUDIT_AUDIT_H
 
 #include "alloc/alloc.h"
+#include "audit/gen.h"
+#include "audit/header.h"
 #include "audit/report.h"
+#include "audit/site.h"
 
 #include <errno.h>
 #include <string.h>
+
+/* Who called: the exported entry point's return address and frame. */
+struct da_call {
+	uintptr_t ret;
+	uintptr_t fp;
+};
+#define DA_CALL()                                                 \
+	((struct da_call){(uintptr_t)__builtin_return_address(0), \
+	                  (uintptr_t)__builtin_frame_address(0)})
+
+/* The entry points, as reports name them. */
+enum da_entry {
+	DA_E_MALLOC,
+	DA_E_CALLOC,
+	DA_E_REALLOC,
+	DA_E_REALLOCARRAY,
+	DA_E_ALIGNED, /* posix_memalign, aligned_alloc, memalign, valloc */
+	DA_E_FREE,
+	DA_E_FREE_SIZED,
+	DA_E_FREE_ALIGNED_SIZED,
+	DA_E_USABLE_SIZE,
+	DA_E_NEW,
+	DA_E_NEW_ARR,
+	DA_E_DELETE,
+	DA_E_DELETE_ARR,
+	DA_E_DELETE_SIZED,
+	DA_E_DELETE_ARR_SIZED,
+	DA_E_COUNT
+};
+extern const char *const da_entry_name[DA_E_COUNT];
+
+/* Which kinds (enum da_kind, as bits) each release accepts. */
+#define DA_ACCEPT_FREE   ((1u << DA_KIND_MALLOC) | (1u << DA_KIND_ALIGNED))
+#define DA_ACCEPT_DELETE (1u << DA_KIND_NEW)
+#define DA_ACCEPT_DEL_AR (1u << DA_KIND_NEW_ARR)
+
+enum da_poison_mode {
+	DA_POISON_MODE_BOUNDED = 0, /* 16 bytes + 1 block in 64 whole */
+	DA_POISON_MODE_FULL,
+	DA_POISON_MODE_OFF,
+};
+
+/* What the hot paths read of the settings (set at start-up). */
+struct da_audit_cfg {
+	unsigned depth;  /* frames per call site, 1..DA_DEPOT_MAX_FRAMES */
+	unsigned poison; /* enum da_poison_mode */
+	unsigned abort_on_error;
+};
+extern struct da_audit_cfg da_cfg;
 
 static inline void *
 da_audit_nomem(void)
@@ -26,81 +80,142 @@ da_audit_nomem(void)
 	return NULL;
 }
 
-/* What a failed malloc or calloc of size bytes returns: NULL and ENOMEM,
- * unless it failed only because a signal handler interrupted its thread
- * in a slow path (then a block mapped on its own: zeroed). */
-void *da_audit_malloc_failed(size_t size);
+/* Out of line: the slow parts of allocation. */
+void *da_audit_malloc_failed(size_t size, unsigned kind, int zero,
+                             struct da_call c);
+void *da_audit_reused_bad(char *blk, size_t size, unsigned kind, unsigned prev,
+                          struct da_call c);
+int da_audit_freed_whole(const char *blk, size_t bsize);
+
+/* 1 if the freed block blk (a class block of bsize bytes) is as its free
+ * left it: the record, and the poison the mode promises. */
+DA_INLINE int
+da_audit_freed_intact(const char *blk, size_t bsize)
+{
+	if (da_cfg.poison == DA_POISON_MODE_OFF)
+		return 1;
+	if (!da_rec_intact(blk))
+		return 0;
+	if (da_cfg.poison == DA_POISON_MODE_FULL ||
+	    da_poison_sampled(((const struct da_hdr *)blk)->w1 >> 32))
+		return da_audit_freed_whole(blk, bsize);
+	if (bsize >= DA_HDR + DA_FREE_RECORD + DA_POISON_BOUNDED) {
+		uint64_t a, b;
+		memcpy(&a, blk + DA_HDR + DA_FREE_RECORD, 8);
+		memcpy(&b, blk + DA_HDR + DA_FREE_RECORD + 8, 8);
+		return (a & b) == DA_POISON64 && (a | b) == DA_POISON64;
+	}
+	return 1;
+}
+
+/* The header and canary of a new block at blk; returns the pointer. */
+DA_INLINE void *
+da_audit_finish(char *blk, size_t size, unsigned kind, struct da_call c)
+{
+	uint32_t site = da_likely(da_gen_tls.site_override == 0)
+	                        ? da_site_capture(c.ret, c.fp, da_cfg.depth)
+	                        : da_gen_tls.site_override;
+	da_hdr_write(blk, size, da_gen_next(), site, kind);
+	return blk + DA_HDR;
+}
+
+/* A new block of size bytes of the given kind for caller c. */
+DA_INLINE void *
+da_audit_alloc(size_t size, unsigned kind, struct da_call c)
+{
+	unsigned prev;
+	if (da_unlikely(size > DA_MAX_REQUEST - DA_HDR_EXTRA))
+		return da_audit_nomem();
+	size_t need = size + DA_HDR_EXTRA;
+	char *blk = (char *)da_alloc_malloc_prev(need, &prev);
+	if (da_unlikely(blk == NULL))
+		return da_audit_malloc_failed(size, kind, 0, c);
+	if (prev != DA_PREV_NEW &&
+	    da_unlikely(prev != DA_PREV_FREED ||
+	                !da_audit_freed_intact(blk, da_alloc_class_size(need))))
+		return da_audit_reused_bad(blk, size, kind, prev, c);
+	return da_audit_finish(blk, size, kind, c);
+}
 
 DA_INLINE void *
-da_audit_malloc(size_t size)
+da_audit_malloc(size_t size, struct da_call c)
 {
-	void *p = da_alloc_malloc(size);
-	if (da_unlikely(p == NULL))
-		return da_audit_malloc_failed(size);
-	return p;
+	return da_audit_alloc(size, DA_KIND_MALLOC, c);
 }
 
-static inline void *
-da_audit_calloc(size_t n, size_t size)
-{
-	size_t total;
-	if (da_unlikely(__builtin_mul_overflow(n, size, &total)))
-		return da_audit_nomem();
-	void *p = da_alloc_zalloc(total);
-	if (da_unlikely(p == NULL))
-		return da_audit_malloc_failed(total);
-	return p;
-}
+void *da_audit_calloc(size_t n, size_t size, struct da_call c);
 
-void da_audit_free_slow(void *p, const char *fn);
+/* A block whose pointer is a multiple of align (a power of two). */
+void *da_audit_aligned(size_t align, size_t size, unsigned kind,
+                       struct da_call c);
 
-/* fn names the entry point in reports ("free()", "operator delete"). */
+/*
+ * Releases p through entry point e, which accepts the kinds in accept
+ * (DA_ACCEPT_*); size is the size the caller claims (sized delete,
+ * free_sized) or SIZE_MAX. Out of line: everything but a class block of
+ * the right kind, with its header and canary whole.
+ */
+void da_audit_free_slow(void *p, unsigned e, unsigned accept, size_t size,
+                        struct da_call c);
+
+/* Leaves the free record and the poison in the class block blk of bsize
+ * bytes, live until now. */
 DA_INLINE void
-da_audit_free(void *p, const char *fn)
+da_audit_poison(char *blk, size_t bsize, uint64_t pc)
 {
-	if (da_likely(p != NULL) && !da_alloc_free_fast(p))
-		da_audit_free_slow(p, fn);
-}
-
-/* A block whose address is a multiple of align (a power of two). */
-static inline void *
-da_audit_aligned(size_t align, size_t size)
-{
-	void *p = da_alloc_aligned(align, size);
-	if (da_unlikely(p == NULL))
-		return da_audit_nomem();
-	return p;
-}
-
-/* The live block p, or a report naming fn. */
-static inline void
-da_audit_check_live(void *p, const char *fn, struct da_block *b)
-{
-	if (da_unlikely(!da_alloc_owns(p, b))) {
-		struct da_block d;
-		int err = da_alloc_diagnose(p, &d);
-		da_report_bad_pointer(fn, 0, p, err, &d);
+	da_rec_write(blk, pc);
+	unsigned mode = da_cfg.poison;
+	if (mode == DA_POISON_MODE_OFF)
+		return;
+	char *from = blk + DA_HDR + DA_FREE_RECORD;
+	size_t whole = bsize - (DA_HDR + DA_FREE_RECORD);
+	if (mode == DA_POISON_MODE_FULL ||
+	    da_poison_sampled(((const struct da_hdr *)blk)->w1 >> 32)) {
+		memset(from, DA_POISON, whole);
+	} else if (whole >= DA_POISON_BOUNDED) {
+		uint64_t v = DA_POISON64;
+		memcpy(from, &v, 8);
+		memcpy(from + 8, &v, 8);
 	}
 }
 
-void *da_audit_realloc(void *p, size_t size, const char *fn);
-
-static inline size_t
-da_audit_usable_size(void *p)
+DA_INLINE void
+da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
+                 struct da_call c)
 {
-	struct da_block b;
-	if (p == NULL)
-		return 0;
-	da_audit_check_live(p, "malloc_usable_size()", &b);
-	return b.size;
+	if (da_unlikely(p == NULL))
+		return;
+	char *blk = (char *)p - DA_HDR;
+	uint8_t *live;
+	struct da_slab *s = da_alloc_find_small(blk, &live);
+	if (da_likely(s != NULL && da_hdr_intact(blk) &&
+	              ((accept >> da_hdr_kind(blk)) & 1) &&
+	              da_canary_intact(p, da_hdr_size(blk)) &&
+	              (size == SIZE_MAX || size == da_hdr_size(blk)))) {
+		da_audit_poison(blk, da_alloc_slab_block_size(s), c.ret);
+		da_alloc_free_small(s, live, blk);
+		return;
+	}
+	da_audit_free_slow(p, e, accept, size, c);
 }
 
-static inline int
-da_audit_owns(const void *p)
+DA_INLINE void
+da_audit_free(void *p, struct da_call c)
 {
-	struct da_block b;
-	return p != NULL && da_alloc_owns_any(p, &b);
+	da_audit_release(p, DA_E_FREE, DA_ACCEPT_FREE, SIZE_MAX, c);
 }
+
+void *da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c);
+
+/* The size the program asked for (0 for NULL); reports a bad pointer. */
+size_t da_audit_usable_size(void *p, struct da_call c);
+
+/* 1 if p is the pointer of a live block of ours. */
+int da_audit_owns(const void *p);
+
+/* Marks the live block p as never to be reported leaked (leak.h: its
+ * contents count as roots). Returns 0 if p is not a live block of ours. */
+int da_audit_ignore(const void *p);
 
 /* Process-wide operations the shim forwards. */
 size_t da_audit_trim(void);

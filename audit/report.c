@@ -47,73 +47,34 @@ da_line_dec(struct da_line *l, unsigned long v)
 }
 
 void
-da_line_emit(struct da_line *l)
+da_line_count(struct da_line *l, unsigned long v)
 {
-	l->buf[l->len++] = '\n';
-	da_os_write(2, l->buf, l->len);
-	l->len = 0;
-}
-
-static void
-bad_pointer_why(struct da_line *l, void *p, int err, const struct da_block *b)
-{
-	switch (err) {
-	case DA_FREE_DOUBLE:
-		da_line_str(l, "freed ");
-		da_line_dec(l, b->size);
-		da_line_str(l, "-byte block");
-		break;
-	case DA_FREE_INTERIOR: {
-		unsigned long into =
-		        (unsigned long)((char *)p - (char *)b->start);
-		da_line_dec(l, into);
-		da_line_str(l,
-		            into == 1 ? " byte into the " : " bytes into the ");
-		da_line_dec(
-		        l, (unsigned long)((char *)b->user - (char *)b->start) +
-		                   b->size);
-		da_line_str(l, "-byte block at ");
-		da_line_hex(l, (unsigned long)b->start);
-		if (!da_live_in_use((unsigned)b->state))
-			da_line_str(l, " (free)");
-		break;
-	}
-	case DA_FREE_UNUSED:
-		da_line_str(l, "no block was handed out at this address");
-		break;
-	default:
-		da_line_str(l, "not allocated by dbgalloc");
-		break;
-	}
+	char tmp[32];
+	char *q = tmp + sizeof(tmp) - 1;
+	unsigned digits = 0;
+	*q = '\0';
+	do {
+		if (digits != 0 && digits % 3 == 0)
+			*--q = ',';
+		*--q = (char)('0' + v % 10);
+		digits++;
+	} while ((v /= 10) != 0);
+	da_line_str(l, q);
 }
 
 void
-da_report_bad_pointer(const char *fn, int is_free, void *p, int err,
-                      const struct da_block *b)
+da_line_bytes(struct da_line *l, unsigned long v)
 {
-	struct da_line l = {.len = 0};
-	if (is_free && err == DA_FREE_DOUBLE) {
-		da_line_str(&l, "dbgalloc: double free of ");
-		da_line_hex(&l, (unsigned long)p);
-		da_line_str(&l, " (");
-		da_line_dec(&l, b->size);
-		da_line_str(&l, "-byte block) in ");
-		da_line_str(&l, fn);
-	} else if (is_free) {
-		da_line_str(&l, "dbgalloc: invalid free of ");
-		da_line_hex(&l, (unsigned long)p);
-		da_line_str(&l, ": ");
-		bad_pointer_why(&l, p, err, b);
-		da_line_str(&l, ", in ");
-		da_line_str(&l, fn);
-	} else {
-		da_line_str(&l, "dbgalloc: bad pointer ");
-		da_line_hex(&l, (unsigned long)p);
-		da_line_str(&l, " passed to ");
-		da_line_str(&l, fn);
-		da_line_str(&l, ": ");
-		bad_pointer_why(&l, p, err, b);
-	}
-	da_line_emit(&l);
-	abort();
+	da_line_count(l, v);
+	da_line_str(l, v == 1 ? " byte" : " bytes");
+}
+
+int da_report_fd = 2;
+
+void
+da_line_emit(struct da_line *l)
+{
+	l->buf[l->len++] = '\n';
+	da_os_write(da_report_fd, l->buf, l->len);
+	l->len = 0;
 }

@@ -687,6 +687,22 @@ da_sym_format(struct da_line *l, unsigned idx, uintptr_t pc)
 	da_line_str(l, tail.buf);
 }
 
+void *
+da_sym_lookup_name(const char *name)
+{
+	if (!st.open && da_sym_open() != 0)
+		return NULL;
+	for (unsigned i = 0; i < st.nmod; i++) {
+		struct module *m = &st.mod[i];
+		if (!m->loaded)
+			module_load(m);
+		for (size_t k = 0; k < m->nsyms; k++)
+			if (strcmp(m->syms[k].name, name) == 0)
+				return (void *)(m->bias + m->syms[k].addr);
+	}
+	return NULL;
+}
+
 void
 da_sym_close(void)
 {

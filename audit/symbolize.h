@@ -57,6 +57,11 @@ void da_sym_format(struct da_line *l, unsigned idx, uintptr_t pc);
 /* Unmaps the files, ends the libdw session, frees everything. */
 void da_sym_close(void);
 
+/* The address of the function named name in any module's symbol tables
+ * (.symtab included: a program's own functions that the dynamic linker
+ * cannot see), or NULL. Opens the snapshot if needed. */
+void *da_sym_lookup_name(const char *name);
+
 /*
  * The library da_sym_open() loads for file:line: soname (default
  * "libdw.so.1"), or NULL for none (names only, which is faster). Takes

@@ -15,6 +15,7 @@
 #include "shim/export.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 /* The operators' mangled names (x86-64: size_t is 'm', align_val_t is
@@ -45,7 +46,7 @@ da_new_handler _ZSt15get_new_handlerv(void) __attribute__((weak));
 void _ZSt17__throw_bad_allocv(void) __attribute__((weak, noreturn));
 
 static void *
-new_failed(size_t size, size_t align)
+new_failed(size_t size, size_t align, unsigned kind, struct da_call c)
 {
 	for (;;) {
 		da_new_handler h = _ZSt15get_new_handlerv != NULL
@@ -63,41 +64,50 @@ new_failed(size_t size, size_t align)
 			abort();
 		}
 		h();
-		void *p = align ? da_audit_aligned(align, size)
-		                : da_audit_malloc(size);
+		void *p = align ? da_audit_aligned(align, size, kind, c)
+		                : da_audit_alloc(size, kind, c);
 		if (p != NULL)
 			return p;
 	}
 }
 
-static inline void *
-new_plain(size_t size)
+DA_INLINE void *
+new_plain(size_t size, unsigned kind, struct da_call c)
 {
-	void *p = da_audit_malloc(size);
-	return da_likely(p != NULL) ? p : new_failed(size, 0);
+	void *p = da_audit_alloc(size, kind, c);
+	return da_likely(p != NULL) ? p : new_failed(size, 0, kind, c);
 }
 
 static inline void *
-new_aligned(size_t size, size_t align)
+new_aligned(size_t size, size_t align, unsigned kind, struct da_call c)
 {
-	void *p = da_audit_aligned(align, size);
-	return da_likely(p != NULL) ? p : new_failed(size, align);
+	void *p = da_audit_aligned(align, size, kind, c);
+	return da_likely(p != NULL) ? p : new_failed(size, align, kind, c);
 }
 
-#define DELETE_NAME       "operator delete"
-#define DELETE_ARRAY_NAME "operator delete[]"
+/* The releases: plain, and sized (the size must be the one asked for). */
+#define DELETE(p) \
+	da_audit_release(p, DA_E_DELETE, DA_ACCEPT_DELETE, SIZE_MAX, DA_CALL())
+#define DELETE_ARR(p)                                                    \
+	da_audit_release(p, DA_E_DELETE_ARR, DA_ACCEPT_DEL_AR, SIZE_MAX, \
+	                 DA_CALL())
+#define DELETE_SZ(p, n) \
+	da_audit_release(p, DA_E_DELETE_SIZED, DA_ACCEPT_DELETE, n, DA_CALL())
+#define DELETE_ARR_SZ(p, n)                                             \
+	da_audit_release(p, DA_E_DELETE_ARR_SIZED, DA_ACCEPT_DEL_AR, n, \
+	                 DA_CALL())
 
 /* new(size_t), new[](size_t) */
 DA_EXPORT void *
 _Znwm(size_t size)
 {
-	return new_plain(size);
+	return new_plain(size, DA_KIND_NEW, DA_CALL());
 }
 
 DA_EXPORT void *
 _Znam(size_t size)
 {
-	return new_plain(size);
+	return new_plain(size, DA_KIND_NEW_ARR, DA_CALL());
 }
 
 /* new(size_t, nothrow_t const&), new[](size_t, nothrow_t const&) */
@@ -105,27 +115,27 @@ DA_EXPORT void *
 _ZnwmRKSt9nothrow_t(size_t size, const void *nt)
 {
 	(void)nt;
-	return da_audit_malloc(size);
+	return da_audit_alloc(size, DA_KIND_NEW, DA_CALL());
 }
 
 DA_EXPORT void *
 _ZnamRKSt9nothrow_t(size_t size, const void *nt)
 {
 	(void)nt;
-	return da_audit_malloc(size);
+	return da_audit_alloc(size, DA_KIND_NEW_ARR, DA_CALL());
 }
 
 /* new(size_t, align_val_t), new[](size_t, align_val_t) */
 DA_EXPORT void *
 _ZnwmSt11align_val_t(size_t size, size_t align)
 {
-	return new_aligned(size, align);
+	return new_aligned(size, align, DA_KIND_NEW, DA_CALL());
 }
 
 DA_EXPORT void *
 _ZnamSt11align_val_t(size_t size, size_t align)
 {
-	return new_aligned(size, align);
+	return new_aligned(size, align, DA_KIND_NEW_ARR, DA_CALL());
 }
 
 /* new(size_t, align_val_t, nothrow_t const&), and the array form */
@@ -133,42 +143,40 @@ DA_EXPORT void *
 _ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, const void *nt)
 {
 	(void)nt;
-	return da_audit_aligned(align, size);
+	return da_audit_aligned(align, size, DA_KIND_NEW, DA_CALL());
 }
 
 DA_EXPORT void *
 _ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, const void *nt)
 {
 	(void)nt;
-	return da_audit_aligned(align, size);
+	return da_audit_aligned(align, size, DA_KIND_NEW_ARR, DA_CALL());
 }
 
 /* delete(void*), delete[](void*) */
 DA_EXPORT void
 _ZdlPv(void *p)
 {
-	da_audit_free(p, DELETE_NAME);
+	DELETE(p);
 }
 
 DA_EXPORT void
 _ZdaPv(void *p)
 {
-	da_audit_free(p, DELETE_ARRAY_NAME);
+	DELETE_ARR(p);
 }
 
 /* delete(void*, size_t), delete[](void*, size_t) */
 DA_EXPORT void
 _ZdlPvm(void *p, size_t size)
 {
-	(void)size;
-	da_audit_free(p, DELETE_NAME);
+	DELETE_SZ(p, size);
 }
 
 DA_EXPORT void
 _ZdaPvm(void *p, size_t size)
 {
-	(void)size;
-	da_audit_free(p, DELETE_ARRAY_NAME);
+	DELETE_ARR_SZ(p, size);
 }
 
 /* delete(void*, nothrow_t const&), delete[](void*, nothrow_t const&) */
@@ -176,14 +184,14 @@ DA_EXPORT void
 _ZdlPvRKSt9nothrow_t(void *p, const void *nt)
 {
 	(void)nt;
-	da_audit_free(p, DELETE_NAME);
+	DELETE(p);
 }
 
 DA_EXPORT void
 _ZdaPvRKSt9nothrow_t(void *p, const void *nt)
 {
 	(void)nt;
-	da_audit_free(p, DELETE_ARRAY_NAME);
+	DELETE_ARR(p);
 }
 
 /* delete(void*, align_val_t), delete[](void*, align_val_t) */
@@ -191,31 +199,29 @@ DA_EXPORT void
 _ZdlPvSt11align_val_t(void *p, size_t align)
 {
 	(void)align;
-	da_audit_free(p, DELETE_NAME);
+	DELETE(p);
 }
 
 DA_EXPORT void
 _ZdaPvSt11align_val_t(void *p, size_t align)
 {
 	(void)align;
-	da_audit_free(p, DELETE_ARRAY_NAME);
+	DELETE_ARR(p);
 }
 
 /* delete(void*, size_t, align_val_t), delete[](void*, size_t, align_val_t) */
 DA_EXPORT void
 _ZdlPvmSt11align_val_t(void *p, size_t size, size_t align)
 {
-	(void)size;
 	(void)align;
-	da_audit_free(p, DELETE_NAME);
+	DELETE_SZ(p, size);
 }
 
 DA_EXPORT void
 _ZdaPvmSt11align_val_t(void *p, size_t size, size_t align)
 {
-	(void)size;
 	(void)align;
-	da_audit_free(p, DELETE_ARRAY_NAME);
+	DELETE_ARR_SZ(p, size);
 }
 
 /* delete(void*, align_val_t, nothrow_t const&), and the array form */
@@ -224,7 +230,7 @@ _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *nt)
 {
 	(void)align;
 	(void)nt;
-	da_audit_free(p, DELETE_NAME);
+	DELETE(p);
 }
 
 DA_EXPORT void
@@ -232,5 +238,5 @@ _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *nt)
 {
 	(void)align;
 	(void)nt;
-	da_audit_free(p, DELETE_ARRAY_NAME);
+	DELETE_ARR(p);
 }

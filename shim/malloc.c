@@ -30,25 +30,25 @@ void *__libc_memalign(size_t align, size_t size);
 DA_EXPORT void *
 malloc(size_t size)
 {
-	return da_audit_malloc(size);
+	return da_audit_malloc(size, DA_CALL());
 }
 
 DA_EXPORT void
 free(void *p)
 {
-	da_audit_free(p, "free()");
+	da_audit_free(p, DA_CALL());
 }
 
 DA_EXPORT void *
 calloc(size_t n, size_t size)
 {
-	return da_audit_calloc(n, size);
+	return da_audit_calloc(n, size, DA_CALL());
 }
 
 DA_EXPORT void *
 realloc(void *p, size_t size)
 {
-	return da_audit_realloc(p, size, "realloc()");
+	return da_audit_realloc(p, size, DA_E_REALLOC, DA_CALL());
 }
 
 DA_EXPORT void *
@@ -57,7 +57,7 @@ reallocarray(void *p, size_t n, size_t size)
 	size_t total;
 	if (__builtin_mul_overflow(n, size, &total))
 		return da_audit_nomem();
-	return da_audit_realloc(p, total, "reallocarray()");
+	return da_audit_realloc(p, total, DA_E_REALLOCARRAY, DA_CALL());
 }
 
 static int
@@ -72,7 +72,7 @@ posix_memalign(void **memptr, size_t align, size_t size)
 	if (!is_pow2(align) || align < sizeof(void *))
 		return EINVAL;
 	int saved = errno;
-	void *p = da_audit_aligned(align, size);
+	void *p = da_audit_aligned(align, size, DA_KIND_ALIGNED, DA_CALL());
 	errno = saved;
 	if (p == NULL)
 		return ENOMEM;
@@ -87,7 +87,7 @@ aligned_alloc(size_t align, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return da_audit_aligned(align, size);
+	return da_audit_aligned(align, size, DA_KIND_ALIGNED, DA_CALL());
 }
 
 DA_EXPORT void *
@@ -100,7 +100,7 @@ memalign(size_t align, size_t size)
 	/* glibc rounds a non-power-of-two alignment up. */
 	while (!is_pow2(align))
 		align = align ? align + (align & -align) : 1;
-	return da_audit_aligned(align, size);
+	return da_audit_aligned(align, size, DA_KIND_ALIGNED, DA_CALL());
 }
 
 /* The system's page size (sysconf neither allocates nor locks). */
@@ -114,7 +114,7 @@ page_size(void)
 DA_EXPORT void *
 valloc(size_t size)
 {
-	return da_audit_aligned(page_size(), size);
+	return da_audit_aligned(page_size(), size, DA_KIND_ALIGNED, DA_CALL());
 }
 
 DA_EXPORT void *
@@ -124,28 +124,28 @@ pvalloc(size_t size)
 	if (__builtin_add_overflow(size, page - 1, &rounded))
 		return da_audit_nomem();
 	rounded &= ~(page - 1);
-	return da_audit_aligned(page, rounded ? rounded : page);
+	return da_audit_aligned(page, rounded ? rounded : page, DA_KIND_ALIGNED,
+	                        DA_CALL());
 }
 
 DA_EXPORT size_t
 malloc_usable_size(void *p)
 {
-	return da_audit_usable_size(p);
+	return da_audit_usable_size(p, DA_CALL());
 }
 
 DA_EXPORT void
 free_sized(void *p, size_t size)
 {
-	(void)size;
-	da_audit_free(p, "free_sized()");
+	da_audit_release(p, DA_E_FREE_SIZED, DA_ACCEPT_FREE, size, DA_CALL());
 }
 
 DA_EXPORT void
 free_aligned_sized(void *p, size_t align, size_t size)
 {
 	(void)align;
-	(void)size;
-	da_audit_free(p, "free_aligned_sized()");
+	da_audit_release(p, DA_E_FREE_ALIGNED_SIZED, DA_ACCEPT_FREE, size,
+	                 DA_CALL());
 }
 
 /* glibc's own names, which a few programs and libraries call directly; a
@@ -153,31 +153,34 @@ free_aligned_sized(void *p, size_t align, size_t size)
 DA_EXPORT void *
 __libc_malloc(size_t size)
 {
-	return da_audit_malloc(size);
+	return da_audit_malloc(size, DA_CALL());
 }
 
 DA_EXPORT void
 __libc_free(void *p)
 {
-	da_audit_free(p, "free()");
+	da_audit_free(p, DA_CALL());
 }
 
 DA_EXPORT void *
 __libc_calloc(size_t n, size_t size)
 {
-	return da_audit_calloc(n, size);
+	return da_audit_calloc(n, size, DA_CALL());
 }
 
 DA_EXPORT void *
 __libc_realloc(void *p, size_t size)
 {
-	return da_audit_realloc(p, size, "realloc()");
+	return da_audit_realloc(p, size, DA_E_REALLOC, DA_CALL());
 }
 
 DA_EXPORT void *
 __libc_memalign(size_t align, size_t size)
 {
-	return memalign(align, size);
+	while (align != 0 && (align & (align - 1)) != 0)
+		align += align & -align;
+	return da_audit_aligned(align ? align : 1, size, DA_KIND_ALIGNED,
+	                        DA_CALL());
 }
 
 /* Tuning knobs of glibc's malloc: accepted, nothing to tune. */

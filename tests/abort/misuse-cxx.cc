@@ -1,5 +1,6 @@
 // C++ misuses: each must end in SIGABRT with the words run.sh expects.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -38,6 +39,21 @@ main(int argc, char **argv)
 	} else if (!std::strcmp(c, "delete-stack")) {
 		int local = 0;
 		delete opaque(&local);
+	} else if (!std::strcmp(c, "malloc-delete")) {
+		int *p = static_cast<int *>(std::malloc(sizeof(int)));
+		delete opaque(p);
+	} else if (!std::strcmp(c, "new-free")) {
+		int *p = new int(7);
+		std::free(opaque(p));
+	} else if (!std::strcmp(c, "new-array-delete")) {
+		int *p = new int[10];
+		delete opaque(p);
+	} else if (!std::strcmp(c, "new-delete-array")) {
+		int *p = new int(3);
+		delete[] opaque(p);
+	} else if (!std::strcmp(c, "sized-delete-wrong")) {
+		void *p = ::operator new(40);
+		::operator delete(opaque(p), 32);
 	} else {
 		std::fprintf(stderr, "misuse-cxx: unknown case '%s'\n", c);
 		return 2;

@@ -101,6 +101,66 @@ run(const char *c)
 		}
 		fs(opaque(p), 48);
 		fs(opaque(p), 48);
+	} else if (!strcmp(c, "free-sized-wrong")) {
+		void (*fs)(void *, size_t) = (void (*)(void *, size_t))dlsym(
+		        RTLD_DEFAULT, "free_sized");
+		char *p = malloc(41);
+		if (fs == NULL) {
+			fprintf(stderr, "misuse: no free_sized\n");
+			return 3;
+		}
+		fs(opaque(p), 40);
+	} else if (!strcmp(c, "overflow-one")) {
+		char *p = malloc(41);
+		((char *)opaque(p))[41] = 'x'; /* one past the end */
+		free(opaque(p));
+	} else if (!strcmp(c, "overflow-realloc")) {
+		char *p = malloc(41);
+		((char *)opaque(p))[44] = 'x';
+		p = realloc(opaque(p), 4000);
+	} else if (!strcmp(c, "underflow-one")) {
+		char *p = malloc(41);
+		((char *)opaque(p))[-1] = 'x';
+		free(opaque(p));
+	} else if (!strcmp(c, "write-after-free")) {
+		char *p = malloc(41);
+		free(opaque(p));
+		((char *)opaque(p))[20] = 'x';
+		p = malloc(41); /* the same block, handed out again */
+		free(opaque(p));
+	} else if (!strcmp(c, "write-after-free-first")) {
+		char *p = malloc(41);
+		free(opaque(p));
+		*(void **)opaque(p) = NULL; /* p->next = NULL, after free */
+		p = malloc(41);
+		free(opaque(p));
+	} else if (!strcmp(c, "write-before-freed")) {
+		/* glibc's tst-malloc-backtrace: over the 16 bytes before a
+		 * freed block. */
+		char *p = malloc(41);
+		free(opaque(p));
+		memset((char *)opaque(p) - 16, 0x41, 16);
+		p = malloc(41);
+		p = malloc(41);
+		free(opaque(p));
+	} else if (!strcmp(c, "double-free-after-reuse")) {
+		char *p = malloc(41);
+		free(opaque(p));
+		char *q = malloc(41); /* the same block: a new generation */
+		free(opaque(p));      /* the stale pointer frees q's block */
+		free(opaque(q));      /* the owner's free finds it freed */
+	} else if (!strcmp(c, "write-after-free-report")) {
+		/* DBGALLOC_ON_ERROR=report: reported, and the run goes on. */
+		char *p = malloc(41);
+		free(opaque(p));
+		((char *)opaque(p))[20] = 'x';
+		p = malloc(41);
+		free(opaque(p));
+		char *q = malloc(24);
+		free(opaque(q));
+		free(opaque(q)); /* reported and ignored */
+		printf("survived\n");
+		return 0;
 	} else {
 		fprintf(stderr, "misuse: unknown case '%s'\n", c);
 		return 2;

@@ -45,26 +45,68 @@ both() {
 
 # The harness itself: a plain abort must be seen as one (and say nothing).
 expect "$linked" "" abort-only '^$|.*'
-both double-free-small "^dbgalloc: double free of $hex \(32-byte block\) in free\(\)$"
-both double-free-medium "^dbgalloc: double free of $hex \(5120-byte block\) in free\(\)$"
-both double-free-large "^dbgalloc: double free of $hex \(303104-byte block\) in free\(\)$"
-both double-free-huge "^dbgalloc: (double free of $hex \([0-9]+-byte block\)|invalid free of $hex: not allocated by dbgalloc,) in free\(\)$"
-both double-free-aligned "^dbgalloc: double free of $hex \([0-9]+-byte block\) in free\(\)$"
+g='generation [0-9]+'
+both double-free-small "^dbgalloc: double free of $hex \(24-byte block, $g\) in free\(\)$"
+both double-free-medium "^dbgalloc: double free of $hex \(5,000-byte block, $g\) in free\(\)$"
+both double-free-large "^dbgalloc: double free of $hex \((300,000-byte block, $g|[0-9,]+-byte block)\) in free\(\)$"
+both double-free-huge "^dbgalloc: (double free of $hex \([0-9,]+-byte block(, $g)?\)|invalid free of $hex: not allocated by dbgalloc,) in free\(\)$"
+both double-free-aligned "^dbgalloc: double free of $hex \([0-9,]+-byte block(, $g)?\) in free\(\)$"
 both free-stack "^dbgalloc: invalid free of $hex: not allocated by dbgalloc, in free\(\)$"
 both free-global "^dbgalloc: invalid free of $hex: not allocated by dbgalloc, in free\(\)$"
 both free-interior "^dbgalloc: invalid free of $hex: 8 bytes into the 32-byte block at $hex, in free\(\)$"
 both free-unaligned-interior "^dbgalloc: invalid free of $hex: 3 bytes into the 32-byte block at $hex, in free\(\)$"
 both free-one-byte-in "^dbgalloc: invalid free of $hex: 1 byte into the 32-byte block at $hex, in free\(\)$"
 both free-never-handed-out "^dbgalloc: invalid free of $hex: no block was handed out at this address, in free\(\)$"
-both double-free-huge-exact "^dbgalloc: double free of $hex \([0-9]+-byte block\) in free\(\)$"
-both free-aligned-interior "^dbgalloc: invalid free of $hex: [0-9]+ bytes into the 352-byte block at $hex, in free\(\)$"
-both realloc-freed "^dbgalloc: bad pointer $hex passed to realloc\(\): freed 48-byte block$"
+both double-free-huge-exact "^dbgalloc: double free of $hex \([0-9,]+-byte block(, $g)?\) in free\(\)$"
+both free-aligned-interior "^dbgalloc: invalid free of $hex: 16 bytes into the 100-byte block at $hex, in free\(\)$"
+both realloc-freed "^dbgalloc: use after free of $hex \(40-byte block, $g\) in realloc\(\)$"
 both realloc-foreign "^dbgalloc: bad pointer $hex passed to realloc\(\): not allocated by dbgalloc$"
 both usable-size-interior "^dbgalloc: bad pointer $hex passed to malloc_usable_size\(\): 16 bytes into the 64-byte block at $hex$"
-both free-sized-twice "^dbgalloc: double free of $hex \(48-byte block\) in free_sized\(\)$"
-expect "$cxx" "" delete-twice "^dbgalloc: double free of $hex \(16-byte block\) in operator delete$"
-expect "$cxx" "" delete-array-twice "^dbgalloc: double free of $hex \(48-byte block\) in operator delete\[\]$"
+both free-sized-twice "^dbgalloc: double free of $hex \(48-byte block, $g\) in free_sized\(\)$"
+both free-sized-wrong "^dbgalloc: mismatched size in free_sized\(\) of $hex \(41-byte block, $g\): released as 40 bytes$"
+both overflow-one "^dbgalloc: write past the end of $hex \(41-byte block, $g\): byte 41 was overwritten, found by free\(\)$"
+both overflow-realloc "^dbgalloc: write past the end of $hex \(41-byte block, $g\): byte 44 was overwritten, found by realloc\(\)$"
+both underflow-one "^dbgalloc: write before the block at $hex: its header was overwritten, found by free\(\)$"
+both write-after-free "^dbgalloc: write to freed memory at $hex: 20 bytes into the freed block at $hex \(41-byte block, $g\), found by malloc\(\)$"
+both write-after-free-first "^dbgalloc: write to freed memory at $hex: 0 bytes into the freed block at $hex, found by malloc\(\)$"
+both write-before-freed "^dbgalloc: write to freed memory at $hex: 16 bytes before the freed block at $hex"
+both double-free-after-reuse "^dbgalloc: double free of $hex \(41-byte block, $g\) in free\(\)$"
+expect "$cxx" "" delete-twice "^dbgalloc: double free of $hex \(4-byte block, $g\) in operator delete$"
+expect "$cxx" "" delete-array-twice "^dbgalloc: double free of $hex \(40-byte block, $g\) in operator delete\[\]$"
 expect "$cxx" "" delete-stack "^dbgalloc: invalid free of $hex: not allocated by dbgalloc, in operator delete$"
+expect "$cxx" "" malloc-delete "^dbgalloc: mismatched free of $hex \(4-byte block, $g\): allocated by malloc\(\), released by operator delete$"
+expect "$cxx" "" new-free "^dbgalloc: mismatched free of $hex \(4-byte block, $g\): allocated by operator new, released by free\(\)$"
+expect "$cxx" "" new-array-delete "^dbgalloc: mismatched free of $hex \(40-byte block, $g\): allocated by operator new\[\], released by operator delete$"
+expect "$cxx" "" new-delete-array "^dbgalloc: mismatched free of $hex \(4-byte block, $g\): allocated by operator new, released by operator delete\[\]$"
+expect "$cxx" "" sized-delete-wrong "^dbgalloc: mismatched size in operator delete of $hex \(40-byte block, $g\): released as 32 bytes$"
+
+# Every report names the allocation site: the misuse program's main.
+expect_site() {
+	err=$(mktemp)
+	env -u LD_PRELOAD "$linked" "$1" 2>"$err" >/dev/null
+	if grep -q "^  allocated at (generation [0-9]*, epoch 0 \"start\"):" "$err" &&
+	   grep -Eq "^    #0 $hex in (run|main) .*misuse" "$err"; then
+		pass=$((pass + 1)); echo "PASS: $1 names its allocation site"
+	else
+		fail=$((fail + 1)); echo "FAIL: $1 does not name its allocation site:"; sed 's/^/    /' "$err"
+	fi
+	rm -f "$err"
+}
+expect_site double-free-small
+expect_site overflow-one
+
+# DBGALLOC_ON_ERROR=report: both errors reported, the program goes on.
+err=$(mktemp)
+out=$(DBGALLOC_ON_ERROR=report env -u LD_PRELOAD "$linked" write-after-free-report 2>"$err")
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$out" = survived ] &&
+   grep -q "^dbgalloc: write to freed memory" "$err" &&
+   grep -q "^dbgalloc: double free of" "$err"; then
+	pass=$((pass + 1)); echo "PASS: DBGALLOC_ON_ERROR=report goes on"
+else
+	fail=$((fail + 1)); echo "FAIL: DBGALLOC_ON_ERROR=report: status $rc, out '$out', stderr:"; sed 's/^/    /' "$err"
+fi
+rm -f "$err"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -19,7 +19,7 @@ check "runs under dbgalloc" '^demo: malloc is dbgalloc [0-9]+\.[0-9]+\.[0-9]+$' 
 check "blocks are dbgalloc's" '^demo: kept 100000 of 200000 strings, 100000 of them in dbgalloc blocks$' "$out"
 check "heap figures" '^demo: heap in use [0-9]+ bytes of [0-9]+ mapped$' "$out"
 check "double free stopped" '^demo: the child was stopped with SIGABRT, as it should be$' "$out"
-check "diagnostic printed" '^dbgalloc: double free of 0x[0-9a-f]+ \(32-byte block\) in free\(\)$' "$err"
+check "diagnostic printed" '^dbgalloc: double free of 0x[0-9a-f]+ \(24-byte block, generation [0-9]+\) in free\(\)$' "$err"
 if [ "$rc" -eq 0 ]; then pass=$((pass + 1)); echo "PASS: exit status 0"
 else fail=$((fail + 1)); echo "FAIL: exit status $rc"; cat "$out" "$err"; fi
 echo "$pass passed, $fail failed"

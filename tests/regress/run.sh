@@ -196,7 +196,7 @@ if wanted static-fork; then
 fi
 both fork-mt
 
-double="^dbgalloc: double free of $hex \([0-9]+-byte block\) in free\(\)$"
+double="^dbgalloc: double free of $hex \([0-9,]+-byte block(, generation [0-9]+)?\) in free\(\)$"
 death abort-only '' # the harness sees a bare abort
 death huge-twice "$double"
 death aligned-twice "$double"

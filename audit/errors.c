@@ -1,0 +1,100 @@
+/*
+ * audit/errors.c — writing heap-error reports.
+ */
+#include "audit/errors.h"
+#include "alloc/lock.h"
+#include "audit/audit.h"
+#include "audit/symbolize.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ERR_FRAMES 32 /* frames of the stack that found the error */
+
+void
+da_frames_emit(const uintptr_t *pcs, unsigned n)
+{
+	struct da_line l = {.len = 0};
+	/* Symbolizing reads files and may allocate: not from inside an
+	 * allocator operation that a signal handler interrupted. */
+	int safe = da_op_depth == 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (safe) {
+			da_sym_format(&l, i, pcs[i]);
+		} else {
+			da_line_str(&l, "    #");
+			da_line_dec(&l, i);
+			da_line_str(&l, " ");
+			da_line_hex(&l, pcs[i]);
+		}
+		da_line_emit(&l);
+	}
+	if (n == 0) {
+		da_line_str(&l, "    (no frames recorded)");
+		da_line_emit(&l);
+	}
+}
+
+void
+da_err_block(struct da_err *e, uint64_t size)
+{
+	da_line_str(&e->head, " (");
+	da_line_count(&e->head, size);
+	da_line_str(&e->head, "-byte block");
+	if (e->have_info) {
+		da_line_str(&e->head, ", generation ");
+		da_line_dec(&e->head, e->info.gen);
+	}
+	da_line_str(&e->head, ")");
+}
+
+static void
+emit_site(uint32_t site)
+{
+	const uintptr_t *pcs;
+	unsigned n = da_depot_get(site, &pcs);
+	da_frames_emit(pcs, n);
+}
+
+void
+da_err_raise(struct da_err *e)
+{
+	struct da_line l = {.len = 0};
+	/* Symbolizing opens and reads files, which are cancellation points:
+	 * a thread being cancelled must still finish its report. */
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+	da_line_emit(&e->head);
+
+	uintptr_t pcs[ERR_FRAMES];
+	unsigned n = da_unwind(pcs, ERR_FRAMES, e->call_ret, e->call_fp);
+	da_line_str(&l, "  in thread ");
+	da_line_dec(&l, (unsigned long)syscall(SYS_gettid));
+	da_line_str(&l, " at:");
+	da_line_emit(&l);
+	da_frames_emit(pcs, n);
+
+	if (e->free_pc != 0) {
+		da_line_str(&l, "  freed before at:");
+		da_line_emit(&l);
+		uintptr_t pc = (uintptr_t)e->free_pc;
+		da_frames_emit(&pc, 1);
+	}
+	if (e->have_info) {
+		unsigned epoch = da_gen_epoch_of(e->info.gen);
+		da_line_str(&l, "  allocated at (generation ");
+		da_line_dec(&l, e->info.gen);
+		da_line_str(&l, ", epoch ");
+		da_line_dec(&l, epoch);
+		da_line_str(&l, " \"");
+		da_line_str(&l, da_gen_epoch_label(epoch));
+		da_line_str(&l, "\"):");
+		da_line_emit(&l);
+		emit_site(e->info.site);
+	}
+	if (da_cfg.abort_on_error)
+		abort();
+	pthread_setcancelstate(cancel, NULL);
+}

@@ -1,0 +1,76 @@
+/*
+ * audit/gen.h — generations (allocation sequence numbers) and epochs.
+ *
+ * Every block gets a generation N: it was the Nth allocation of the
+ * process, counting from 1. A single-threaded program's numbers are exact
+ * and the same in every run, so DBGALLOC_BREAK=N stops the same allocation
+ * next time. Threads take numbers in batches of DA_GEN_BATCH from one
+ * counter (one atomic operation per batch, not per allocation): each
+ * thread's numbers increase, every number is used at most once, and they
+ * follow the order of allocations within a thread and roughly across
+ * threads (a thread may use up to DA_GEN_BATCH - 1 numbers taken before
+ * another thread's later batch).
+ *
+ * Epochs: dbgalloc_mark("label") starts epoch k + 1 at the next number
+ * not yet handed out; a block's epoch is found from its generation (the
+ * header keeps no epoch). The marking thread gives back the rest of its
+ * batch first, so in a single-threaded program the epoch of every block
+ * is exact; under threads, another thread may finish its current batch in
+ * the epoch before.
+ */
+#ifndef DA_AUDIT_GEN_H
+#define DA_AUDIT_GEN_H
+
+#include "alloc/config.h"
+
+#include <stdint.h>
+
+#define DA_GEN_BATCH  256
+#define DA_MARKS_MAX  4096 /* later marks all start the last epoch */
+#define DA_MARK_LABEL 48
+
+struct da_gen_tls {
+	uint64_t next; /* the number the next allocation gets */
+	uint64_t end;  /* the first number past the batch, or the break */
+	/* Non-zero: the call-site id every block this thread allocates
+	 * gets instead of its stack (leak.h: ignored, or dbgalloc's own). */
+	uint32_t site_override;
+};
+extern __thread struct da_gen_tls da_gen_tls;
+
+uint64_t da_gen_refill(void);
+
+/* The generation of a new block. A signal handler's allocation that
+ * interrupts this between its load and store may share a number with the
+ * interrupted one: harmless, and not worth an atomic. */
+DA_INLINE uint64_t
+da_gen_next(void)
+{
+	uint64_t g = da_gen_tls.next;
+	if (da_unlikely(g == da_gen_tls.end))
+		return da_gen_refill();
+	da_gen_tls.next = g + 1;
+	return g;
+}
+
+/* DBGALLOC_BREAK: the allocation numbered gen raises SIGTRAP (0: none). */
+void da_gen_set_break(uint64_t gen);
+
+/* Numbers handed out so far (the highest generation is below this). */
+uint64_t da_gen_top(void);
+
+/* Starts a new epoch named label (truncated to DA_MARK_LABEL - 1 bytes);
+ * returns its number (epoch 0 is the start of the process). */
+unsigned da_gen_mark(const char *label);
+
+/* The epoch of generation gen, and the number of epochs so far. */
+unsigned da_gen_epoch_of(uint64_t gen);
+unsigned da_gen_epochs(void);
+/* Epoch e's label ("start" for 0) and first generation. */
+const char *da_gen_epoch_label(unsigned e);
+uint64_t da_gen_epoch_first(unsigned e);
+
+/* fork: the child keeps the numbering; the marks lock is reset. */
+void da_gen_fork_child(void);
+
+#endif /* DA_AUDIT_GEN_H */

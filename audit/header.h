@@ -1,0 +1,211 @@
+/*
+ * audit/header.h — the 16 bytes audit keeps before every block it hands
+ * out, the canary after it, and what a free leaves in it.
+ *
+ * A live block (alloc's block, 16-aligned, of at least 16 + size + 8 bytes):
+ *
+ *   alloc's block start                        pointer the program holds, p
+ *   |                                          |
+ *   v                                          v
+ *   +--------------------+--------------------+----------------+--------+------+
+ *   | word 0             | word 1             | size bytes     | canary | rest |
+ *   +--------------------+--------------------+----------------+--------+------+
+ *     0 ........... 63     0 ........... 63                      8 bytes
+ *
+ *   word 0:  bits  0-39  size the program asked for (DA_HDR_SIZE_MAX: at
+ *                        least that; the exact size is then alloc's)
+ *            bits 40-47  generation, bits 32-39
+ *            bits 48-49  kind: enum da_kind (the entry point family)
+ *            bits 50-63  check: a hash of both words and the address
+ *   word 1:  bits  0-31  call-site id (audit/depot.h)
+ *            bits 32-63  generation, bits 0-31
+ *
+ * The canary is DA_CANARY, 8 bytes right after the size bytes (unaligned),
+ * checked at free, at realloc and for every live block at exit. A write
+ * just before p lands in word 1, which the check covers.
+ *
+ * Freed, alloc's free-list link takes word 0; word 1 stays. The first 16
+ * bytes at p become the free record, and the next ones the poison:
+ *
+ *   +--------------------+--------------------+--------------------+---------------
+ *   | link (alloc's)     | word 1 (as it was) | pc of the free     | rec: size:40 |
+ *   |                    |                    |                    | gen hi:8     |
+ *   |                    |                    |                    | check:16     |
+ *   +--------------------+--------------------+--------------------+---------------
+ *   then DA_POISON bytes: 16 of them (bounded), or to the block's end (full,
+ *   and one freed block in DA_POISON_SAMPLE under bounded).
+ *
+ * The record's check covers word 1, the pc and the record, so a write over
+ * any of them, as over the poison, is found when the block is next handed
+ * out (or at exit). A write over the link is found by alloc before it
+ * follows it (enum da_prev).
+ *
+ * The block's state (live or freed) is not here but in alloc's live map,
+ * one byte per 16 bytes of slab. A state byte in the header would take the
+ * live map's place instruction for instruction (one store at malloc, one
+ * load and store at free), but the header lies in memory the
+ * program can overwrite, so an underflow could forge "live" and turn a
+ * double free into a corrupted free list; the live map lies in metadata no
+ * block touches. The header's check then catches the underflow itself.
+ */
+#ifndef DA_AUDIT_HEADER_H
+#define DA_AUDIT_HEADER_H
+
+#include "alloc/config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define DA_HDR       16 /* bytes before p */
+#define DA_CANARY_SZ 8  /* bytes after p + size */
+/* What audit asks alloc for beyond the program's size. */
+#define DA_HDR_EXTRA (DA_HDR + DA_CANARY_SZ)
+
+#define DA_CANARY         0x5ac3a5db5ac3a5dbull
+#define DA_POISON         0xdf
+#define DA_POISON64       0xdfdfdfdfdfdfdfdfull
+#define DA_POISON_BOUNDED 16 /* poison bytes after the free record */
+#define DA_POISON_SAMPLE  64 /* one freed block in this many: all of it */
+#define DA_FREE_RECORD    16 /* the pc of the free and the record */
+
+#define DA_HDR_SIZE_MAX ((UINT64_C(1) << 40) - 1)
+#define DA_GEN_MAX      ((UINT64_C(1) << 40) - 1)
+
+/* The entry point families, which must match at release. */
+enum da_kind {
+	DA_KIND_MALLOC = 0,  /* malloc, calloc, realloc, strdup, ... */
+	DA_KIND_NEW = 1,     /* operator new */
+	DA_KIND_NEW_ARR = 2, /* operator new[] */
+	DA_KIND_ALIGNED = 3, /* aligned_alloc, posix_memalign, memalign, ... */
+};
+
+struct da_hdr {
+	uint64_t w0;
+	uint64_t w1;
+};
+
+/* A header's fields, unpacked. */
+struct da_hdr_info {
+	uint64_t size;
+	uint64_t gen;
+	uint32_t site;
+	unsigned kind;
+};
+
+DA_INLINE uint64_t
+da_hdr_check(uint64_t w0, uint64_t w1, const void *blk)
+{
+	uint64_t x = (w0 & ((UINT64_C(1) << 50) - 1)) ^
+	             ((w1 << 17) | (w1 >> 47)) ^ (uintptr_t)blk;
+	return (x * UINT64_C(0x9e3779b97f4a7c15)) >> 50;
+}
+
+/* Writes the header of blk (alloc's block start) and the canary. */
+DA_INLINE void
+da_hdr_write(void *blk, uint64_t size, uint64_t gen, uint32_t site,
+             unsigned kind)
+{
+	struct da_hdr *h = (struct da_hdr *)blk;
+	uint64_t s = size < DA_HDR_SIZE_MAX ? size : DA_HDR_SIZE_MAX;
+	uint64_t w1 = (uint64_t)site | (gen << 32);
+	uint64_t w0 = s | ((gen >> 32) & 0xff) << 40 | (uint64_t)kind << 48;
+	h->w1 = w1;
+	h->w0 = w0 | da_hdr_check(w0, w1, blk) << 50;
+	uint64_t c = DA_CANARY;
+	memcpy((char *)blk + DA_HDR + size, &c, sizeof(c));
+}
+
+/* 1 if blk's header is whole (its check matches). */
+DA_INLINE int
+da_hdr_intact(const void *blk)
+{
+	const struct da_hdr *h = (const struct da_hdr *)blk;
+	return (h->w0 >> 50) == da_hdr_check(h->w0, h->w1, blk);
+}
+
+DA_INLINE void
+da_hdr_unpack(const void *blk, struct da_hdr_info *i)
+{
+	const struct da_hdr *h = (const struct da_hdr *)blk;
+	i->size = h->w0 & DA_HDR_SIZE_MAX;
+	i->gen = (h->w1 >> 32) | ((h->w0 >> 40) & 0xff) << 32;
+	i->site = (uint32_t)h->w1;
+	i->kind = (unsigned)(h->w0 >> 48) & 3;
+}
+
+DA_INLINE uint64_t
+da_hdr_size(const void *blk)
+{
+	return ((const struct da_hdr *)blk)->w0 & DA_HDR_SIZE_MAX;
+}
+
+DA_INLINE unsigned
+da_hdr_kind(const void *blk)
+{
+	return (unsigned)(((const struct da_hdr *)blk)->w0 >> 48) & 3;
+}
+
+/* 1 if the canary after size bytes at p is whole. */
+DA_INLINE int
+da_canary_intact(const void *p, uint64_t size)
+{
+	uint64_t c;
+	memcpy(&c, (const char *)p + size, sizeof(c));
+	return c == DA_CANARY;
+}
+
+/* The generation bits 0-31 in word 1 survive a free; bits 32-39 go to the
+ * free record. */
+DA_INLINE uint64_t
+da_rec_check(uint64_t pc, uint64_t rec, uint64_t w1, const void *blk)
+{
+	uint64_t x = (pc ^ ((rec << 23) | (rec >> 41)) ^ w1 ^ (uintptr_t)blk) *
+	             UINT64_C(0xd6e8feb86659fd93);
+	return x >> 48;
+}
+
+/* Writes the free record of the live block blk (p = blk + 16). */
+DA_INLINE void
+da_rec_write(void *blk, uint64_t pc)
+{
+	struct da_hdr *h = (struct da_hdr *)blk;
+	uint64_t *u = (uint64_t *)((char *)blk + DA_HDR);
+	uint64_t rec = (h->w0 & ((UINT64_C(1) << 48) - 1));
+	u[0] = pc;
+	u[1] = rec | da_rec_check(pc, rec, h->w1, blk) << 48;
+}
+
+/* 1 if the free record of the freed block blk is whole. */
+DA_INLINE int
+da_rec_intact(const void *blk)
+{
+	const struct da_hdr *h = (const struct da_hdr *)blk;
+	const uint64_t *u = (const uint64_t *)((const char *)blk + DA_HDR);
+	uint64_t rec = u[1] & ((UINT64_C(1) << 48) - 1);
+	return (u[1] >> 48) == da_rec_check(u[0], rec, h->w1, blk);
+}
+
+/* What a freed block's header and record say (only meaningful when the
+ * record is intact). */
+DA_INLINE void
+da_rec_unpack(const void *blk, struct da_hdr_info *i, uint64_t *free_pc)
+{
+	const struct da_hdr *h = (const struct da_hdr *)blk;
+	const uint64_t *u = (const uint64_t *)((const char *)blk + DA_HDR);
+	i->size = u[1] & DA_HDR_SIZE_MAX;
+	i->gen = (h->w1 >> 32) | ((u[1] >> 40) & 0xff) << 32;
+	i->site = (uint32_t)h->w1;
+	i->kind = DA_KIND_MALLOC;
+	*free_pc = u[0];
+}
+
+/* 1 if the freed block of generation gen is poisoned whole under the
+ * bounded mode: one in DA_POISON_SAMPLE, chosen by its generation, so the
+ * same blocks are chosen in every run of a program. */
+DA_INLINE int
+da_poison_sampled(uint64_t gen)
+{
+	return ((gen * UINT64_C(0x9e3779b97f4a7c15)) >> 58) == 0;
+}
+
+#endif /* DA_AUDIT_HEADER_H */
