@@ -1,0 +1,509 @@
+/*
+ * audit/leak.c — the leak scan (see leak.h).
+ *
+ * Order: list the roots that need the dynamic loader (module segments,
+ * the static TLS size) while everything runs; take every allocator lock
+ * (so no thread is stopped holding one); stop the other threads; read the
+ * memory map; list the live blocks; mark; resume; release the locks.
+ */
+#include "audit/leak.h"
+#include "alloc/alloc.h"
+#include "alloc/os.h"
+#include "audit/header.h"
+#include "audit/stop.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The scan's marks. */
+enum {
+	M_NONE = 0,
+	M_INTERIOR, /* an interior pointer seen; not yet classified */
+	M_REACH,
+	M_POSSIBLE,
+	M_LEADER,
+	M_INDIRECT,
+	M_SKIP, /* ignored or internal */
+};
+
+/* A range of memory to scan as roots. */
+struct range {
+	uintptr_t lo, hi;
+};
+
+/* Tables mapped from the OS, grown by doubling. */
+struct vec {
+	void *p;
+	size_t n, cap, elem;
+};
+
+static int
+vec_push(struct vec *v, const void *e)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 4096 / v->elem;
+		void *p = da_os_map(cap * v->elem);
+		if (p == NULL)
+			return -1;
+		if (v->p != NULL) {
+			memcpy(p, v->p, v->n * v->elem);
+			da_os_unmap(v->p, v->cap * v->elem);
+		}
+		v->p = p;
+		v->cap = cap;
+	}
+	memcpy((char *)v->p + v->n * v->elem, e, v->elem);
+	v->n++;
+	return 0;
+}
+
+static void
+vec_free(struct vec *v)
+{
+	if (v->p != NULL)
+		da_os_unmap(v->p, v->cap * v->elem);
+	v->p = NULL;
+	v->n = v->cap = 0;
+}
+
+/* --- The memory map: readable ranges, from /proc/self/maps. --- */
+
+static struct vec maps = {.elem = sizeof(struct range)};
+
+static uintptr_t
+parse_hex(const char **s)
+{
+	uintptr_t v = 0;
+	for (;; (*s)++) {
+		char c = **s;
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (uintptr_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (uintptr_t)(c - 'a' + 10);
+		else
+			return v;
+	}
+}
+
+/* Reads the readable mappings (raw calls: no stdio, no malloc). */
+static int
+read_maps(void)
+{
+	maps.n = 0;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps",
+	                      O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[8192];
+	size_t have = 0;
+	for (;;) {
+		long got = syscall(SYS_read, fd, buf + have,
+		                   sizeof(buf) - 1 - have);
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n')) != NULL) {
+			const char *s = line;
+			struct range r;
+			r.lo = parse_hex(&s);
+			s++;
+			r.hi = parse_hex(&s);
+			s++;
+			/* "rw-p": readable; [vvar] and the like are skipped
+			 * by their names (reading vvar pages can fault). */
+			if (s[0] == 'r' && strstr(s, "[vvar") == NULL &&
+			    strstr(s, "[vsyscall]") == NULL)
+				vec_push(&maps, &r);
+			line = nl + 1;
+		}
+		have = (size_t)(buf + have - line);
+		memmove(buf, line, have);
+	}
+	syscall(SYS_close, fd);
+	return 0;
+}
+
+/* The readable mapping containing a, or NULL. */
+static const struct range *
+mapping_of(uintptr_t a)
+{
+	const struct range *m = maps.p;
+	size_t lo = 0, hi = maps.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m[mid].hi <= a)
+			lo = mid + 1;
+		else if (m[mid].lo > a)
+			hi = mid;
+		else
+			return &m[mid];
+	}
+	return NULL;
+}
+
+/* --- Roots that need the dynamic loader, listed before the stop. --- */
+
+static struct vec segs = {.elem = sizeof(struct range)};
+static size_t tls_below; /* static TLS lies this far below the TP */
+
+static int
+phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	uintptr_t self = (uintptr_t)arg;
+	int ours = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+		    self >= lo && self < lo + ph->p_memsz)
+			ours = 1;
+	}
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_TLS && info->dlpi_tls_data != NULL) {
+			uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
+			uintptr_t d = (uintptr_t)info->dlpi_tls_data;
+			if (d < tp && tp - d > tls_below)
+				tls_below = tp - d;
+		}
+		/* dbgalloc's own data holds no pointer the program owns:
+		 * its free lists and rings would only hide leaks. */
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || ours)
+			continue;
+		struct range r = {info->dlpi_addr + ph->p_vaddr,
+		                  info->dlpi_addr + ph->p_vaddr + ph->p_memsz};
+		vec_push(&segs, &r);
+	}
+	return 0;
+}
+
+/* --- The blocks. --- */
+
+static int
+collect_block(const struct da_block *b, void *arg)
+{
+	struct vec *v = arg;
+	const char *blk = b->user;
+	/* A block between alloc's hand-out and audit's header (a thread
+	 * stopped there), or never given a header, is not the program's. */
+	if (b->size < DA_HDR_EXTRA || !da_hdr_intact(blk))
+		return 0;
+	struct da_hdr_info i;
+	da_hdr_unpack(blk, &i);
+	struct da_lblock e = {
+	        .user = (uintptr_t)blk + DA_HDR,
+	        .size = i.size,
+	        .gen = i.gen,
+	        .site = i.site,
+	        .cls = DA_LEAK_REACHABLE,
+	        .mark = i.site == DA_SITE_IGNORED || i.site == DA_SITE_INTERNAL
+	                        ? M_SKIP
+	                        : M_NONE,
+	};
+	return vec_push(v, &e) != 0;
+}
+
+static void
+sort_blocks(struct da_lblock *b, size_t n)
+{
+	/* Heapsort: no recursion, no memory. */
+	for (size_t start = n / 2; start-- > 0;) {
+		size_t root = start;
+		for (size_t child; (child = 2 * root + 1) < n; root = child) {
+			if (child + 1 < n && b[child].user < b[child + 1].user)
+				child++;
+			if (b[root].user >= b[child].user)
+				break;
+			struct da_lblock t = b[root];
+			b[root] = b[child];
+			b[child] = t;
+		}
+	}
+	for (size_t end = n; end-- > 1;) {
+		struct da_lblock t = b[0];
+		b[0] = b[end];
+		b[end] = t;
+		size_t root = 0;
+		for (size_t child; (child = 2 * root + 1) < end; root = child) {
+			if (child + 1 < end &&
+			    b[child].user < b[child + 1].user)
+				child++;
+			if (b[root].user >= b[child].user)
+				break;
+			struct da_lblock u = b[root];
+			b[root] = b[child];
+			b[child] = u;
+		}
+	}
+}
+
+long
+da_leak_find(const struct da_leak_scan *s, uintptr_t a)
+{
+	if (s->n == 0 || a < s->b[0].user)
+		return -1;
+	size_t lo = 0, hi = s->n; /* the last block starting at or below a */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->b[mid].user <= a)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const struct da_lblock *b = &s->b[lo];
+	if (a == b->user || a - b->user < b->size)
+		return (long)lo;
+	return -1;
+}
+
+/* --- Marking. --- */
+
+struct marker {
+	struct da_leak_scan *s;
+	struct vec stack; /* block indices to scan */
+	struct vec cand;  /* blocks an interior pointer reached */
+	int phase;        /* 'A' start pointers, 'B' any, 'C' cliques */
+	size_t leader;
+};
+
+static void
+push(struct marker *m, size_t i)
+{
+	uint32_t v = (uint32_t)i;
+	vec_push(&m->stack, &v);
+}
+
+/* What one word that may point at block i does, in the current phase. */
+static void
+hit(struct marker *m, uintptr_t w)
+{
+	if (da_pagemap_kind((void *)w) == DA_PM_NONE)
+		return;
+	long i = da_leak_find(m->s, w);
+	if (i < 0)
+		return;
+	struct da_lblock *b = &m->s->b[i];
+	switch (m->phase) {
+	case 'A':
+		if (w == b->user) {
+			if (b->mark == M_NONE || b->mark == M_INTERIOR) {
+				b->mark = M_REACH;
+				push(m, (size_t)i);
+			}
+		} else if (b->mark == M_NONE) {
+			b->mark = M_INTERIOR;
+			uint32_t v = (uint32_t)i;
+			vec_push(&m->cand, &v);
+		}
+		break;
+	case 'B':
+		if (b->mark == M_NONE || b->mark == M_INTERIOR) {
+			b->mark = M_POSSIBLE;
+			push(m, (size_t)i);
+		}
+		break;
+	default: { /* 'C': everything lost that the leader reaches */
+		struct da_lblock *l = &m->s->b[m->leader];
+		if ((size_t)i == m->leader)
+			break;
+		if (b->mark == M_NONE) {
+			b->mark = M_INDIRECT;
+			l->held_bytes += b->size;
+			l->held_blocks++;
+			push(m, (size_t)i);
+		} else if (b->mark == M_LEADER) {
+			/* An earlier root leak is reached from this one: it
+			 * and all it held now belong to this one. */
+			b->mark = M_INDIRECT;
+			l->held_bytes += b->size + b->held_bytes;
+			l->held_blocks += 1 + b->held_blocks;
+			b->held_bytes = 0;
+			b->held_blocks = 0;
+		}
+		break;
+	}
+	}
+}
+
+static void
+scan_range(struct marker *m, uintptr_t lo, uintptr_t hi)
+{
+	lo = (lo + 7) & ~(uintptr_t)7;
+	for (uintptr_t a = lo; a + 8 <= hi; a += 8)
+		hit(m, *(const uintptr_t *)a);
+}
+
+/* Scans [lo, hi) where it is readable (roots may cover holes). */
+static void
+scan_root(struct marker *m, uintptr_t lo, uintptr_t hi)
+{
+	while (lo < hi) {
+		const struct range *r = mapping_of(lo);
+		if (r == NULL) {
+			/* Skip to the next mapping. */
+			const struct range *all = maps.p;
+			size_t k = 0;
+			while (k < maps.n && all[k].lo <= lo)
+				k++;
+			if (k == maps.n)
+				return;
+			lo = all[k].lo;
+			continue;
+		}
+		uintptr_t end = r->hi < hi ? r->hi : hi;
+		scan_range(m, lo, end);
+		lo = end;
+	}
+}
+
+static void
+drain(struct marker *m)
+{
+	while (m->stack.n > 0) {
+		uint32_t i = ((uint32_t *)m->stack.p)[--m->stack.n];
+		struct da_lblock *b = &m->s->b[i];
+		scan_range(m, b->user, b->user + b->size);
+	}
+}
+
+/* The calling thread's registers, spilled to its stack, and its stack. */
+__attribute__((noinline)) static void
+scan_own_stack(struct marker *m)
+{
+	__builtin_unwind_init();
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	const struct range *r = mapping_of(sp);
+	if (r != NULL)
+		scan_root(m, sp, r->hi);
+}
+
+/* A thread's static TLS and thread control block (for threads other than
+ * the main one, they lie in its stack mapping and were scanned with it;
+ * the main thread's TCB lies elsewhere). */
+static void
+scan_tls(struct marker *m, uintptr_t tp)
+{
+	scan_root(m, tp - tls_below, tp + 4096);
+}
+
+static void
+scan_roots(struct marker *m, const struct da_world *w)
+{
+	const struct range *sg = segs.p;
+	for (size_t i = 0; i < segs.n; i++)
+		scan_root(m, sg[i].lo, sg[i].hi);
+	scan_own_stack(m);
+	scan_tls(m, (uintptr_t)__builtin_thread_pointer());
+	for (unsigned t = 0; t < w->n; t++) {
+		const struct da_stopped *st = &w->t[t];
+		for (unsigned r = 0; r < DA_STOP_REGS; r++)
+			hit(m, st->regs[r]);
+		const struct range *r = mapping_of(st->sp);
+		if (r != NULL)
+			scan_root(m,
+			          st->sp > r->lo + 128 ? st->sp - 128 : r->lo,
+			          r->hi);
+		scan_tls(m, st->tp);
+	}
+	/* Ignored blocks are roots. */
+	for (size_t i = 0; i < m->s->n; i++)
+		if (m->s->b[i].mark == M_SKIP &&
+		    m->s->b[i].site == DA_SITE_IGNORED)
+			scan_range(m, m->s->b[i].user,
+			           m->s->b[i].user + m->s->b[i].size);
+}
+
+static void
+classify(struct da_leak_scan *s, const struct da_world *w)
+{
+	struct marker m = {.s = s,
+	                   .stack = {.elem = sizeof(uint32_t)},
+	                   .cand = {.elem = sizeof(uint32_t)},
+	                   .phase = 'A'};
+	scan_roots(&m, w);
+	drain(&m);
+	/* Possibly lost: reached through an interior pointer, from a root
+	 * or a reachable block, and what those reach. */
+	m.phase = 'B';
+	for (size_t k = 0; k < m.cand.n; k++) {
+		uint32_t i = ((uint32_t *)m.cand.p)[k];
+		if (s->b[i].mark == M_INTERIOR) {
+			s->b[i].mark = M_POSSIBLE;
+			push(&m, i);
+		}
+	}
+	drain(&m);
+	/* Lost: each block nothing reached leads a clique of what it
+	 * reaches; a later leader that reaches an earlier one takes it. */
+	m.phase = 'C';
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->b[i].mark != M_NONE)
+			continue;
+		s->b[i].mark = M_LEADER;
+		m.leader = i;
+		push(&m, i);
+		drain(&m);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		static const uint8_t cls[] = {
+		        [M_NONE] = DA_LEAK_DEFINITE,
+		        [M_INTERIOR] = DA_LEAK_POSSIBLE,
+		        [M_REACH] = DA_LEAK_REACHABLE,
+		        [M_POSSIBLE] = DA_LEAK_POSSIBLE,
+		        [M_LEADER] = DA_LEAK_DEFINITE,
+		        [M_INDIRECT] = DA_LEAK_INDIRECT,
+		        [M_SKIP] = DA_LEAK_IGNORED,
+		};
+		s->b[i].cls = cls[s->b[i].mark];
+	}
+	vec_free(&m.stack);
+	vec_free(&m.cand);
+}
+
+int
+da_leak_scan(struct da_leak_scan *s)
+{
+	struct vec blocks = {.elem = sizeof(struct da_lblock)};
+	struct da_world w = {0};
+	memset(s, 0, sizeof(*s));
+	segs.n = 0;
+	tls_below = 0;
+	dl_iterate_phdr(phdr_cb, (void *)(uintptr_t)&da_leak_scan);
+
+	da_heap_fork_prepare(); /* every allocator lock */
+	int stopped = da_world_stop(&w) == 0;
+	int rc = read_maps();
+	if (rc == 0)
+		rc = da_alloc_walk(collect_block, &blocks) ? -1 : 0;
+	if (rc == 0) {
+		s->b = blocks.p;
+		s->n = blocks.n;
+		s->cap = blocks.cap;
+		sort_blocks(s->b, s->n);
+		classify(s, &w);
+	} else {
+		vec_free(&blocks);
+	}
+	s->threads = w.n + 1;
+	s->missed = w.missed;
+	if (stopped)
+		da_world_resume(&w);
+	da_heap_fork_parent();
+	return rc;
+}
+
+void
+da_leak_scan_free(struct da_leak_scan *s)
+{
+	if (s->b != NULL)
+		da_os_unmap(s->b, s->cap * sizeof(struct da_lblock));
+	memset(s, 0, sizeof(*s));
+}

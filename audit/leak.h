@@ -1,0 +1,70 @@
+/*
+ * audit/leak.h — the leak scan: which live blocks the program can still
+ * reach, classified as Valgrind does it.
+ *
+ * A conservative mark from the roots: the writable segments of every
+ * loaded module (dl_iterate_phdr; dbgalloc's own excepted), every thread's
+ * registers and stack (from its stack pointer to the end of its stack
+ * mapping), and every thread's static TLS and thread control block, plus
+ * blocks the program asked to ignore (dbgalloc_ignore), whose contents
+ * count as roots. Any aligned word that holds the address of a live
+ * block's first byte is a start pointer, one inside it an interior one.
+ *
+ *   still reachable   a chain of start pointers leads to it from a root
+ *   possibly lost     only chains with an interior pointer lead to it
+ *   definitely lost   nothing leads to it: a root leak, which "holds" the
+ *                     lost blocks it reaches
+ *   indirectly lost   only other lost blocks lead to it
+ *
+ * Every other thread is stopped (stop.h) while the blocks are listed and
+ * the memory scanned, and resumed before anything is reported. The scan
+ * allocates nothing: its tables are mapped from the OS.
+ */
+#ifndef DA_AUDIT_LEAK_H
+#define DA_AUDIT_LEAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum da_leak_class {
+	DA_LEAK_DEFINITE = 0,
+	DA_LEAK_INDIRECT,
+	DA_LEAK_POSSIBLE,
+	DA_LEAK_REACHABLE,
+	DA_LEAK_NCLASS,
+	DA_LEAK_IGNORED = DA_LEAK_NCLASS, /* never reported */
+};
+
+/* One live block of a scan. */
+struct da_lblock {
+	uintptr_t user;       /* the pointer the program holds */
+	uint64_t size;        /* the bytes it asked for */
+	uint64_t gen;         /* generation */
+	uint64_t held_bytes;  /* definitely lost: the indirectly lost bytes */
+	uint32_t held_blocks; /*   and blocks it keeps unreachable */
+	uint32_t site;        /* call-site id */
+	uint8_t cls;          /* enum da_leak_class */
+	uint8_t mark;         /* the scan's own state */
+};
+
+struct da_leak_scan {
+	struct da_lblock *b; /* sorted by address */
+	size_t n;
+	size_t cap;       /* entries mapped */
+	unsigned threads; /* threads whose stacks were scanned */
+	unsigned missed;  /* threads that could not be stopped */
+};
+
+/* Call-site ids the scan treats specially (never stored in the depot). */
+#define DA_SITE_IGNORED  0xfffffffdu /* dbgalloc_ignore: a root */
+#define DA_SITE_INTERNAL 0xfffffffeu /* dbgalloc's own: not reported */
+
+/* Scans; returns 0, or -1 when memory for the tables could not be
+ * mapped. Must be called outside any allocator operation. */
+int da_leak_scan(struct da_leak_scan *s);
+void da_leak_scan_free(struct da_leak_scan *s);
+
+/* The index of the block of s containing address a, or -1 (for tests). */
+long da_leak_find(const struct da_leak_scan *s, uintptr_t a);
+
+#endif /* DA_AUDIT_LEAK_H */

@@ -1,0 +1,196 @@
+/*
+ * shim/leaks.c — the public face of epochs and the leak check: the
+ * dbgalloc.h calls, LeakSanitizer's interface for programs written
+ * against it, and the report at exit (DBGALLOC_LEAKS).
+ *
+ * Exit order: the report must come after every other destructor and
+ * atexit handler. da_shim_leaks_init runs in our constructor, before
+ * __libc_start_main registers the dynamic loader's fini (which runs the
+ * shared libraries' destructors) and before main registers anything, so
+ * the handler it registers with atexit runs after all of them: exit's
+ * handlers run in the reverse order of registration. Only stdio's final
+ * flush comes after it, so an exit status of our own (LEAKS_EXITCODE)
+ * flushes stdio itself before _exit.
+ */
+#include "audit/audit.h"
+#include "audit/leakreport.h"
+#include "audit/suppress.h"
+#include "audit/symbolize.h"
+#include "shim/dbgalloc.h"
+#include "shim/export.h"
+#include "shim/leaks.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static unsigned exit_flags; /* DA_LEAKS_* for the report at exit */
+static int exit_code = -1;  /* DBGALLOC_LEAKS_EXITCODE, -1: unset */
+
+/* Per thread: dbgalloc_leaks_disable nesting. */
+static __thread unsigned disabled;
+
+/* The suppressions programs build in, added once, at the first report. */
+static void
+add_default_suppressions(void)
+{
+	static int done;
+	static const char *const names[] = {
+	        "__lsan_default_suppressions",
+	        "dbgalloc_default_suppressions",
+	};
+	if (done)
+		return;
+	done = 1;
+	for (unsigned i = 0; i < 2; i++) {
+		const char *(*fn)(void) =
+		        (const char *(*)(void))dlsym(RTLD_DEFAULT, names[i]);
+		if (fn == NULL) /* not exported: look in the symbol tables */
+			fn = (const char *(*)(void))da_sym_lookup_name(
+			        names[i]);
+		const char *text = fn != NULL ? fn() : NULL;
+		char err[256];
+		if (text != NULL &&
+		    da_supp_add(text, names[i], err, sizeof(err)) != 0) {
+			struct da_line l = {.len = 0};
+			da_line_str(&l, err);
+			da_line_emit(&l);
+		}
+	}
+}
+
+static void
+counts_out(const struct da_leak_counts *c, struct dbgalloc_leaks *o)
+{
+	o->definite_bytes = c->bytes[DA_LEAK_DEFINITE];
+	o->definite_blocks = c->blocks[DA_LEAK_DEFINITE];
+	o->indirect_bytes = c->bytes[DA_LEAK_INDIRECT];
+	o->indirect_blocks = c->blocks[DA_LEAK_INDIRECT];
+	o->possible_bytes = c->bytes[DA_LEAK_POSSIBLE];
+	o->possible_blocks = c->blocks[DA_LEAK_POSSIBLE];
+	o->reachable_bytes = c->bytes[DA_LEAK_REACHABLE];
+	o->reachable_blocks = c->blocks[DA_LEAK_REACHABLE];
+	o->suppressed_bytes = c->suppressed_bytes;
+	o->suppressed_blocks = c->suppressed_blocks;
+}
+
+static void
+leaks_at_exit(void)
+{
+	struct da_leak_counts c;
+	uint32_t saved = da_gen_tls.site_override;
+	da_gen_tls.site_override = DA_SITE_INTERNAL;
+	add_default_suppressions();
+	da_gen_tls.site_override = saved;
+	if (da_leak_report(exit_flags, "at exit", &c) != 0)
+		return;
+	if (exit_code >= 0 &&
+	    c.blocks[DA_LEAK_DEFINITE] + c.blocks[DA_LEAK_INDIRECT] > 0) {
+		fflush(NULL);
+		_exit(exit_code);
+	}
+}
+
+int
+da_shim_leaks_init(int mode, int exitcode, const char *suppressions)
+{
+	exit_code = exitcode;
+	if (suppressions != NULL) {
+		char err[256];
+		uint32_t saved = da_gen_tls.site_override;
+		da_gen_tls.site_override = DA_SITE_INTERNAL;
+		int rc = da_supp_load(suppressions, err, sizeof(err));
+		da_gen_tls.site_override = saved;
+		if (rc != 0) {
+			struct da_line l = {.len = 0};
+			da_line_str(&l, "dbgalloc: DBGALLOC_SUPPRESSIONS: ");
+			da_line_str(&l, err);
+			da_line_emit(&l);
+			return -1;
+		}
+	}
+	if (mode == 0)
+		return 0;
+	exit_flags = mode == 2 ? DA_LREP_ALL : 0;
+	atexit(leaks_at_exit);
+	return 0;
+}
+
+DA_EXPORT unsigned
+dbgalloc_mark(const char *label)
+{
+	return da_gen_mark(label);
+}
+
+DA_EXPORT struct dbgalloc_leaks
+dbgalloc_leak_check(unsigned flags)
+{
+	struct da_leak_counts c;
+	struct dbgalloc_leaks o = {0};
+	unsigned f = 0;
+	if (flags & DBGALLOC_LEAKS_ALL)
+		f |= DA_LREP_ALL;
+	if (flags & DBGALLOC_LEAKS_NEW)
+		f |= DA_LREP_NEW;
+	uint32_t saved = da_gen_tls.site_override;
+	da_gen_tls.site_override = DA_SITE_INTERNAL;
+	add_default_suppressions();
+	da_gen_tls.site_override = saved;
+	if (da_leak_report(f, "now", &c) == 0)
+		counts_out(&c, &o);
+	return o;
+}
+
+DA_EXPORT int
+dbgalloc_ignore(const void *p)
+{
+	return da_audit_ignore(p);
+}
+
+DA_EXPORT void
+dbgalloc_leaks_disable(void)
+{
+	if (disabled++ == 0 && da_gen_tls.site_override == 0)
+		da_gen_tls.site_override = DA_SITE_IGNORED;
+}
+
+DA_EXPORT void
+dbgalloc_leaks_enable(void)
+{
+	if (disabled > 0 && --disabled == 0 &&
+	    da_gen_tls.site_override == DA_SITE_IGNORED)
+		da_gen_tls.site_override = 0;
+}
+
+/* LeakSanitizer's interface (sanitizer/lsan_interface.h), for programs
+ * written against it. */
+void __lsan_ignore_object(const void *p);
+void __lsan_disable(void);
+void __lsan_enable(void);
+int __lsan_do_recoverable_leak_check(void);
+
+DA_EXPORT void
+__lsan_ignore_object(const void *p)
+{
+	da_audit_ignore(p);
+}
+
+DA_EXPORT void
+__lsan_disable(void)
+{
+	dbgalloc_leaks_disable();
+}
+
+DA_EXPORT void
+__lsan_enable(void)
+{
+	dbgalloc_leaks_enable();
+}
+
+DA_EXPORT int
+__lsan_do_recoverable_leak_check(void)
+{
+	struct dbgalloc_leaks o = dbgalloc_leak_check(0);
+	return o.definite_blocks + o.indirect_blocks > 0;
+}

@@ -1,0 +1,99 @@
+#!/bin/sh
+# The leak report against known ground truth (tests/leaks/leaky.c): exact
+# bytes and blocks per site and class, the classes shown by default and
+# with DBGALLOC_LEAKS=all, the exit code, LeakSanitizer suppressions, the
+# log file, and in-process checks with DBGALLOC_LEAKS_NEW.
+set -u
+top=${DA_TEST_TOP_BUILDDIR:?}
+src=${DA_TEST_TOP_SRCDIR:?}
+lib=${DA_TEST_LIB:?}
+prog="$top/tests/leaks/leaky"
+plain="$top/tests/leaks/leaky-plain"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "PASS: $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; sed 's/^/    /' "$tmp/err"; }
+
+# has TEXT: the report has the line (fixed string)
+has() { grep -qF -- "$1" "$tmp/err"; }
+# record HEADLINE FUNCTION: the record's first two frames name FUNCTION
+record() {
+	awk -v h="$1" -v f=" in $2 " '
+		index($0, h) == 1 { on = 1; n = 0; next }
+		on && /^    #/ { n++; if (index($0, f)) found = 1; if (n == 2) on = 0; next }
+		on { on = 0 }
+		END { exit !found }' "$tmp/err"
+}
+check_record() {
+	if record "$1" "$2"; then ok "$3"; else bad "$3: no record '$1' naming $2"; fi
+}
+
+for mode in linked preloaded; do
+	if [ $mode = linked ]; then run() { env -u LD_PRELOAD "$@"; }; p=$prog
+	else run() { env LD_PRELOAD="$lib" "$@"; }; p=$plain; fi
+
+	DBGALLOC_LEAKS=all run "$p" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 0 ] && ok "$mode: LEAKS=all exits with the program's status" ||
+		bad "$mode: LEAKS=all status $rc"
+	check_record "Leak of 4,800 bytes in 100 blocks (definitely lost) allocated from:" leak_hundred "$mode: 100 dropped blocks"
+	check_record "Leak of 48 bytes in 1 block (definitely lost; referencing 9,999 blocks, 479,952 bytes, indirectly lost) allocated from:" make_list "$mode: the list's lost head holds the rest"
+	check_record "Leak of 479,952 bytes in 9,999 blocks (indirectly lost) allocated from:" make_list "$mode: the list's nodes"
+	check_record "Leak of 24 bytes in 1 block (definitely lost) allocated from:" make_name "$mode: strdup's caller named"
+	check_record "Leak of 64 bytes in 1 block (possibly lost) allocated from:" keep_interior "$mode: interior pointer"
+	check_record "Leak of 80 bytes in 1 block (still reachable) allocated from:" keep_global "$mode: held by a global"
+	check_record "Leak of 96 bytes in 1 block (still reachable) allocated from:" thread_holder "$mode: held by a thread's stack"
+	has "SUMMARY: dbgalloc: 484,824 bytes leaked in 10,101 blocks (definitely lost: 4,872 bytes in 102 blocks; indirectly lost: 479,952 bytes in 9,999 blocks; possibly lost: 64 bytes in 1 block; still reachable:" &&
+		ok "$mode: summary" || bad "$mode: summary"
+	# The root leak ranks first: it holds the most.
+	first=$(grep -m1 '^Leak of' "$tmp/err")
+	case $first in "Leak of 48 bytes in 1 block (definitely lost; referencing"*) ok "$mode: root leak first";;
+		*) bad "$mode: first record is '$first'";; esac
+	if grep -q "freed_all" "$tmp/err"; then bad "$mode: freed blocks reported"; else ok "$mode: freed blocks not reported"; fi
+
+	DBGALLOC_LEAKS=1 run "$p" >/dev/null 2>"$tmp/err"
+	if has "SUMMARY: dbgalloc: 484,824 bytes leaked in 10,101 blocks (definitely lost: 4,872 bytes in 102 blocks; indirectly lost: 479,952 bytes in 9,999 blocks)" &&
+	   ! grep -q "possibly lost)\|still reachable)" "$tmp/err"; then
+		ok "$mode: LEAKS=1 shows lost blocks only"
+	else bad "$mode: LEAKS=1"; fi
+
+	DBGALLOC_LEAKS=1 DBGALLOC_LEAKS_EXITCODE=23 run "$p" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 23 ] && ok "$mode: LEAKS_EXITCODE" || bad "$mode: LEAKS_EXITCODE gave $rc"
+
+	DBGALLOC_LEAKS=1 DBGALLOC_SUPPRESSIONS="$src/tests/leaks/lsan.supp" \
+		DBGALLOC_LEAKS_EXITCODE=23 run "$p" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 23 ] && ! grep -q " in make_list " "$tmp/err" &&
+	   has "SUMMARY: dbgalloc: 4,824 bytes leaked in 101 blocks (definitely lost: 4,824 bytes in 101 blocks); suppressed: 480,000 bytes in 10,000 blocks" &&
+	   grep -Eq '^ +2 +480,000 leak:make_list$' "$tmp/err"; then
+		ok "$mode: LSan suppressions file"
+	else bad "$mode: suppressions (status $rc)"; fi
+
+	log="$tmp/log"
+	DBGALLOC_LEAKS=1 DBGALLOC_LOG="$log.%p" run "$p" >/dev/null 2>"$tmp/err"
+	n=$(ls "$tmp" | grep -c '^log\.[0-9][0-9]*$')
+	if [ "$n" -eq 1 ] && grep -q "^SUMMARY: dbgalloc: 484,824 bytes" "$tmp"/log.* &&
+	   ! grep -q SUMMARY "$tmp/err"; then
+		ok "$mode: DBGALLOC_LOG with %p"
+	else bad "$mode: DBGALLOC_LOG ($n files)"; fi
+	rm -f "$tmp"/log.*
+
+	run "$p" check >"$tmp/out" 2>"$tmp/err"
+	if grep -q "^first: definite 4872/102 indirect 479952/9999 possible 64/1 reachable" "$tmp/out" &&
+	   grep -q "^again: definite 0/0 indirect 0/0 possible 0/0 reachable 0/0$" "$tmp/out" &&
+	   grep -q "^new: definite 24/1 indirect 0/0 possible 0/0 reachable 0/0$" "$tmp/out"; then
+		ok "$mode: dbgalloc_leak_check, again, and only the new leak"
+	else
+		bad "$mode: dbgalloc_leak_check:"; sed 's/^/    /' "$tmp/out"
+	fi
+
+	run "$p" >/dev/null 2>"$tmp/err"
+	if [ -s "$tmp/err" ]; then bad "$mode: report without DBGALLOC_LEAKS"; else ok "$mode: silent by default"; fi
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
