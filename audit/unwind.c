@@ -13,18 +13,24 @@
  * the snapshot's generation, answers most "is this code, is it a
  * wrapper" questions in one load instead of a binary search.
  *
- * Why reloading the module list inside malloc cannot deadlock.
- * dl_iterate_phdr takes the loader's dl_load_write_lock, a recursive lock;
- * libunwind calls dl_iterate_phdr too. A thread that holds it already (a
- * dl_iterate_phdr callback or the loader itself calling malloc) takes it
- * again. A thread that waits for it waits for a holder that needs nothing
- * from us: the reload takes no lock of ours (a timestamp CAS elects one
- * reloader, the others go on without waiting, and the snapshot is
- * published with a CAS), and neither the reload nor libunwind runs while
- * the capturing thread holds an allocator lock (da_locks_held), so no
- * waits-for cycle can pass through the allocator either. A reload happens
- * only for a pc that _dl_find_object (lock-free) places in a module the
- * snapshot lacks, at most once per RELOAD_MS.
+ * Why calling dl_iterate_phdr inside malloc cannot deadlock. It takes the
+ * loader's dl_load_write_lock, a recursive lock; the reload below and
+ * libunwind both call it. A thread that holds that lock already (a
+ * dl_iterate_phdr callback calling strdup, the loader calling malloc, a
+ * signal handler that interrupted dlopen or dlclose) takes it again. A
+ * thread that waits for it waits for a holder that needs nothing held by
+ * a capturing thread, provided captures hold no lock across the call:
+ *   - the reload takes no lock of ours (a timestamp CAS elects one
+ *     reloader, the others go on without waiting; the snapshot is
+ *     published with a CAS);
+ *   - neither runs while the capturing thread holds an allocator lock
+ *     (da_locks_held), so no cycle passes through the allocator;
+ *   - libunwind runs with its cache off (unw_no_lock): with it, libunwind
+ *     1.6 holds the cache's lock across dl_iterate_phdr, and a capture
+ *     by a thread holding the loader's lock waited for it for ever
+ *     (test_unwind signals_during_dlopen hung one run in three).
+ * A reload happens only for a pc that _dl_find_object (lock-free) places
+ * in a module the snapshot lacks, at most once per RELOAD_MS.
  *
  * Fork: libunwind keeps internal locks; a child forked while another
  * thread was inside unw_backtrace could wait on one for ever, so such a
@@ -645,6 +651,29 @@ unwind_fork_child(void)
 	}
 }
 
+/*
+ * libunwind 1.6, with its default global cache, holds the cache's lock
+ * while it looks up unwind tables with dl_iterate_phdr, which waits for
+ * the loader's lock: see the top of this file. Without the cache it takes
+ * no lock there; unw_backtrace keeps its own per-thread cache of frames,
+ * so a capture costs the same once its pcs were seen (callgrind,
+ * bench/unwind-cost wrap8: 1784 instructions against 1780), and a pc a
+ * thread meets for the first time costs about 2 us more (the cache would
+ * have shared it between threads). 1 if done. (x86_64 names, declared
+ * here: libunwind.h would make libunwind-dev a build dependency.)
+ */
+static int
+unw_no_lock(void *h)
+{
+	enum { UNW_CACHE_NONE = 0 };
+	int (*set_policy)(void *, int) =
+	        (int (*)(void *, int))dlsym(h, "_ULx86_64_set_caching_policy");
+	void **local = dlsym(h, "_ULx86_64_local_addr_space");
+	if (set_policy == NULL || local == NULL)
+		return 0;
+	return set_policy(*local, UNW_CACHE_NONE) == 0;
+}
+
 void
 da_unwind_init(void)
 {
@@ -657,7 +686,7 @@ da_unwind_init(void)
 	 * only (t_busy). */
 	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	backtrace_fn bt = NULL;
-	if (h != NULL)
+	if (h != NULL && unw_no_lock(h))
 		bt = (backtrace_fn)dlsym(h, "unw_backtrace");
 	snap_reload();
 	if (bt != NULL) {

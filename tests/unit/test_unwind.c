@@ -613,6 +613,91 @@ fork_children_unwind(void **state)
 	pthread_join(th, NULL);
 }
 
+/*
+ * Captures through libc from signal handlers, on every thread, while the
+ * main thread loads and unloads modules: the handler may interrupt dlopen
+ * or dlclose holding the loader's lock, and libunwind (handed a new,
+ * interrupted pc) must then not wait for a lock of its own that another
+ * thread holds while it waits for the loader's. Run in a child, so that a
+ * deadlock fails the test instead of hanging it.
+ */
+static _Atomic(int) storm_stop;
+
+static void
+on_storm(int sig)
+{
+	(void)sig;
+	uintptr_t pcs[DA_DEPOT_MAX_FRAMES];
+	int saved_done = cmp_done;
+	cmp_max = 8;
+	qsort_caller();
+	cmp_done = saved_done;
+	/* Whole, or ret0 alone when it interrupted a capture. */
+	unsigned n = chain_1(pcs, 8);
+	if (n != 1 && n < 4)
+		_exit(3);
+}
+
+static void *
+storm_thread(void *arg)
+{
+	pthread_t *main_thread = arg;
+	while (!atomic_load(&storm_stop)) {
+		pthread_kill(*main_thread, SIGUSR2);
+		cmp_max = 8;
+		qsort_caller();
+		BARRIER();
+	}
+	return NULL;
+}
+
+static int
+storm(void)
+{
+	struct sigaction sa = {.sa_handler = on_storm, .sa_flags = SA_RESTART};
+	sigaction(SIGUSR2, &sa, NULL);
+	pthread_t self = pthread_self(), th[3];
+	for (int t = 0; t < 3; t++)
+		pthread_create(&th[t], NULL, storm_thread, &self);
+	static const char *const libs[] = {"libz.so.1", "libm.so.6",
+	                                   "libstdc++.so.6"};
+	for (int r = 0; r < 2000; r++) {
+		void *h = dlopen(libs[r % 3], RTLD_NOW | RTLD_LOCAL);
+		for (int t = 0; t < 3; t++)
+			pthread_kill(th[t], SIGUSR2);
+		if (h != NULL)
+			dlclose(h);
+	}
+	atomic_store(&storm_stop, 1);
+	for (int t = 0; t < 3; t++)
+		pthread_join(th[t], NULL);
+	return 0;
+}
+
+static void
+signals_during_dlopen(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(storm());
+	int status = 0;
+	pid_t got = 0;
+	for (int waited = 0; waited < 600 && got == 0; waited++) {
+		got = waitpid(pid, &status, WNOHANG);
+		if (got == 0)
+			usleep(100000);
+	}
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("deadlock: captures during dlopen/dlclose hung");
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* A module loaded after da_unwind_init is known at its first pc. */
 static void
 dlopen_later(void **state)
@@ -650,6 +735,7 @@ main(void)
 	        cmocka_unit_test(coroutine_stack),
 	        cmocka_unit_test(nested_capture),
 	        cmocka_unit_test(fork_children_unwind),
+	        cmocka_unit_test(signals_during_dlopen),
 	        cmocka_unit_test(dlopen_later),
 	};
 	return cmocka_run_group_tests_name("unwind", tests, NULL, NULL);
