@@ -48,6 +48,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -361,7 +362,7 @@ struct bounds {
 };
 
 #define ALT_LOOKUPS     64
-#define GROWTH_MAX      ((uintptr_t)1 << 30)
+#define GROWTH_MAX      ((uintptr_t)1 << 30) /* for an unlimited stack */
 #define DWARF_STACK_MIN 16384 /* libunwind used 6.8 KiB, cold, here */
 
 static __thread struct bounds t_own, t_alt;
@@ -437,6 +438,22 @@ maps_find(uintptr_t addr, struct bounds *out, int *is_stack)
 	return found;
 }
 
+/* How far the main thread's stack may grow: RLIMIT_STACK. */
+static _Atomic(uintptr_t) main_stack_max;
+
+static void
+main_stack_max_set(void)
+{
+	struct rlimit rl;
+	int saved = errno;
+	long rc = syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, &rl);
+	errno = saved;
+	uintptr_t max = GROWTH_MAX;
+	if (rc == 0 && rl.rlim_cur < GROWTH_MAX)
+		max = (uintptr_t)rl.rlim_cur;
+	atomic_store_explicit(&main_stack_max, max, memory_order_relaxed);
+}
+
 static __attribute__((noinline)) int
 stack_find(uintptr_t sp, struct bounds *b)
 {
@@ -452,8 +469,13 @@ stack_find(uintptr_t sp, struct bounds *b)
 		*b = t_alt;
 		return 1;
 	}
-	/* The main thread's stack grows down: not a new stack. */
-	int growth = t_own.grows && sp < t_own.lo && t_own.lo - sp < GROWTH_MAX;
+	/* The main thread's stack grows down, up to its rlimit: not a new
+	 * stack (coroutine stacks mapped by the program lie further down,
+	 * below the kernel's gap for it). */
+	int growth =
+	        t_own.grows && sp < t_own.lo &&
+	        t_own.hi - sp <= atomic_load_explicit(&main_stack_max,
+	                                              memory_order_relaxed);
 	if (!growth) {
 		if (t_lookups >= ALT_LOOKUPS)
 			return 0;
@@ -465,6 +487,8 @@ stack_find(uintptr_t sp, struct bounds *b)
 		return 0;
 	uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
 	if (is_stack || (tp > sp && tp < m.hi)) {
+		if (is_stack)
+			main_stack_max_set();
 		t_own.lo = m.lo;
 		t_own.hi = is_stack ? m.hi : tp;
 		t_own.grows = (uintptr_t)is_stack;

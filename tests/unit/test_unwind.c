@@ -235,6 +235,33 @@ deep_stacks(void **state)
 	assert_int_equal(recurse(pcs, 16, 100), 16);
 }
 
+/* 16 KiB frames, depth of them, then a capture: on the main thread this
+ * grows the stack past what it was at the first capture. */
+unsigned grow(uintptr_t *pcs, unsigned max, unsigned depth);
+NOINLINE unsigned
+grow(uintptr_t *pcs, unsigned max, unsigned depth)
+{
+	volatile char pad[16384];
+	pad[0] = (char)depth;
+	pad[sizeof(pad) - 1] = pad[0];
+	unsigned n = depth == 0 ? chain_1(pcs, max) : grow(pcs, max, depth - 1);
+	BARRIER();
+	return n + (unsigned)pad[0] * 0;
+}
+
+static void
+main_stack_grows(void **state)
+{
+	(void)state;
+	uintptr_t pcs[DA_DEPOT_MAX_FRAMES];
+	/* 2 MiB below here: far past the mapping seen at the first
+	 * capture, well inside the 8 MiB default limit. */
+	assert_int_equal(grow(pcs, 16, 128), 16);
+	assert_chain(pcs, 16, "grow");
+	for (unsigned i = 4; i < 16; i++)
+		assert_string_equal(fn_name(pcs[i]), "grow");
+}
+
 /* qsort's comparator plays the entry point: its caller is inside libc. */
 static uintptr_t cmp_pcs[DA_DEPOT_MAX_FRAMES];
 static unsigned cmp_n, cmp_max;
@@ -728,6 +755,7 @@ main(void)
 	        cmocka_unit_test(init_classifies_modules),
 	        cmocka_unit_test(fp_chain_exact),
 	        cmocka_unit_test(deep_stacks),
+	        cmocka_unit_test(main_stack_grows),
 	        cmocka_unit_test(qsort_reaches_caller),
 	        cmocka_unit_test(garbage_in_rbp),
 	        cmocka_unit_test(small_stacks),
