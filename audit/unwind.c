@@ -13,18 +13,24 @@
  * the snapshot's generation, answers most "is this code, is it a
  * wrapper" questions in one load instead of a binary search.
  *
- * Why reloading the module list inside malloc cannot deadlock.
- * dl_iterate_phdr takes the loader's dl_load_write_lock, a recursive lock;
- * libunwind calls dl_iterate_phdr too. A thread that holds it already (a
- * dl_iterate_phdr callback or the loader itself calling malloc) takes it
- * again. A thread that waits for it waits for a holder that needs nothing
- * from us: the reload takes no lock of ours (a timestamp CAS elects one
- * reloader, the others go on without waiting, and the snapshot is
- * published with a CAS), and neither the reload nor libunwind runs while
- * the capturing thread holds an allocator lock (da_locks_held), so no
- * waits-for cycle can pass through the allocator either. A reload happens
- * only for a pc that _dl_find_object (lock-free) places in a module the
- * snapshot lacks, at most once per RELOAD_MS.
+ * Why calling dl_iterate_phdr inside malloc cannot deadlock. It takes the
+ * loader's dl_load_write_lock, a recursive lock; the reload below and
+ * libunwind both call it. A thread that holds that lock already (a
+ * dl_iterate_phdr callback calling strdup, the loader calling malloc, a
+ * signal handler that interrupted dlopen or dlclose) takes it again. A
+ * thread that waits for it waits for a holder that needs nothing held by
+ * a capturing thread, provided captures hold no lock across the call:
+ *   - the reload takes no lock of ours (a timestamp CAS elects one
+ *     reloader, the others go on without waiting; the snapshot is
+ *     published with a CAS);
+ *   - neither runs while the capturing thread holds an allocator lock
+ *     (da_locks_held), so no cycle passes through the allocator;
+ *   - libunwind runs with its cache off (unw_no_lock): with it, libunwind
+ *     1.6 holds the cache's lock across dl_iterate_phdr, and a capture
+ *     by a thread holding the loader's lock waited for it for ever
+ *     (test_unwind signals_during_dlopen hung one run in three).
+ * A reload happens only for a pc that _dl_find_object (lock-free) places
+ * in a module the snapshot lacks, at most once per RELOAD_MS.
  *
  * Fork: libunwind keeps internal locks; a child forked while another
  * thread was inside unw_backtrace could wait on one for ever, so such a
@@ -42,6 +48,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -355,7 +362,7 @@ struct bounds {
 };
 
 #define ALT_LOOKUPS     64
-#define GROWTH_MAX      ((uintptr_t)1 << 30)
+#define GROWTH_MAX      ((uintptr_t)1 << 30) /* for an unlimited stack */
 #define DWARF_STACK_MIN 16384 /* libunwind used 6.8 KiB, cold, here */
 
 static __thread struct bounds t_own, t_alt;
@@ -431,6 +438,22 @@ maps_find(uintptr_t addr, struct bounds *out, int *is_stack)
 	return found;
 }
 
+/* How far the main thread's stack may grow: RLIMIT_STACK. */
+static _Atomic(uintptr_t) main_stack_max;
+
+static void
+main_stack_max_set(void)
+{
+	struct rlimit rl;
+	int saved = errno;
+	long rc = syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, &rl);
+	errno = saved;
+	uintptr_t max = GROWTH_MAX;
+	if (rc == 0 && rl.rlim_cur < GROWTH_MAX)
+		max = (uintptr_t)rl.rlim_cur;
+	atomic_store_explicit(&main_stack_max, max, memory_order_relaxed);
+}
+
 static __attribute__((noinline)) int
 stack_find(uintptr_t sp, struct bounds *b)
 {
@@ -446,8 +469,13 @@ stack_find(uintptr_t sp, struct bounds *b)
 		*b = t_alt;
 		return 1;
 	}
-	/* The main thread's stack grows down: not a new stack. */
-	int growth = t_own.grows && sp < t_own.lo && t_own.lo - sp < GROWTH_MAX;
+	/* The main thread's stack grows down, up to its rlimit: not a new
+	 * stack (coroutine stacks mapped by the program lie further down,
+	 * below the kernel's gap for it). */
+	int growth =
+	        t_own.grows && sp < t_own.lo &&
+	        t_own.hi - sp <= atomic_load_explicit(&main_stack_max,
+	                                              memory_order_relaxed);
 	if (!growth) {
 		if (t_lookups >= ALT_LOOKUPS)
 			return 0;
@@ -459,6 +487,8 @@ stack_find(uintptr_t sp, struct bounds *b)
 		return 0;
 	uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
 	if (is_stack || (tp > sp && tp < m.hi)) {
+		if (is_stack)
+			main_stack_max_set();
 		t_own.lo = m.lo;
 		t_own.hi = is_stack ? m.hi : tp;
 		t_own.grows = (uintptr_t)is_stack;
@@ -645,6 +675,29 @@ unwind_fork_child(void)
 	}
 }
 
+/*
+ * libunwind 1.6, with its default global cache, holds the cache's lock
+ * while it looks up unwind tables with dl_iterate_phdr, which waits for
+ * the loader's lock: see the top of this file. Without the cache it takes
+ * no lock there; unw_backtrace keeps its own per-thread cache of frames,
+ * so a capture costs the same once its pcs were seen (callgrind,
+ * bench/unwind-cost wrap8: 1784 instructions against 1780), and a pc a
+ * thread meets for the first time costs about 2 us more (the cache would
+ * have shared it between threads). 1 if done. (x86_64 names, declared
+ * here: libunwind.h would make libunwind-dev a build dependency.)
+ */
+static int
+unw_no_lock(void *h)
+{
+	enum { UNW_CACHE_NONE = 0 };
+	int (*set_policy)(void *, int) =
+	        (int (*)(void *, int))dlsym(h, "_ULx86_64_set_caching_policy");
+	void **local = dlsym(h, "_ULx86_64_local_addr_space");
+	if (set_policy == NULL || local == NULL)
+		return 0;
+	return set_policy(*local, UNW_CACHE_NONE) == 0;
+}
+
 void
 da_unwind_init(void)
 {
@@ -657,7 +710,7 @@ da_unwind_init(void)
 	 * only (t_busy). */
 	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	backtrace_fn bt = NULL;
-	if (h != NULL)
+	if (h != NULL && unw_no_lock(h))
 		bt = (backtrace_fn)dlsym(h, "unw_backtrace");
 	snap_reload();
 	if (bt != NULL) {

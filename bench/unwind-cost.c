@@ -223,6 +223,19 @@ depot_threads(unsigned threads)
 	set_base += SET;
 }
 
+/* Runs the measurement on a thread of its own: under valgrind the main
+ * thread's stack is not the kernel's "[stack]", and libunwind would not
+ * be given room on it. */
+static void *
+one_thread(void *arg)
+{
+	count = 1;
+	run_once();
+	count = (long)(uintptr_t)arg;
+	run_once();
+	return NULL;
+}
+
 static int
 one(const char *w, long n)
 {
@@ -239,10 +252,10 @@ one(const char *w, long n)
 		if (strcmp(w, kinds[i].name) == 0) {
 			what = kinds[i].k;
 			depth = kinds[i].d;
-			count = 1;
-			run_once();
-			count = n;
-			run_once();
+			pthread_t th;
+			pthread_create(&th, NULL, one_thread,
+			               (void *)(uintptr_t)n);
+			pthread_join(th, NULL);
 			return 0;
 		}
 	fprintf(stderr, "unwind-cost: unknown measurement %s\n", w);

@@ -6,15 +6,22 @@
 #   - each page's .TH names the version in configure.ac;
 #   - every "dbgalloc: ..." headline in alloc/, audit/ and shim/ sources, and
 #     every other piece of text they pass to da_line_str(), is in dbgalloc.3;
+#     the settings' headlines (audit/settings.c) are in dbgalloc.7 instead;
 #   - every function shim/malloc.c exports is in dbgalloc.3;
 #   - every message and usage line of the launcher (shim/dbgalloc.in) is in
-#     dbgalloc.1.
+#     dbgalloc.1;
+#   - every variable the built launcher's --help-env lists is in dbgalloc.7,
+#     and every option of run that sets one is in dbgalloc.1.
+# dbgalloc.7 is built (from doc/dbgalloc.7.in and audit/settings.def), so
+# it and the launcher are read from the build tree.
 # Texts are compared with the rendered page (fonts dropped, no hyphenation,
 # white space squeezed); the shell's $variables are cut out of the launcher's
-# strings. Run by `make check` with DA_TEST_TOP_SRCDIR set; by hand,
-# it finds the tree from its own path. Last line: "N passed, M failed".
+# strings. Run by `make check` with DA_TEST_TOP_SRCDIR and
+# DA_TEST_TOP_BUILDDIR set; by hand, it finds the tree from its own path
+# (a build in the source tree). Last line: "N passed, M failed".
 set -u
 top=${DA_TEST_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+build=${DA_TEST_TOP_BUILDDIR:-$top}
 doc=$top/doc
 pages="dbgalloc.1 dbgalloc.3 dbgalloc.7"
 pass=0
@@ -46,7 +53,28 @@ elif command -v man >/dev/null 2>&1; then
 	formatter=man
 else
 	bad "neither groff nor man is installed (groff is in the groff-base package)"
-	finish
+	# The settings: their headlines are in dbgalloc.7; each variable the
+# launcher lists, and each option of run (from the generator the launcher
+# was built with), is in its page.
+headlines "$settings_c" >"$tmp/settings-headlines"
+if grep -q 'unknown variable' "$tmp/settings-headlines"; then
+	expect "$tmp/dbgalloc.7.txt" "dbgalloc.7 settings headline" \
+		"$tmp/settings-headlines"
+else
+	bad "no headline found in audit/settings.c (is the extraction broken?)"
+fi
+"$build/dbgalloc" --help-env 2>/dev/null |
+	sed -n 's/^\(DBGALLOC_[A-Z0-9_]*\)=.*/\1/p' >"$tmp/variables"
+"$build/doc/settings-gen" options 2>/dev/null | tr '|' '\n' |
+	sed -n 's/^\([a-z0-9-][a-z0-9-]*\)$/--\1=/p' >"$tmp/options"
+if [ -s "$tmp/variables" ] && [ -s "$tmp/options" ]; then
+	expect "$tmp/dbgalloc.7.txt" "dbgalloc.7 setting" "$tmp/variables"
+	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 option of run" "$tmp/options"
+else
+	bad "no setting listed by $build/dbgalloc --help-env or $build/doc/settings-gen options (not built?)"
+fi
+
+finish
 fi
 
 # warnings PAGE OUT: format PAGE as a reader sees it; warnings go to OUT.
@@ -79,18 +107,21 @@ expect() {
 	done <"$3"
 }
 
-# trim: strip each line of blanks at both ends; drop lines with no letter
-# (bare punctuation such as ": " proves nothing); one copy of each.
+# trim: strip each line of blanks at both ends and squeeze the others, as
+# in the page; drop lines with no letter (bare punctuation such as ": "
+# proves nothing); one copy of each.
 trim() {
-	sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' |
+	sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' \
+		-e 's/[[:space:]][[:space:]]*/ /g' |
 		grep '[A-Za-z]' | LC_ALL=C sort -u
 }
 
 version=$(sed -n 's/^AC_INIT(\[dbgalloc\], *\[\([^]]*\)\].*/\1/p' "$top/configure.ac")
 for page in $pages; do
 	f=$doc/$page
+	[ "$page" = dbgalloc.7 ] && f=$build/doc/$page
 	if [ ! -r "$f" ]; then
-		bad "$page: missing"
+		bad "$page: missing ($f; built by make)"
 		continue
 	fi
 	if warnings "$f" "$tmp/warn" && [ ! -s "$tmp/warn" ]; then
@@ -107,10 +138,20 @@ for page in $pages; do
 	plain "$f" >"$tmp/$page.txt"
 done
 
+# headlines FILE...: the "dbgalloc: ..." literals outside comment lines.
+headlines() {
+	grep -h -E -v '^[[:space:]]*(\*|/\*|//)' "$@" |
+		grep -o '"dbgalloc: [^"]*"' | sed 's/^"//; s/"$//' | trim
+}
+
 # The library's diagnostics. C sources only; comment lines are skipped.
-set -- "$top"/alloc/*.[ch] "$top"/audit/*.[ch] "$top"/shim/*.[ch]
-grep -h -E -v '^[[:space:]]*(\*|/\*|//)' "$@" |
-	grep -o '"dbgalloc: [^"]*"' | sed 's/^"//; s/"$//' | trim >"$tmp/headlines"
+# The settings' messages belong to dbgalloc.7 (below).
+settings_c=$top/audit/settings.c
+set --
+for f in "$top"/alloc/*.[ch] "$top"/audit/*.[ch] "$top"/shim/*.[ch]; do
+	[ "$f" = "$settings_c" ] || set -- "$@" "$f"
+done
+headlines "$@" >"$tmp/headlines"
 # Every literal handed to da_line_str() in a call (an indented line), the
 # continuation lines of the call included.
 awk '
@@ -170,6 +211,27 @@ if [ -s "$tmp/launcher" ]; then
 	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 launcher text" "$tmp/launcher"
 else
 	bad "no message found in shim/dbgalloc.in (is the extraction broken?)"
+fi
+
+# The settings: their headlines are in dbgalloc.7; each variable the
+# launcher lists, and each option of run (from the generator the launcher
+# was built with), is in its page.
+headlines "$settings_c" >"$tmp/settings-headlines"
+if grep -q 'unknown variable' "$tmp/settings-headlines"; then
+	expect "$tmp/dbgalloc.7.txt" "dbgalloc.7 settings headline" \
+		"$tmp/settings-headlines"
+else
+	bad "no headline found in audit/settings.c (is the extraction broken?)"
+fi
+"$build/dbgalloc" --help-env 2>/dev/null |
+	sed -n 's/^\(DBGALLOC_[A-Z0-9_]*\)=.*/\1/p' >"$tmp/variables"
+"$build/doc/settings-gen" options 2>/dev/null | tr '|' '\n' |
+	sed -n 's/^\([a-z0-9-][a-z0-9-]*\)$/--\1=/p' >"$tmp/options"
+if [ -s "$tmp/variables" ] && [ -s "$tmp/options" ]; then
+	expect "$tmp/dbgalloc.7.txt" "dbgalloc.7 setting" "$tmp/variables"
+	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 option of run" "$tmp/options"
+else
+	bad "no setting listed by $build/dbgalloc --help-env or $build/doc/settings-gen options (not built?)"
 fi
 
 finish

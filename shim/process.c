@@ -1,10 +1,11 @@
 /*
- * shim/process.c — process-level concerns: fork.
+ * shim/process.c — process-level concerns: settings and fork.
  *
  * The allocator needs no initialisation before its first call (its state is
  * static and lazily built), so allocations made by ld.so, libc and other
  * constructors before ours are served normally (PITFALLS 1, 2). What must
- * be set up is fork handling: a constructor registers handlers that take
+ * be set up is done by a constructor: it reads the DBGALLOC_ settings
+ * (audit/settings.h) from the environment, and registers handlers that take
  * every allocator lock before fork and release or reset them after, so a
  * child of a multithreaded program inherits consistent heaps (PITFALLS 5).
  *
@@ -24,9 +25,14 @@
  * tst-mallocfork2): each fork level keeps its own record of what it took.
  */
 #include "audit/audit.h"
+#include "audit/settings.h"
+#include "alloc/os.h"
 
 #include <pthread.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <sys/single_threaded.h>
+#include <unistd.h>
 
 /* glibc's stdio list lock (exported by libc.so and libc.a, not declared
  * in any installed header). */
@@ -67,9 +73,35 @@ fork_child(void)
 	fork_level--;
 }
 
+/*
+ * Parses the environment into da_settings once. Allocations made before
+ * this constructor (by ld.so, libc, libraries initialised earlier and the
+ * executable's preinit functions) ran with the defaults that da_settings
+ * holds statically. A bad setting stops the process here, before main,
+ * with one line and status 2: never a silent default. In secure-execution
+ * mode (set-user-ID programs) DBGALLOC_ variables are ignored, as glibc
+ * ignores MALLOC_ ones (PITFALLS 22): a log path chosen by the caller must
+ * not be opened with the program's privileges.
+ */
+static void
+settings_load(void)
+{
+	char line[512];
+	if (getauxval(AT_SECURE))
+		return;
+	if (da_settings_parse(environ, &da_settings, line, sizeof(line) - 1) ==
+	    0)
+		return;
+	size_t n = strlen(line);
+	line[n++] = '\n';
+	da_os_write(2, line, n);
+	_exit(2);
+}
+
 __attribute__((constructor(101))) static void
 da_shim_init(void)
 {
+	settings_load();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 

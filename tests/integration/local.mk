@@ -102,3 +102,8 @@ tests_integration_interpose_static_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
 tests_integration_interpose_static_CFLAGS = $(DA_INTEGRATION_CFLAGS)
 tests_integration_interpose_static_LDFLAGS = -static
 tests_integration_interpose_static_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+
+# The DBGALLOC_ settings: checked by the library preloaded and linked, set
+# by the launcher's options, listed by --help-env.
+TESTS += tests/integration/settings.sh
+EXTRA_DIST += tests/integration/settings.sh

@@ -73,3 +73,10 @@ tests_unit_test_unwind_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
 	-fno-omit-frame-pointer -fno-optimize-sibling-calls
 tests_unit_test_unwind_LDFLAGS = -export-dynamic
 tests_unit_test_unwind_LDADD = $(DA_UNIT_LDADD)
+
+# The DBGALLOC_ settings: every type, default and message.
+check_PROGRAMS += tests/unit/test_settings
+TESTS += tests/unit/test_settings
+tests_unit_test_settings_SOURCES = tests/unit/test_settings.c
+tests_unit_test_settings_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_settings_LDADD = $(DA_UNIT_LDADD)

@@ -235,6 +235,33 @@ deep_stacks(void **state)
 	assert_int_equal(recurse(pcs, 16, 100), 16);
 }
 
+/* 16 KiB frames, depth of them, then a capture: on the main thread this
+ * grows the stack past what it was at the first capture. */
+unsigned grow(uintptr_t *pcs, unsigned max, unsigned depth);
+NOINLINE unsigned
+grow(uintptr_t *pcs, unsigned max, unsigned depth)
+{
+	volatile char pad[16384];
+	pad[0] = (char)depth;
+	pad[sizeof(pad) - 1] = pad[0];
+	unsigned n = depth == 0 ? chain_1(pcs, max) : grow(pcs, max, depth - 1);
+	BARRIER();
+	return n + (unsigned)pad[0] * 0;
+}
+
+static void
+main_stack_grows(void **state)
+{
+	(void)state;
+	uintptr_t pcs[DA_DEPOT_MAX_FRAMES];
+	/* 2 MiB below here: far past the mapping seen at the first
+	 * capture, well inside the 8 MiB default limit. */
+	assert_int_equal(grow(pcs, 16, 128), 16);
+	assert_chain(pcs, 16, "grow");
+	for (unsigned i = 4; i < 16; i++)
+		assert_string_equal(fn_name(pcs[i]), "grow");
+}
+
 /* qsort's comparator plays the entry point: its caller is inside libc. */
 static uintptr_t cmp_pcs[DA_DEPOT_MAX_FRAMES];
 static unsigned cmp_n, cmp_max;
@@ -613,6 +640,91 @@ fork_children_unwind(void **state)
 	pthread_join(th, NULL);
 }
 
+/*
+ * Captures through libc from signal handlers, on every thread, while the
+ * main thread loads and unloads modules: the handler may interrupt dlopen
+ * or dlclose holding the loader's lock, and libunwind (handed a new,
+ * interrupted pc) must then not wait for a lock of its own that another
+ * thread holds while it waits for the loader's. Run in a child, so that a
+ * deadlock fails the test instead of hanging it.
+ */
+static _Atomic(int) storm_stop;
+
+static void
+on_storm(int sig)
+{
+	(void)sig;
+	uintptr_t pcs[DA_DEPOT_MAX_FRAMES];
+	int saved_done = cmp_done;
+	cmp_max = 8;
+	qsort_caller();
+	cmp_done = saved_done;
+	/* Whole, or ret0 alone when it interrupted a capture. */
+	unsigned n = chain_1(pcs, 8);
+	if (n != 1 && n < 4)
+		_exit(3);
+}
+
+static void *
+storm_thread(void *arg)
+{
+	pthread_t *main_thread = arg;
+	while (!atomic_load(&storm_stop)) {
+		pthread_kill(*main_thread, SIGUSR2);
+		cmp_max = 8;
+		qsort_caller();
+		BARRIER();
+	}
+	return NULL;
+}
+
+static int
+storm(void)
+{
+	struct sigaction sa = {.sa_handler = on_storm, .sa_flags = SA_RESTART};
+	sigaction(SIGUSR2, &sa, NULL);
+	pthread_t self = pthread_self(), th[3];
+	for (int t = 0; t < 3; t++)
+		pthread_create(&th[t], NULL, storm_thread, &self);
+	static const char *const libs[] = {"libz.so.1", "libm.so.6",
+	                                   "libstdc++.so.6"};
+	for (int r = 0; r < 2000; r++) {
+		void *h = dlopen(libs[r % 3], RTLD_NOW | RTLD_LOCAL);
+		for (int t = 0; t < 3; t++)
+			pthread_kill(th[t], SIGUSR2);
+		if (h != NULL)
+			dlclose(h);
+	}
+	atomic_store(&storm_stop, 1);
+	for (int t = 0; t < 3; t++)
+		pthread_join(th[t], NULL);
+	return 0;
+}
+
+static void
+signals_during_dlopen(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(storm());
+	int status = 0;
+	pid_t got = 0;
+	for (int waited = 0; waited < 600 && got == 0; waited++) {
+		got = waitpid(pid, &status, WNOHANG);
+		if (got == 0)
+			usleep(100000);
+	}
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("deadlock: captures during dlopen/dlclose hung");
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* A module loaded after da_unwind_init is known at its first pc. */
 static void
 dlopen_later(void **state)
@@ -643,6 +755,7 @@ main(void)
 	        cmocka_unit_test(init_classifies_modules),
 	        cmocka_unit_test(fp_chain_exact),
 	        cmocka_unit_test(deep_stacks),
+	        cmocka_unit_test(main_stack_grows),
 	        cmocka_unit_test(qsort_reaches_caller),
 	        cmocka_unit_test(garbage_in_rbp),
 	        cmocka_unit_test(small_stacks),
@@ -650,6 +763,7 @@ main(void)
 	        cmocka_unit_test(coroutine_stack),
 	        cmocka_unit_test(nested_capture),
 	        cmocka_unit_test(fork_children_unwind),
+	        cmocka_unit_test(signals_during_dlopen),
 	        cmocka_unit_test(dlopen_later),
 	};
 	return cmocka_run_group_tests_name("unwind", tests, NULL, NULL);
