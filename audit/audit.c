@@ -6,6 +6,7 @@
 #include "audit/audit.h"
 #include "audit/errors.h"
 #include "audit/leak.h"
+#include "audit/settings.h"
 
 #include <stdint.h>
 
@@ -40,6 +41,18 @@ struct da_audit_cfg da_cfg = {
         .poison = DA_POISON_MODE_BOUNDED,
         .abort_on_error = 1,
 };
+
+void
+da_audit_configure(const struct da_settings *s)
+{
+	da_cfg.depth = (unsigned)s->stack_depth;
+	da_cfg.poison = s->poison == DA_POISON_FULL  ? DA_POISON_MODE_FULL
+	                : s->poison == DA_POISON_OFF ? DA_POISON_MODE_OFF
+	                                             : DA_POISON_MODE_BOUNDED;
+	da_cfg.abort_on_error = s->on_error == DA_ON_ERROR_ABORT;
+	if (s->break_at != DA_UNSET)
+		da_gen_set_break(s->break_at);
+}
 
 static void
 err_start(struct da_err *e, struct da_call c)

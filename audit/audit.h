@@ -99,7 +99,7 @@ da_audit_freed_intact(const char *blk, size_t bsize)
 	if (da_cfg.poison == DA_POISON_MODE_FULL ||
 	    da_poison_sampled(((const struct da_hdr *)blk)->w1 >> 32))
 		return da_audit_freed_whole(blk, bsize);
-	if (bsize >= DA_HDR + DA_FREE_RECORD + DA_POISON_BOUNDED) {
+	if (bsize >= DA_HDR + DA_FREE_RECORD + DA_POISON_HEAD) {
 		uint64_t a, b;
 		memcpy(&a, blk + DA_HDR + DA_FREE_RECORD, 8);
 		memcpy(&b, blk + DA_HDR + DA_FREE_RECORD + 8, 8);
@@ -172,7 +172,7 @@ da_audit_poison(char *blk, size_t bsize, uint64_t pc)
 	if (mode == DA_POISON_MODE_FULL ||
 	    da_poison_sampled(((const struct da_hdr *)blk)->w1 >> 32)) {
 		memset(from, DA_POISON, whole);
-	} else if (whole >= DA_POISON_BOUNDED) {
+	} else if (whole >= DA_POISON_HEAD) {
 		uint64_t v = DA_POISON64;
 		memcpy(from, &v, 8);
 		memcpy(from + 8, &v, 8);
@@ -216,6 +216,10 @@ int da_audit_owns(const void *p);
 /* Marks the live block p as never to be reported leaked (leak.h: its
  * contents count as roots). Returns 0 if p is not a live block of ours. */
 int da_audit_ignore(const void *p);
+
+struct da_settings;
+/* Takes the settings the hot paths and reports read (start-up). */
+void da_audit_configure(const struct da_settings *s);
 
 /* Process-wide operations the shim forwards. */
 size_t da_audit_trim(void);

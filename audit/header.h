@@ -61,12 +61,12 @@
 /* What audit asks alloc for beyond the program's size. */
 #define DA_HDR_EXTRA (DA_HDR + DA_CANARY_SZ)
 
-#define DA_CANARY         0x5ac3a5db5ac3a5dbull
-#define DA_POISON         0xdf
-#define DA_POISON64       0xdfdfdfdfdfdfdfdfull
-#define DA_POISON_BOUNDED 16 /* poison bytes after the free record */
-#define DA_POISON_SAMPLE  64 /* one freed block in this many: all of it */
-#define DA_FREE_RECORD    16 /* the pc of the free and the record */
+#define DA_CANARY        0x5ac3a5db5ac3a5dbull
+#define DA_POISON        0xdf
+#define DA_POISON64      0xdfdfdfdfdfdfdfdfull
+#define DA_POISON_HEAD   16 /* poison bytes after the free record */
+#define DA_POISON_SAMPLE 64 /* one freed block in this many: all of it */
+#define DA_FREE_RECORD   16 /* the pc of the free and the record */
 
 #define DA_HDR_SIZE_MAX ((UINT64_C(1) << 40) - 1)
 #define DA_GEN_MAX      ((UINT64_C(1) << 40) - 1)

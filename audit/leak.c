@@ -110,6 +110,7 @@ read_maps(void)
 		buf[have] = '\0';
 		char *line = buf, *nl;
 		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
 			const char *s = line;
 			struct range r;
 			r.lo = parse_hex(&s);
@@ -151,7 +152,13 @@ mapping_of(uintptr_t a)
 /* --- Roots that need the dynamic loader, listed before the stop. --- */
 
 static struct vec segs = {.elem = sizeof(struct range)};
-static size_t tls_below; /* static TLS lies this far below the TP */
+/* How far below the thread pointer each module's TLS block lies in the
+ * calling thread. Only blocks of static TLS (in the thread pointer's own
+ * mapping) count: a module loaded later has its block elsewhere, allocated
+ * through malloc, and is a heap block like any other. */
+#define TLS_MODULES 64
+static size_t tls_off[TLS_MODULES];
+static unsigned tls_n;
 
 static int
 phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
@@ -162,8 +169,11 @@ phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		/* (Linked statically, dbgalloc is part of the program, whose
+		 * data is scanned.) */
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
-		    self >= lo && self < lo + ph->p_memsz)
+		    self >= lo && self < lo + ph->p_memsz &&
+		    info->dlpi_name != NULL && info->dlpi_name[0] != '\0')
 			ours = 1;
 	}
 	for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -171,8 +181,8 @@ phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		if (ph->p_type == PT_TLS && info->dlpi_tls_data != NULL) {
 			uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
 			uintptr_t d = (uintptr_t)info->dlpi_tls_data;
-			if (d < tp && tp - d > tls_below)
-				tls_below = tp - d;
+			if (d < tp && tls_n < TLS_MODULES)
+				tls_off[tls_n++] = tp - d;
 		}
 		/* dbgalloc's own data holds no pointer the program owns:
 		 * its free lists and rings would only hide leaks. */
@@ -385,13 +395,46 @@ scan_own_stack(struct marker *m)
 		scan_root(m, sp, r->hi);
 }
 
+/* The dynamic thread vector of the thread whose pointer is tp: the main
+ * thread's was allocated by the dynamic loader before malloc was ours, so
+ * it is no block of ours, but it points to the TLS blocks of modules
+ * loaded later, which are. glibc's layout: the TCB's second word points
+ * to entry 1; entry -1 holds the number of entries; 16 bytes each. */
+static void
+scan_dtv(struct marker *m, uintptr_t tp)
+{
+	if (mapping_of(tp + 8) == NULL)
+		return;
+	uintptr_t dtv = ((const uintptr_t *)tp)[1];
+	const struct range *r = mapping_of(dtv - 16);
+	if (dtv < 16 || r == NULL || mapping_of(dtv) != r)
+		return;
+	uintptr_t n = ((const uintptr_t *)(dtv - 16))[0];
+	if (n > 65536)
+		return;
+	uintptr_t end = dtv + (n + 1) * 16;
+	scan_root(m, dtv - 16, end < r->hi ? end : r->hi);
+	/* A thread's vector is a block of ours (calloc'd by pthread_create)
+	 * that the TCB points 16 bytes into: that pointer means its start. */
+	hit(m, dtv - 16);
+}
+
 /* A thread's static TLS and thread control block (for threads other than
  * the main one, they lie in its stack mapping and were scanned with it;
  * the main thread's TCB lies elsewhere). */
 static void
 scan_tls(struct marker *m, uintptr_t tp)
 {
-	scan_root(m, tp - tls_below, tp + 4096);
+	const struct range *r = mapping_of(tp);
+	if (r == NULL)
+		return;
+	uintptr_t lo = tp;
+	for (unsigned i = 0; i < tls_n; i++)
+		if (tls_off[i] <= tp - r->lo && tp - tls_off[i] < lo)
+			lo = tp - tls_off[i];
+	/* The TCB (struct pthread, 2,304 bytes in glibc 2.36) follows. */
+	scan_root(m, lo, tp + 4096 < r->hi ? tp + 4096 : r->hi);
+	scan_dtv(m, tp);
 }
 
 static void
@@ -475,7 +518,7 @@ da_leak_scan(struct da_leak_scan *s)
 	struct da_world w = {0};
 	memset(s, 0, sizeof(*s));
 	segs.n = 0;
-	tls_below = 0;
+	tls_n = 0;
 	dl_iterate_phdr(phdr_cb, (void *)(uintptr_t)&da_leak_scan);
 
 	da_heap_fork_prepare(); /* every allocator lock */

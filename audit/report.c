@@ -6,6 +6,7 @@
 #include "alloc/os.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,6 +71,41 @@ da_line_bytes(struct da_line *l, unsigned long v)
 }
 
 int da_report_fd = 2;
+
+int
+da_report_open_log(const char *pattern, char *err, size_t errlen)
+{
+	struct da_line path = {.len = 0};
+	for (const char *c = pattern; *c != '\0'; c++) {
+		if (c[0] == '%' && c[1] == 'p') {
+			da_line_dec(&path, (unsigned long)getpid());
+			c++;
+		} else if (c[0] == '%' && c[1] == '%') {
+			da_line_str(&path, "%");
+			c++;
+		} else {
+			char one[2] = {*c, '\0'};
+			da_line_str(&path, one);
+		}
+	}
+	path.buf[path.len] = '\0';
+	int fd =
+	        open(path.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		struct da_line l = {.len = 0};
+		da_line_str(&l, "dbgalloc: DBGALLOC_LOG: cannot open ");
+		da_line_str(&l, path.buf);
+		da_line_str(&l, ": ");
+		da_line_str(&l, strerror(errno));
+		l.buf[l.len++] = '\n';
+		size_t n = l.len < errlen - 1 ? l.len : errlen - 1;
+		memcpy(err, l.buf, n);
+		err[n] = '\0';
+		return -1;
+	}
+	da_report_fd = fd;
+	return 0;
+}
 
 void
 da_line_emit(struct da_line *l)

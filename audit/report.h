@@ -32,4 +32,8 @@ void da_line_emit(struct da_line *l);
 /* Where reports go: 2, or the file DBGALLOC_LOG names. */
 extern int da_report_fd;
 
+/* Opens the file that pattern names (%p: the process id, %%: %) for
+ * appending, as da_report_fd. Returns 0, or -1 with one line in err. */
+int da_report_open_log(const char *pattern, char *err, size_t errlen);
+
 #endif /* DA_AUDIT_REPORT_H */

@@ -26,6 +26,7 @@
  */
 #include "audit/audit.h"
 #include "audit/settings.h"
+#include "shim/leaks.h"
 #include "alloc/os.h"
 
 #include <pthread.h>
@@ -98,10 +99,33 @@ settings_load(void)
 	_exit(2);
 }
 
+/* The settings reach the layers that read them: audit's hot paths, the
+ * report's destination, the break, the unwinder, the leak report. */
+static void
+settings_apply(void)
+{
+	const struct da_settings *s = &da_settings;
+	char line[512];
+	da_audit_configure(s);
+	if (s->log[0] != '\0' &&
+	    da_report_open_log(s->log, line, sizeof(line)) != 0) {
+		da_os_write(2, line, strlen(line));
+		_exit(2);
+	}
+	da_unwind_init();
+	int mode = s->leaks == DA_LEAKS_ALL ? 2 : s->leaks == DA_LEAKS_ON;
+	if (da_shim_leaks_init(
+	            mode,
+	            s->leaks_exitcode == DA_UNSET ? -1 : (int)s->leaks_exitcode,
+	            s->suppressions[0] ? s->suppressions : NULL) != 0)
+		_exit(2);
+}
+
 __attribute__((constructor(101))) static void
 da_shim_init(void)
 {
 	settings_load();
+	settings_apply();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 

@@ -35,8 +35,8 @@ struct node {
 };
 
 static void *volatile sink;
-static char *interior;
-static void *kept;
+char *volatile interior;
+void *volatile kept;
 static int holder_ready[2], holder_block[2];
 
 __attribute__((noinline)) static void
@@ -109,6 +109,8 @@ scrub(void)
 {
 	volatile char buf[32768];
 	memset((char *)buf, 0, sizeof(buf));
+	/* The compiler must not drop the stores as dead. */
+	__asm__ volatile("" : : "r"(buf) : "memory");
 }
 
 static void

@@ -46,7 +46,9 @@ for mode in linked preloaded; do
 	check_record "Leak of 64 bytes in 1 block (possibly lost) allocated from:" keep_interior "$mode: interior pointer"
 	check_record "Leak of 80 bytes in 1 block (still reachable) allocated from:" keep_global "$mode: held by a global"
 	check_record "Leak of 96 bytes in 1 block (still reachable) allocated from:" thread_holder "$mode: held by a thread's stack"
-	has "SUMMARY: dbgalloc: 484,824 bytes leaked in 10,101 blocks (definitely lost: 4,872 bytes in 102 blocks; indirectly lost: 479,952 bytes in 9,999 blocks; possibly lost: 64 bytes in 1 block; still reachable:" &&
+	# (libc's and the loader's own blocks add to the possibly lost and
+	# still reachable totals: the program's are checked by site above.)
+	has "SUMMARY: dbgalloc: 484,824 bytes leaked in 10,101 blocks (definitely lost: 4,872 bytes in 102 blocks; indirectly lost: 479,952 bytes in 9,999 blocks; possibly lost:" &&
 		ok "$mode: summary" || bad "$mode: summary"
 	# The root leak ranks first: it holds the most.
 	first=$(grep -m1 '^Leak of' "$tmp/err")
@@ -83,7 +85,7 @@ for mode in linked preloaded; do
 	rm -f "$tmp"/log.*
 
 	run "$p" check >"$tmp/out" 2>"$tmp/err"
-	if grep -q "^first: definite 4872/102 indirect 479952/9999 possible 64/1 reachable" "$tmp/out" &&
+	if grep -q "^first: definite 4872/102 indirect 479952/9999 possible [0-9]*/[1-9][0-9]* reachable" "$tmp/out" &&
 	   grep -q "^again: definite 0/0 indirect 0/0 possible 0/0 reachable 0/0$" "$tmp/out" &&
 	   grep -q "^new: definite 24/1 indirect 0/0 possible 0/0 reachable 0/0$" "$tmp/out"; then
 		ok "$mode: dbgalloc_leak_check, again, and only the new leak"

@@ -80,3 +80,10 @@ TESTS += tests/unit/test_settings
 tests_unit_test_settings_SOURCES = tests/unit/test_settings.c
 tests_unit_test_settings_CFLAGS = $(DA_UNIT_CFLAGS)
 tests_unit_test_settings_LDADD = $(DA_UNIT_LDADD)
+
+# The leak scan's classification (audit/leak.c).
+check_PROGRAMS += tests/unit/test_leak
+TESTS += tests/unit/test_leak
+tests_unit_test_leak_SOURCES = tests/unit/test_leak.c
+tests_unit_test_leak_CFLAGS = $(DA_UNIT_CFLAGS) -O1
+tests_unit_test_leak_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
