@@ -20,8 +20,7 @@ void *
 da_alloc_zalloc(size_t size)
 {
 	if (size <= DA_MEDIUM_MAX) {
-		unsigned prev;
-		void *p = da_heap_malloc(size, &prev);
+		void *p = da_alloc_malloc(size);
 		if (p != NULL)
 			memset(p, 0, size);
 		return p;

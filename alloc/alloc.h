@@ -45,7 +45,8 @@ void *da_alloc_malloc_slow(size_t size);
 /*
  * A block of at least size bytes, or NULL; *prev says whether it was freed
  * before (enum da_prev in heap.h: only class blocks are ever DA_PREV_FREED,
- * larger ones may have been given back to the OS in between).
+ * larger ones may have been given back to the OS in between) and, for a
+ * class block, its size.
  */
 DA_INLINE void *
 da_alloc_malloc_prev(size_t size, unsigned *prev)
@@ -61,7 +62,10 @@ DA_INLINE void *
 da_alloc_malloc(size_t size)
 {
 	unsigned prev;
-	return da_alloc_malloc_prev(size, &prev);
+	void *p = da_alloc_malloc_prev(size, &prev);
+	if (da_unlikely(prev & DA_PREV_TICK))
+		da_heap_tick(da_tls_heap);
+	return p;
 }
 
 /* The size of the blocks that serve a request of size bytes, for requests

@@ -494,7 +494,7 @@ heap_malloc_from(struct da_heap *h, unsigned c, unsigned *prev)
 	da_assert(da_slab_index(s, b) < s->reserved);
 	uint8_t *live = da_slab_live(s, b);
 	da_assert(!da_live_in_use(*live));
-	*prev = *live == DA_FREED;
+	*prev = (unsigned)(*live == DA_FREED) | s->bsize << 3;
 	s->free = da_slab_next(s, b, prev);
 	s->used++;
 	*live = DA_LIVE;

@@ -99,12 +99,19 @@ void da_heap_tick(struct da_heap *h);
  * DA_PREV_BAD_LINK is added when the free-list link in the block's first
  * word did not point into its slab: something wrote over the freed block,
  * and the rest of that free list is dropped rather than followed.
+ * DA_PREV_TICK is added when the thread's periodic work is due: the
+ * caller runs da_heap_tick(da_tls_heap) (out of its fast path, so that the
+ * fast path makes no call). Above those bits, a class block's *prev holds
+ * its block size (so the caller need not look its class up again).
  */
 enum da_prev {
 	DA_PREV_NEW = 0,
 	DA_PREV_FREED = 1,
 	DA_PREV_BAD_LINK = 2,
+	DA_PREV_TICK = 4,
+	DA_PREV_FLAGS = 7,
 };
+#define DA_PREV_BSIZE(prev) ((size_t)(prev) >> 3)
 
 /* A block's link, or NULL (and *prev gains DA_PREV_BAD_LINK) when it does
  * not point into s: one compare of the common path. */
@@ -135,14 +142,14 @@ da_heap_malloc(size_t size, unsigned *prev)
 	void *b = s->free;
 	if (da_likely(b != NULL)) {
 		uint8_t *live = da_slab_live(s, b);
-		*prev = *live == DA_FREED;
+		*prev = (unsigned)(*live == DA_FREED) | s->bsize << 3;
 		s->free = da_slab_next(s, b, prev);
 		s->used++;
 		*live = DA_LIVE;
 		atomic_signal_fence(memory_order_seq_cst);
 		da_tls_heap = h;
 		if (da_unlikely(--h->tick == 0))
-			da_heap_tick(h);
+			*prev |= DA_PREV_TICK;
 		return b;
 	}
 	return da_heap_malloc_slow(h, size, prev);

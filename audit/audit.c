@@ -37,7 +37,7 @@ static const char *const kind_name[4] = {
 };
 
 struct da_audit_cfg da_cfg = {
-        .depth = 8,
+        .depth = 1,
         .poison = DA_POISON_MODE_BOUNDED,
         .abort_on_error = 1,
 };
@@ -77,6 +77,20 @@ da_audit_malloc_failed(size_t size, unsigned kind, int zero, struct da_call c)
 	}
 	(void)zero;
 	return da_audit_nomem();
+}
+
+void *
+da_audit_alloc_slow(char *blk, size_t size, unsigned kind, unsigned prev,
+                    struct da_call c)
+{
+	if (prev & DA_PREV_TICK)
+		da_heap_tick(da_tls_heap);
+	unsigned was = prev & (DA_PREV_FREED | DA_PREV_BAD_LINK);
+	if (was != DA_PREV_NEW &&
+	    (was != DA_PREV_FREED ||
+	     !da_audit_freed_intact(blk, DA_PREV_BSIZE(prev))))
+		return da_audit_reused_bad(blk, size, kind, prev, c);
+	return da_audit_finish(blk, size, kind, c);
 }
 
 /* The first offset in [from, to) of blk whose byte is not the poison, or
@@ -412,12 +426,7 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 	if (nblk == NULL)
 		return da_audit_nomem();
 	char *q;
-	if (prev != DA_PREV_NEW &&
-	    (prev != DA_PREV_FREED ||
-	     !da_audit_freed_intact(nblk, da_alloc_class_size(want))))
-		q = da_audit_reused_bad(nblk, size, kind, prev, c);
-	else
-		q = da_audit_finish(nblk, size, kind, c);
+	q = da_audit_alloc_slow(nblk, size, kind, prev, c);
 	memcpy(q, p, size < old ? size : old);
 	release_checked(p, &b, c.ret);
 	return q;

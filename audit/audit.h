@@ -85,7 +85,32 @@ void *da_audit_malloc_failed(size_t size, unsigned kind, int zero,
                              struct da_call c);
 void *da_audit_reused_bad(char *blk, size_t size, unsigned kind, unsigned prev,
                           struct da_call c);
+/* Everything the fast path below leaves: the periodic work, a block whose
+ * freed state needs more than the bounded check, a call site or a
+ * generation batch the thread does not hold yet. Finishes the block. */
+void *da_audit_alloc_slow(char *blk, size_t size, unsigned kind, unsigned prev,
+                          struct da_call c);
 int da_audit_freed_whole(const char *blk, size_t bsize);
+
+/*
+ * 1 if the freed block blk of bsize bytes is as its free left it, as far
+ * as the bounded mode checks: the record, and DA_POISON_HEAD bytes of
+ * poison. A block poisoned whole (sampled, or POISON=full) and the other
+ * modes take the slow path.
+ */
+DA_INLINE int
+da_audit_freed_bounded(const char *blk, size_t bsize)
+{
+	if (!da_rec_intact(blk))
+		return 0;
+	if (bsize >= DA_HDR + DA_FREE_RECORD + DA_POISON_HEAD) {
+		uint64_t a, b;
+		memcpy(&a, blk + DA_HDR + DA_FREE_RECORD, 8);
+		memcpy(&b, blk + DA_HDR + DA_FREE_RECORD + 8, 8);
+		return (a & b) == DA_POISON64 && (a | b) == DA_POISON64;
+	}
+	return 1;
+}
 
 /* 1 if the freed block blk (a class block of bsize bytes) is as its free
  * left it: the record, and the poison the mode promises. */
@@ -94,18 +119,10 @@ da_audit_freed_intact(const char *blk, size_t bsize)
 {
 	if (da_cfg.poison == DA_POISON_MODE_OFF)
 		return 1;
-	if (!da_rec_intact(blk))
-		return 0;
 	if (da_cfg.poison == DA_POISON_MODE_FULL ||
 	    da_poison_sampled(((const struct da_hdr *)blk)->w1 >> 32))
-		return da_audit_freed_whole(blk, bsize);
-	if (bsize >= DA_HDR + DA_FREE_RECORD + DA_POISON_HEAD) {
-		uint64_t a, b;
-		memcpy(&a, blk + DA_HDR + DA_FREE_RECORD, 8);
-		memcpy(&b, blk + DA_HDR + DA_FREE_RECORD + 8, 8);
-		return (a & b) == DA_POISON64 && (a | b) == DA_POISON64;
-	}
-	return 1;
+		return da_rec_intact(blk) && da_audit_freed_whole(blk, bsize);
+	return da_audit_freed_bounded(blk, bsize);
 }
 
 /* The header and canary of a new block at blk; returns the pointer. */
@@ -119,22 +136,46 @@ da_audit_finish(char *blk, size_t size, unsigned kind, struct da_call c)
 	return blk + DA_HDR;
 }
 
-/* A new block of size bytes of the given kind for caller c. */
+/*
+ * A new block of size bytes of the given kind for caller c. The common
+ * case (a block freed before and intact, or a fresh one; a call site and
+ * a generation the thread holds) makes no call, so that it needs no
+ * callee-saved register: every other case is one tail call.
+ */
 DA_INLINE void *
 da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 {
 	unsigned prev;
 	if (da_unlikely(size > DA_MAX_REQUEST - DA_HDR_EXTRA))
 		return da_audit_nomem();
-	size_t need = size + DA_HDR_EXTRA;
-	char *blk = (char *)da_alloc_malloc_prev(need, &prev);
+	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA, &prev);
 	if (da_unlikely(blk == NULL))
 		return da_audit_malloc_failed(size, kind, 0, c);
-	if (prev != DA_PREV_NEW &&
-	    da_unlikely(prev != DA_PREV_FREED ||
-	                !da_audit_freed_intact(blk, da_alloc_class_size(need))))
-		return da_audit_reused_bad(blk, size, kind, prev, c);
-	return da_audit_finish(blk, size, kind, c);
+	unsigned was = prev & DA_PREV_FLAGS;
+	if (was == DA_PREV_FREED) {
+		if (da_unlikely(
+		            da_cfg.poison != DA_POISON_MODE_BOUNDED ||
+		            da_poison_sampled(
+		                    ((const struct da_hdr *)blk)->w1 >> 32) ||
+		            !da_audit_freed_bounded(blk, DA_PREV_BSIZE(prev))))
+			return da_audit_alloc_slow(blk, size, kind, prev, c);
+	} else if (da_unlikely(was != DA_PREV_NEW)) {
+		return da_audit_alloc_slow(blk, size, kind, prev, c);
+	}
+	/* The call site from the thread's table, the generation from its
+	 * batch. */
+	unsigned k = da_site_slot(c.ret);
+	uint64_t g = da_gen_tls.next;
+	if (da_unlikely(da_cfg.depth != 1 || da_gen_tls.site_override != 0 ||
+	                da_site_tls.pc[k] != c.ret || g == da_gen_tls.end))
+		return da_audit_alloc_slow(blk, size, kind, prev, c);
+	uint32_t site = da_site_tls.id[k];
+	atomic_signal_fence(memory_order_seq_cst);
+	if (da_unlikely(da_site_tls.pc[k] != c.ret))
+		return da_audit_alloc_slow(blk, size, kind, prev, c);
+	da_gen_tls.next = g + 1;
+	da_hdr_write(blk, size, g, site, kind);
+	return blk + DA_HDR;
 }
 
 DA_INLINE void *

@@ -448,7 +448,9 @@ dw_start(void)
 	if (dw.state != 0)
 		return dw.state;
 	dw.state = -1;
-	if (st.libdw_open == NULL ||
+	/* A static program (AT_BASE 0: no dynamic loader) cannot load a
+	 * shared libdw, which would bring a second libc. */
+	if (st.libdw_open == NULL || getauxval(AT_BASE) == 0 ||
 	    (dw.lib = dlopen(st.libdw_open, RTLD_NOW | RTLD_LOCAL)) == NULL)
 		return -1;
 	*(void **)&dw.begin = dw_sym("dwfl_begin", &missing);

@@ -41,6 +41,7 @@
 #include "alloc/os.h"
 
 #include <dlfcn.h>
+#include <sys/auxv.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -708,7 +709,12 @@ da_unwind_init(void)
 	/* dlopen and libunwind's first call allocate: those captures walk
 	 * frame pointers (unw_backtrace_p is not yet set) or record ret0
 	 * only (t_busy). */
-	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+	/* A static program (no dynamic loader: AT_BASE is 0) cannot load a
+	 * shared libunwind, which would bring a second libc: frame pointers
+	 * only there. */
+	void *h = getauxval(AT_BASE) != 0
+	                  ? dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL)
+	                  : NULL;
 	backtrace_fn bt = NULL;
 	if (h != NULL && unw_no_lock(h))
 		bt = (backtrace_fn)dlsym(h, "unw_backtrace");

@@ -16,6 +16,7 @@ b=$top/tests/integration
 passed=0
 failed=0
 tmp=$(mktemp -d) || exit 1
+printf "leak:nothing_here\n" >"$tmp/lsan.supp"
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 
@@ -86,7 +87,7 @@ stops 'dbgalloc: DBGALLOC_LEAKS_EXITCODE=256: expected a number from 0 to 255'
 result "DBGALLOC_LEAKS_EXITCODE=256: status 2, the range" $?
 
 run env DBGALLOC_LEAKS=all DBGALLOC_LEAKS_EXITCODE=0 \
-	DBGALLOC_SUPPRESSIONS=/nonexistent.supp DBGALLOC_LOG="$tmp/log.%p" \
+	DBGALLOC_SUPPRESSIONS="$tmp/lsan.supp" DBGALLOC_LOG="$tmp/log.%p" \
 	DBGALLOC_STACK_DEPTH=64 DBGALLOC_BREAK=9223372036854775808 \
 	DBGALLOC_POISON=off DBGALLOC_ON_ERROR=report \
 	DA_TEST_NOT_OURS=1 DBGALLOCX=1 LD_PRELOAD="$lib" sh -c 'echo hi'
@@ -146,21 +147,23 @@ option_sets "--log=PATH (%p passed on as it is)" "DBGALLOC_LOG=$tmp/r.%p" \
 option_sets "--stack-depth=N" "DBGALLOC_STACK_DEPTH=16" --stack-depth=16
 option_sets "--poison=MODE" "DBGALLOC_POISON=full" --poison=full
 option_sets "--on-error=MODE" "DBGALLOC_ON_ERROR=report" --on-error=report
-option_sets "--break=N" "DBGALLOC_BREAK=42" --break=42
+# (Settings take effect in env itself: a break past its allocations.)
+option_sets "--break=N" "DBGALLOC_BREAK=999999999" --break=999999999
 option_sets "--stack-depth N (value as the next argument)" \
 	"DBGALLOC_STACK_DEPTH=12" --stack-depth 12
 option_sets "--log= (empty: none)" "DBGALLOC_LOG=" --log=
 option_sets "the last of two options counts" "DBGALLOC_STACK_DEPTH=16" \
 	--stack-depth=4 --stack-depth=16
-option_sets "every option at once" "DBGALLOC_BREAK=7
+option_sets "every option at once" "DBGALLOC_BREAK=999999999
 DBGALLOC_LEAKS=1
 DBGALLOC_LEAKS_EXITCODE=0
-DBGALLOC_LOG=log.%p
+DBGALLOC_LOG=$tmp/log.%p
 DBGALLOC_ON_ERROR=abort
 DBGALLOC_POISON=bounded
 DBGALLOC_STACK_DEPTH=2
-DBGALLOC_SUPPRESSIONS=s" --leaks --leaks-exitcode=0 --suppressions=s \
-	--log=log.%p --stack-depth=2 --poison=bounded --on-error=abort --break=7
+DBGALLOC_SUPPRESSIONS=$tmp/lsan.supp" --leaks --leaks-exitcode=0 \
+	--suppressions="$tmp/lsan.supp" --log="$tmp/log.%p" --stack-depth=2 \
+	--poison=bounded --on-error=abort --break=999999999
 
 run env DBGALLOC_STACK_DEPTH=4 DBGALLOC_POISON=off "$launcher" run \
 	--stack-depth=16 -- env

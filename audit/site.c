@@ -1,0 +1,23 @@
+/*
+ * audit/site.c — capturing a call site the table does not know.
+ */
+#include "audit/site.h"
+
+__thread struct da_site_cache da_site_tls;
+
+uint32_t
+da_site_capture_slow(uintptr_t ret, uintptr_t fp, unsigned depth)
+{
+	uintptr_t pcs[DA_DEPOT_MAX_FRAMES];
+	unsigned n = da_unwind(pcs, depth, ret, fp);
+	uint32_t id = da_depot_put(pcs, n);
+	if (depth == 1 && n == 1) {
+		unsigned k = da_site_slot(ret);
+		da_site_tls.pc[k] = 0;
+		atomic_signal_fence(memory_order_seq_cst);
+		da_site_tls.id[k] = id;
+		atomic_signal_fence(memory_order_seq_cst);
+		da_site_tls.pc[k] = ret;
+	}
+	return id;
+}
