@@ -298,8 +298,14 @@ hit(struct marker *m, uintptr_t w)
 	if (da_pagemap_kind((void *)w) == DA_PM_NONE)
 		return;
 	long i = da_leak_find(m->s, w);
-	if (i < 0)
-		return;
+	if (i < 0) {
+		/* A block in flight in a stopped thread (inside malloc or
+		 * free) may be held only as the address of its header. */
+		i = da_leak_find(m->s, w + DA_HDR);
+		if (i < 0 || m->s->b[i].user <= w)
+			return;
+		w = m->s->b[i].user;
+	}
 	struct da_lblock *b = &m->s->b[i];
 	switch (m->phase) {
 	case 'A':

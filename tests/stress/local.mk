@@ -90,3 +90,10 @@ tests_stress_fork_zombies_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
 tests_stress_fork_zombies_plain_SOURCES = $(tests_stress_fork_zombies_SOURCES)
 tests_stress_fork_zombies_plain_CFLAGS = $(DA_STRESS_CFLAGS)
 tests_stress_fork_zombies_plain_LDADD = $(PTHREAD_LIBS)
+
+# dbgalloc_leak_check while 4 threads allocate and free: nothing lost.
+check_PROGRAMS += tests/stress/leakcheck-threads
+TESTS += tests/stress/leakcheck-threads
+tests_stress_leakcheck_threads_SOURCES = tests/stress/leakcheck-threads.c
+tests_stress_leakcheck_threads_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_leakcheck_threads_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
