@@ -87,3 +87,10 @@ TESTS += tests/unit/test_leak
 tests_unit_test_leak_SOURCES = tests/unit/test_leak.c
 tests_unit_test_leak_CFLAGS = $(DA_UNIT_CFLAGS) -O1
 tests_unit_test_leak_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+
+# The block header, the free record, generations and epochs.
+check_PROGRAMS += tests/unit/test_header
+TESTS += tests/unit/test_header
+tests_unit_test_header_SOURCES = tests/unit/test_header.c
+tests_unit_test_header_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_header_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
