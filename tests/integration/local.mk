@@ -107,3 +107,8 @@ tests_integration_interpose_static_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
 # by the launcher's options, listed by --help-env.
 TESTS += tests/integration/settings.sh
 EXTRA_DIST += tests/integration/settings.sh
+
+# The leak report over real programs: python3, perl, sh, git and sqlite3
+# with DBGALLOC_LEAKS, every report checked for its shape and sums.
+TESTS += tests/integration/leaks-programs.sh
+EXTRA_DIST += tests/integration/leaks-programs.sh
