@@ -108,7 +108,21 @@ tests_integration_interpose_static_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
 TESTS += tests/integration/settings.sh
 EXTRA_DIST += tests/integration/settings.sh
 
-# The leak report over real programs: python3, perl, sh, git and sqlite3
-# with DBGALLOC_LEAKS, every report checked for its shape and sums.
-TESTS += tests/integration/leaks-programs.sh
-EXTRA_DIST += tests/integration/leaks-programs.sh
+# The leak report over real programs (leaks-programs.sh: python3, perl, sh,
+# git, sqlite3, every report checked for its shape and sums) and through
+# the launcher (leaks-launcher.sh: every process of a command, the exit
+# code, a log file per process) with two small programs, leak-hundred
+# (100 bytes in 1 block) and leak-none, built plain to be preloaded.
+check_PROGRAMS += \
+	tests/integration/leak-hundred \
+	tests/integration/leak-none
+tests_integration_leak_hundred_SOURCES = tests/integration/leak-hundred.c
+tests_integration_leak_hundred_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_leak_none_SOURCES = tests/integration/leak-none.c
+tests_integration_leak_none_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+TESTS += \
+	tests/integration/leaks-programs.sh \
+	tests/integration/leaks-launcher.sh
+EXTRA_DIST += \
+	tests/integration/leaks-programs.sh \
+	tests/integration/leaks-launcher.sh
