@@ -9,7 +9,7 @@ out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 # Only --leaks counts, not what make check-leaks passes down.
 unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(DBGALLOC_[A-Z_]*\)=.*/\1/p'); do
+for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
 	unset "$v"
 done
 DBGALLOC_LIBRARY=${DA_TEST_LIB:?} "$top/dbgalloc" run --leaks -- "$top/tests/demo/demo" >"$out" 2>"$err"

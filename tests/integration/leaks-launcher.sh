@@ -23,7 +23,7 @@ trap 'exit 1' INT TERM
 # Only the launcher's options count here, not what this script inherited
 # (make check-leaks runs it under dbgalloc with DBGALLOC_LEAKS set).
 unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(DBGALLOC_[A-Z_]*\)=.*/\1/p'); do
+for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
 	unset "$v"
 done
 

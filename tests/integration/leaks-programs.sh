@@ -72,7 +72,7 @@ show() {
 without() {
 	(
 		unset LD_PRELOAD
-		for v in $(env | sed -n 's/^\(DBGALLOC_[A-Z_]*\)=.*/\1/p'); do
+		for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
 			unset "$v"
 		done
 		exec "$@"
