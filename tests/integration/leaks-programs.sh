@@ -33,8 +33,8 @@
 #             per command; and 304 bytes "definitely lost" from
 #             allocate_dtv <- pthread_create in the commands that ran a
 #             thread: the thread vector glibc keeps with a joined thread's
-#             cached stack, which the scan does not read (a false report,
-#             see the h-real notes)
+#             cached stack, which the scan does not read (a false report:
+#             any program that joins a thread gets it)
 #   sqlite3   frees everything: no report
 #
 # Each run is bounded by timeout and ulimit -v. The runs without dbgalloc
