@@ -1,26 +1,58 @@
 #!/bin/sh
-# The demo, run through the launcher as `make demo` does, prints each of
-# its promises and exits 0; the child's double free reaches stderr.
+# The demo, run through the launcher as `make demo` does (--leaks), prints
+# each of its promises and exits 0; on stderr, the leaking child's report
+# (its records, by size and function, and its SUMMARY), then the other
+# child's double free. The parent leaks nothing: one report only.
 set -u
 top=${DA_TEST_TOP_BUILDDIR:?}
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
-DBGALLOC_LIBRARY=${DA_TEST_LIB:?} "$top/dbgalloc" run -- "$top/tests/demo/demo" >"$out" 2>"$err"
+# Only --leaks counts, not what make check-leaks passes down.
+unset LD_PRELOAD
+for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
+	unset "$v"
+done
+DBGALLOC_LIBRARY=${DA_TEST_LIB:?} "$top/dbgalloc" run --leaks -- "$top/tests/demo/demo" >"$out" 2>"$err"
 rc=$?
 pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "PASS: $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
 check() {
-	if grep -qE "$2" "$3"; then
-		pass=$((pass + 1)); echo "PASS: $1"
-	else
-		fail=$((fail + 1)); echo "FAIL: $1 (no line matching '$2')"
-	fi
+	if grep -qE "$2" "$3"; then ok "$1"
+	else bad "$1 (no line matching '$2')"; fi
+}
+# record HEADLINE FUNCTION WHAT: the report has the record, and one of its
+# first two frames is in FUNCTION (strdup's caller for remember_name).
+record() {
+	if awk -v h="$1" -v f=" in $2 " '
+		$0 == h { on = 1; n = 0; next }
+		on && /^    #/ { n++; if (index($0, f)) found = 1; if (n == 2) on = 0; next }
+		on { on = 0 }
+		END { exit !found }' "$err"; then ok "$3"
+	else bad "$3 (no record '$1' from $2)"; fi
 }
 check "runs under dbgalloc" '^demo: malloc is dbgalloc [0-9]+\.[0-9]+\.[0-9]+$' "$out"
 check "blocks are dbgalloc's" '^demo: kept 100000 of 200000 strings, 100000 of them in dbgalloc blocks$' "$out"
 check "heap figures" '^demo: heap in use [0-9]+ bytes of [0-9]+ mapped$' "$out"
+check "leaking child announced" '^demo: a child process now leaks 480 bytes from three functions and exits:$' "$out"
+check "leak report" '^dbgalloc: leak report at exit \(pid [0-9]+\)$' "$err"
+record "Leak of 80 bytes in 1 block (definitely lost; referencing 10 blocks, 320 bytes, indirectly lost) allocated from:" load_table "the table, holding its rows"
+record "Leak of 320 bytes in 10 blocks (indirectly lost) allocated from:" load_table "the table's rows"
+record "Leak of 64 bytes in 1 block (definitely lost) allocated from:" open_session "the session"
+record "Leak of 16 bytes in 1 block (definitely lost) allocated from:" remember_name "the strdup'd name, named by strdup's caller"
+check "leak summary" '^SUMMARY: dbgalloc: 480 bytes leaked in 13 blocks \(definitely lost: 160 bytes in 3 blocks; indirectly lost: 320 bytes in 10 blocks\)$' "$err"
+n=$(grep -c '^dbgalloc: leak report' "$err")
+[ "$n" -eq 1 ] && ok "one leak report: the parent leaks nothing" ||
+	bad "$n leak reports, want 1"
 check "double free stopped" '^demo: the child was stopped with SIGABRT, as it should be$' "$out"
 check "diagnostic printed" '^dbgalloc: double free of 0x[0-9a-f]+ \(24-byte block, generation [0-9]+\) in free\(\)$' "$err"
-if [ "$rc" -eq 0 ]; then pass=$((pass + 1)); echo "PASS: exit status 0"
-else fail=$((fail + 1)); echo "FAIL: exit status $rc"; cat "$out" "$err"; fi
+first=$(grep -n -m1 '^dbgalloc: leak report' "$err" | cut -d: -f1)
+second=$(grep -n -m1 '^dbgalloc: double free' "$err" | cut -d: -f1)
+[ -n "$first" ] && [ -n "$second" ] && [ "$first" -lt "$second" ] &&
+	ok "the leak report comes before the double free" ||
+	bad "the leak report (line ${first:-none}) is not before the double free (line ${second:-none})"
+if [ "$rc" -eq 0 ]; then ok "exit status 0"
+else bad "exit status $rc"; fi
+[ "$fail" -eq 0 ] || cat "$out" "$err"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

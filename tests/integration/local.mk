@@ -107,3 +107,40 @@ tests_integration_interpose_static_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
 # by the launcher's options, listed by --help-env.
 TESTS += tests/integration/settings.sh
 EXTRA_DIST += tests/integration/settings.sh
+
+# The leak report over real programs (leaks-programs.sh: python3, perl, sh,
+# git, sqlite3, every report checked for its shape and sums) and through
+# the launcher (leaks-launcher.sh: every process of a command, the exit
+# code, a log file per process) with two small programs, leak-hundred
+# (100 bytes in 1 block) and leak-none, built plain to be preloaded.
+check_PROGRAMS += \
+	tests/integration/leak-hundred \
+	tests/integration/leak-none
+tests_integration_leak_hundred_SOURCES = tests/integration/leak-hundred.c
+tests_integration_leak_hundred_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_leak_none_SOURCES = tests/integration/leak-none.c
+tests_integration_leak_none_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+TESTS += \
+	tests/integration/leaks-programs.sh \
+	tests/integration/leaks-launcher.sh
+EXTRA_DIST += \
+	tests/integration/leaks-programs.sh \
+	tests/integration/leaks-launcher.sh
+
+# make check-leaks: the whole suite again, under the launcher with the
+# leak report on (dbgalloc run --leaks -- make check), so that every
+# process of it (make, the harness's shells and seds, each test program
+# and what it starts) reports its leaks at exit: the reports of test
+# processes land in their .log files, those of make and the harness on
+# the terminal. Everything is built first without dbgalloc, so no
+# compiler runs under it. Scripts that need exact stderr or a status of
+# their own drop the inherited DBGALLOC_ settings (startup.sh,
+# preload-programs.sh, settings.sh, leaks-*.sh, tests/leaks/run.sh,
+# demo-test.sh); death tests need nothing, as an abort runs no exit
+# report. About 4-6 minutes on 2 cores, as long as make check. Not part
+# of make check, which it runs.
+check-leaks: all dbgalloc
+	$(MAKE) $(AM_MAKEFLAGS) $(check_PROGRAMS) $(check_SCRIPTS)
+	DBGALLOC_LIBRARY='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+		./dbgalloc run --leaks -- $(MAKE) $(AM_MAKEFLAGS) check
+.PHONY: check-leaks

@@ -28,6 +28,12 @@ failed=0
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
+# dbgalloc must be silent here by default: settings inherited from
+# `dbgalloc run --leaks -- make check` (make check-leaks) would make it
+# report.
+for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
+	unset "$v"
+done
 
 pass() {
 	echo "PASS $1"
