@@ -496,4 +496,5 @@ da_audit_fork_child(void)
 {
 	da_heap_fork_child();
 	da_gen_fork_child();
+	da_report_fork_child();
 }

@@ -9,6 +9,7 @@
 #include "audit/leak.h"
 #include "alloc/alloc.h"
 #include "alloc/os.h"
+#include "audit/depot.h"
 #include "audit/header.h"
 #include "audit/stop.h"
 
@@ -16,6 +17,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sys/auxv.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -160,6 +162,13 @@ static struct vec segs = {.elem = sizeof(struct range)};
 static size_t tls_off[TLS_MODULES];
 static unsigned tls_n;
 
+/* The dynamic loader's code. What it allocates (thread vectors, TLS
+ * blocks, link maps) it keeps for the life of the process, sometimes only
+ * through memory that is none of ours (glibc's cache of exited threads'
+ * stacks holds their thread vectors): such blocks count as roots, never
+ * as leaks, as LeakSanitizer treats them. */
+static uintptr_t ldso_lo, ldso_hi;
+
 static int
 phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -178,6 +187,12 @@ phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t base = getauxval(AT_BASE);
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+		    base != 0 && info->dlpi_addr == base) {
+			ldso_lo = info->dlpi_addr + ph->p_vaddr;
+			ldso_hi = ldso_lo + ph->p_memsz;
+		}
 		if (ph->p_type == PT_TLS && info->dlpi_tls_data != NULL) {
 			uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
 			uintptr_t d = (uintptr_t)info->dlpi_tls_data;
@@ -208,6 +223,11 @@ collect_block(const struct da_block *b, void *arg)
 		return 0;
 	struct da_hdr_info i;
 	da_hdr_unpack(blk, &i);
+	const uintptr_t *pcs;
+	if (i.site != DA_SITE_IGNORED && i.site != DA_SITE_INTERNAL &&
+	    da_depot_get(i.site, &pcs) > 0 &&
+	    pcs[0] - ldso_lo < ldso_hi - ldso_lo)
+		i.site = DA_SITE_IGNORED; /* the loader's: a root */
 	struct da_lblock e = {
 	        .user = (uintptr_t)blk + DA_HDR,
 	        .size = i.size,

@@ -341,8 +341,13 @@ da_leak_report_scan(struct da_leak_scan *s, unsigned flags, const char *why,
 		da_line_str(&l, s->missed ? ", " : ")");
 		if (s->missed) {
 			da_line_dec(&l, s->missed);
-			da_line_str(&l, " threads could not be stopped: their "
-			                "stacks were not scanned)");
+			da_line_str(
+			        &l,
+			        s->missed == 1
+			                ? " thread could not be stopped: its "
+			                  "stack was not scanned)"
+			                : " threads could not be stopped: "
+			                  "their stacks were not scanned)");
 		}
 		da_line_emit(&l);
 		emit_blank();

@@ -72,9 +72,16 @@ da_line_bytes(struct da_line *l, unsigned long v)
 
 int da_report_fd = 2;
 
+/* The pattern, kept for a child of fork: its reports go to its own file
+ * when the name has %p. */
+static char log_pattern[4096];
+
 int
 da_report_open_log(const char *pattern, char *err, size_t errlen)
 {
+	size_t plen = strlen(pattern);
+	if (plen < sizeof(log_pattern) && pattern != log_pattern)
+		memcpy(log_pattern, pattern, plen + 1);
 	struct da_line path = {.len = 0};
 	for (const char *c = pattern; *c != '\0'; c++) {
 		if (c[0] == '%' && c[1] == 'p') {
@@ -103,8 +110,19 @@ da_report_open_log(const char *pattern, char *err, size_t errlen)
 		err[n] = '\0';
 		return -1;
 	}
+	if (da_report_fd != 2)
+		close(da_report_fd);
 	da_report_fd = fd;
 	return 0;
+}
+
+void
+da_report_fork_child(void)
+{
+	char err[256];
+	if (da_report_fd != 2 && strstr(log_pattern, "%p") != NULL &&
+	    da_report_open_log(log_pattern, err, sizeof(err)) != 0)
+		da_report_fd = 2; /* the parent's file is no place for it */
 }
 
 void

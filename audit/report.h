@@ -35,5 +35,7 @@ extern int da_report_fd;
 /* Opens the file that pattern names (%p: the process id, %%: %) for
  * appending, as da_report_fd. Returns 0, or -1 with one line in err. */
 int da_report_open_log(const char *pattern, char *err, size_t errlen);
+/* In a child of fork: a %p name gets the child's own file. */
+void da_report_fork_child(void);
 
 #endif /* DA_AUDIT_REPORT_H */

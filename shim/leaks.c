@@ -7,10 +7,15 @@
  * atexit handler. da_shim_leaks_init runs in our constructor, before
  * __libc_start_main registers the dynamic loader's fini (which runs the
  * shared libraries' destructors) and before main registers anything, so
- * the handler it registers with atexit runs after all of them: exit's
- * handlers run in the reverse order of registration. Only stdio's final
- * flush comes after it, so an exit status of our own (LEAKS_EXITCODE)
- * flushes stdio itself before _exit.
+ * a handler registered then runs after all of them: exit's handlers run
+ * in the reverse order of registration. It is registered with
+ * __cxa_atexit and no DSO handle: atexit() in a shared library passes the
+ * library's own, and __cxa_finalize would then run it with that library's
+ * destructors, before those of libraries initialised earlier. Only
+ * stdio's final flush comes after it, so an exit status of our own
+ * (LEAKS_EXITCODE) flushes stdio itself before _exit. (Linked statically,
+ * the program's own destructors are registered before our constructor
+ * runs, so they come after the report.)
  */
 #include "audit/audit.h"
 #include "audit/leakreport.h"
@@ -75,9 +80,12 @@ counts_out(const struct da_leak_counts *c, struct dbgalloc_leaks *o)
 	o->suppressed_blocks = c->suppressed_blocks;
 }
 
+int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
 static void
-leaks_at_exit(void)
+leaks_at_exit(void *arg)
 {
+	(void)arg;
 	struct da_leak_counts c;
 	uint32_t saved = da_gen_tls.site_override;
 	da_gen_tls.site_override = DA_SITE_INTERNAL;
@@ -113,7 +121,7 @@ da_shim_leaks_init(int mode, int exitcode, const char *suppressions)
 	if (mode == 0)
 		return 0;
 	exit_flags = mode == 2 ? DA_LREP_ALL : 0;
-	atexit(leaks_at_exit);
+	__cxa_atexit(leaks_at_exit, NULL, NULL);
 	return 0;
 }
 

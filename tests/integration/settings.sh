@@ -165,6 +165,13 @@ DBGALLOC_SUPPRESSIONS=$tmp/lsan.supp" --leaks --leaks-exitcode=0 \
 	--suppressions="$tmp/lsan.supp" --log="$tmp/log.%p" --stack-depth=2 \
 	--poison=bounded --on-error=abort --break=999999999
 
+# The launcher itself under an inherited preload: its own helper commands
+# must not run with the settings it exports (--break=1 would trap them).
+run env LD_PRELOAD="$lib" "$launcher" run --break=1 --stack-depth=4 -- \
+	/bin/true
+! grep -q "unknown variable" "$tmp/err"
+result "the launcher under an inherited LD_PRELOAD" $?
+
 run env DBGALLOC_STACK_DEPTH=4 DBGALLOC_POISON=off "$launcher" run \
 	--stack-depth=16 -- env
 grep -qx 'DBGALLOC_STACK_DEPTH=16' "$tmp/out" &&

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct node {
@@ -141,6 +142,17 @@ main(int argc, char **argv)
 	keep_global();
 	freed_all();
 	scrub();
+	if (argc > 1 && strcmp(argv[1], "fork") == 0) {
+		/* A child of fork (no exec) reports to its own log file. */
+		pid_t pid = fork();
+		if (pid == 0) {
+			leak_hundred();
+			scrub();
+			exit(0);
+		}
+		int status;
+		waitpid(pid, &status, 0);
+	}
 	if (argc > 1 && strcmp(argv[1], "check") == 0) {
 		print("first", dbgalloc_leak_check(DBGALLOC_LEAKS_ALL));
 		print("again", dbgalloc_leak_check(DBGALLOC_LEAKS_ALL |

@@ -89,6 +89,15 @@ for mode in linked preloaded; do
 	else bad "$mode: DBGALLOC_LOG ($n files)"; fi
 	rm -f "$tmp"/log.*
 
+	DBGALLOC_LEAKS=1 DBGALLOC_LOG="$log.%p" run "$p" fork >/dev/null 2>"$tmp/err"
+	n=$(ls "$tmp" | grep -c '^log\.[0-9][0-9]*$')
+	# (The child leaks 100 blocks more than its parent did.)
+	kids=$(grep -l "^Leak of 9,600 bytes in 200 blocks (definitely lost)" "$tmp"/log.* | wc -l)
+	if [ "$n" -eq 2 ] && [ "$kids" -eq 1 ]; then
+		ok "$mode: a child of fork logs to its own %p file"
+	else bad "$mode: fork and DBGALLOC_LOG ($n files, $kids with the child's report)"; fi
+	rm -f "$tmp"/log.*
+
 	run "$p" check >"$tmp/out" 2>"$tmp/err"
 	if grep -q "^first: definite 4872/102 indirect 479952/9999 possible [0-9]*/[1-9][0-9]* reachable" "$tmp/out" &&
 	   grep -q "^again: definite 0/0 indirect 0/0 possible 0/0 reachable 0/0$" "$tmp/out" &&
