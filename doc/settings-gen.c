@@ -125,9 +125,9 @@ help(void)
 	      "program starts.\n"
 	      "A bad value or an unknown DBGALLOC_ name stops the program "
 	      "with one line on\n"
-	      "standard error and exit status 2. In this release the library "
-	      "checks every\n"
-	      "setting but acts on none yet. See dbgalloc(7).\n",
+	      "standard error and exit status 2. See dbgalloc(7), and "
+	      "dbgalloc(3) for what\n"
+	      "each setting does.\n",
 	      stdout);
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];
