@@ -231,6 +231,14 @@ int da_alloc_aligned_user(struct da_block *b);
  */
 int da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg);
 
+/*
+ * The same for every freed block of a size class that was handed out and
+ * not handed out again since (DA_FREED: its contents are what its free
+ * left), with the same locking.
+ */
+int da_alloc_walk_freed(int (*fn)(const struct da_block *b, void *arg),
+                        void *arg);
+
 /* Gives free memory back to the OS. Returns the bytes given back. */
 size_t da_alloc_trim(void);
 

@@ -34,6 +34,50 @@ walk_slab(struct da_slab *s, int (*fn)(const struct da_block *, void *),
 	return 0;
 }
 
+/* The freed blocks of class slab s (state DA_FREED: a plain block freed
+ * and not handed out since). */
+static int
+walk_slab_freed(struct da_slab *s,
+                int (*fn)(const struct da_block *, void *), void *arg)
+{
+	uint32_t end = s->reserved < s->capacity ? s->reserved : s->capacity;
+	for (uint32_t i = 0; i < end; i++) {
+		char *start = s->area + (size_t)i * s->bsize;
+		uint8_t st = __atomic_load_n(da_slab_live(s, start),
+		                             __ATOMIC_RELAXED);
+		if (st != DA_FREED)
+			continue;
+		struct da_block b = {start, start, s->bsize, st};
+		int rc = fn(&b, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int
+da_alloc_walk_freed(int (*fn)(const struct da_block *b, void *arg), void *arg)
+{
+	int rc = 0;
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		DA_OP_LEAVE();
+		return 0;
+	}
+	for (struct da_chunk *ch = da_chunks; ch != NULL && !rc; ch = ch->next)
+		for (unsigned u = 1; u < DA_UNITS && !rc; u++) {
+			struct da_slab *s = &ch->slabs[u];
+			if (ch->slab_of[u] != u ||
+			    __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) ==
+			            DA_SLAB_NONE)
+				continue;
+			rc = walk_slab_freed(s, fn, arg);
+		}
+	da_lock_release(&da_chunk_lock);
+	DA_OP_LEAVE();
+	return rc;
+}
+
 /* Locking: caller holds da_chunk_lock. */
 static int
 walk_locked(int (*fn)(const struct da_block *b, void *arg), void *arg)

@@ -121,6 +121,59 @@ da_audit_freed_whole(const char *blk, size_t bsize)
 	return 1;
 }
 
+void
+da_audit_freed_describe(const char *blk, size_t bsize, unsigned prev,
+                        struct da_freed_damage *d)
+{
+	d->blk = blk;
+	d->bad_link = (prev & DA_PREV_BAD_LINK) != 0;
+	d->rec = da_rec_intact(blk);
+	d->at = 0;
+	d->free_pc = 0;
+	if (d->rec) {
+		da_rec_unpack(blk, &d->info, &d->free_pc);
+		d->at = first_unpoisoned(blk, DA_HDR + DA_FREE_RECORD, bsize) -
+		        DA_HDR;
+	}
+}
+
+void
+da_audit_freed_report(const struct da_freed_damage *d, const char *found_by,
+                      struct da_call c)
+{
+	struct da_err e;
+	err_start(&e, c);
+	if (d->rec) {
+		e.info = d->info;
+		e.free_pc = d->free_pc;
+		e.have_info = 1;
+	}
+	da_line_str(&e.head, "dbgalloc: write to freed memory ");
+	if (d->bad_link) {
+		/* The link in the header's first word, 16 bytes before. */
+		da_line_str(&e.head, "at ");
+		da_line_hex(&e.head, (unsigned long)d->blk);
+		da_line_str(&e.head, ": 16 bytes before");
+	} else if (!d->rec) {
+		/* The free record (the pc of the free, the size): which of
+		 * its 16 bytes changed cannot be told. */
+		da_line_str(&e.head, "in the first 16 bytes of");
+	} else {
+		da_line_str(&e.head, "at ");
+		da_line_hex(&e.head, (unsigned long)(d->blk + DA_HDR + d->at));
+		da_line_str(&e.head, ": ");
+		da_line_bytes(&e.head, (unsigned long)d->at);
+		da_line_str(&e.head, " into");
+	}
+	da_line_str(&e.head, " the freed block at ");
+	da_line_hex(&e.head, (unsigned long)(d->blk + DA_HDR));
+	if (e.have_info)
+		da_err_block(&e, e.info.size);
+	da_line_str(&e.head, ", found ");
+	da_line_str(&e.head, found_by);
+	da_err_raise(&e);
+}
+
 /*
  * A class block handed out again was not as its free left it: the link
  * in its first word (alloc dropped the rest of that free list), its free
@@ -132,42 +185,53 @@ void *
 da_audit_reused_bad(char *blk, size_t size, unsigned kind, unsigned prev,
                     struct da_call c)
 {
-	size_t bsize = da_alloc_class_size(size + DA_HDR_EXTRA);
-	struct da_err e;
-	err_start(&e, c);
-	int rec = da_rec_intact(blk);
-	if (rec) {
-		da_rec_unpack(blk, &e.info, &e.free_pc);
-		e.have_info = 1;
-	}
-	/* Where: the link (before the block), the record, or the poison. */
-	long at;
-	if (prev & DA_PREV_BAD_LINK)
-		at = -(long)DA_HDR;
-	else if (!rec)
-		at = 0;
-	else
-		at = (long)first_unpoisoned(blk, DA_HDR + DA_FREE_RECORD,
-		                            bsize) -
-		     DA_HDR;
-	da_line_str(&e.head, "dbgalloc: write to freed memory at ");
-	da_line_hex(&e.head, (unsigned long)(blk + DA_HDR + at));
-	da_line_str(&e.head, ": ");
-	if (at < 0) {
-		da_line_bytes(&e.head, (unsigned long)-at);
-		da_line_str(&e.head, " before");
-	} else {
-		da_line_bytes(&e.head, (unsigned long)at);
-		da_line_str(&e.head, " into");
-	}
-	da_line_str(&e.head, " the freed block at ");
-	da_line_hex(&e.head, (unsigned long)(blk + DA_HDR));
-	if (e.have_info)
-		da_err_block(&e, e.info.size);
-	da_line_str(&e.head, ", found by ");
-	da_line_str(&e.head, kind_name[kind]);
-	da_err_raise(&e);
+	static const char *const by[4] = {
+	        [DA_KIND_MALLOC] = "by malloc()",
+	        [DA_KIND_NEW] = "by operator new",
+	        [DA_KIND_NEW_ARR] = "by operator new[]",
+	        [DA_KIND_ALIGNED] = "by an aligned allocation",
+	};
+	struct da_freed_damage d;
+	da_audit_freed_describe(blk, da_alloc_class_size(size + DA_HDR_EXTRA),
+	                        prev, &d);
+	da_audit_freed_report(&d, by[kind], c);
 	return da_audit_finish(blk, size, kind, c);
+}
+
+void
+da_audit_overflow(void *p, const struct da_hdr_info *i, const char *found_by,
+                  struct da_call c)
+{
+	struct da_err er;
+	err_start(&er, c);
+	er.info = *i;
+	er.have_info = 1;
+	uint64_t canary = DA_CANARY;
+	const unsigned char *want = (const unsigned char *)&canary;
+	const unsigned char *got = (const unsigned char *)p + i->size;
+	unsigned at = 0;
+	while (at < DA_CANARY_SZ && got[at] == want[at])
+		at++;
+	da_line_str(&er.head, "dbgalloc: write past the end of ");
+	da_line_hex(&er.head, (unsigned long)p);
+	da_err_block(&er, i->size);
+	da_line_str(&er.head, ": byte ");
+	da_line_count(&er.head, i->size + at);
+	da_line_str(&er.head, " was overwritten, found ");
+	da_line_str(&er.head, found_by);
+	da_err_raise(&er);
+}
+
+void
+da_audit_underflow(void *p, const char *found_by, struct da_call c)
+{
+	struct da_err er;
+	err_start(&er, c);
+	da_line_str(&er.head, "dbgalloc: write before the block at ");
+	da_line_hex(&er.head, (unsigned long)p);
+	da_line_str(&er.head, ": its header was overwritten, found ");
+	da_line_str(&er.head, found_by);
+	da_err_raise(&er);
 }
 
 void *
@@ -310,13 +374,12 @@ check_block(void *p, unsigned e, unsigned accept, size_t size, struct da_call c,
 		da_err_raise(&er);
 		return 0;
 	}
+	struct da_line by = {.len = 0};
+	da_line_str(&by, "by ");
+	da_line_str(&by, fn);
+	by.buf[by.len] = '\0';
 	if (!da_hdr_intact(blk)) {
-		da_line_str(&er.head, "dbgalloc: write before the block at ");
-		da_line_hex(&er.head, (unsigned long)p);
-		da_line_str(&er.head, ": its header was overwritten, found "
-		                      "by ");
-		da_line_str(&er.head, fn);
-		da_err_raise(&er);
+		da_audit_underflow(p, by.buf, c);
 		return 0;
 	}
 	da_hdr_unpack(blk, &er.info);
@@ -333,21 +396,7 @@ check_block(void *p, unsigned e, unsigned accept, size_t size, struct da_call c,
 		return 0;
 	}
 	if (!da_canary_intact(p, er.info.size)) {
-		uint64_t canary = DA_CANARY;
-		const unsigned char *want = (const unsigned char *)&canary;
-		const unsigned char *got =
-		        (const unsigned char *)p + er.info.size;
-		unsigned at = 0;
-		while (at < DA_CANARY_SZ && got[at] == want[at])
-			at++;
-		da_line_str(&er.head, "dbgalloc: write past the end of ");
-		da_line_hex(&er.head, (unsigned long)p);
-		da_err_block(&er, er.info.size);
-		da_line_str(&er.head, ": byte ");
-		da_line_count(&er.head, er.info.size + at);
-		da_line_str(&er.head, " was overwritten, found by ");
-		da_line_str(&er.head, fn);
-		da_err_raise(&er);
+		da_audit_overflow(p, &er.info, by.buf, c);
 		return 0;
 	}
 	if (size != SIZE_MAX && size != er.info.size) {

@@ -92,6 +92,28 @@ void *da_audit_alloc_slow(char *blk, size_t size, unsigned kind, unsigned prev,
                           struct da_call c);
 int da_audit_freed_whole(const char *blk, size_t bsize);
 
+/* What is wrong with the freed class block blk of bsize bytes, not as
+ * its free left it (prev: DA_PREV_BAD_LINK if its link was bad). */
+struct da_freed_damage {
+	const char *blk;
+	int bad_link, rec; /* the link was bad; the record is whole */
+	size_t at;         /* the first byte of poison changed */
+	struct da_hdr_info info;
+	uint64_t free_pc;
+};
+void da_audit_freed_describe(const char *blk, size_t bsize, unsigned prev,
+                             struct da_freed_damage *d);
+
+/* The reports of damage found around a block: a freed block described by
+ * d; p a live block whose canary (i: its header) or header was
+ * overwritten. found_by ends the headline ("by free()", "at exit"). Each
+ * returns only under DBGALLOC_ON_ERROR=report. */
+void da_audit_freed_report(const struct da_freed_damage *d,
+                           const char *found_by, struct da_call c);
+void da_audit_overflow(void *p, const struct da_hdr_info *i,
+                       const char *found_by, struct da_call c);
+void da_audit_underflow(void *p, const char *found_by, struct da_call c);
+
 /*
  * 1 if the freed block blk of bsize bytes is as its free left it, as far
  * as the bounded mode checks: the record, and DA_POISON_HEAD bytes of

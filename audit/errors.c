@@ -68,13 +68,17 @@ da_err_raise(struct da_err *e)
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	da_line_emit(&e->head);
 
-	uintptr_t pcs[ERR_FRAMES];
-	unsigned n = da_unwind(pcs, ERR_FRAMES, e->call_ret, e->call_fp);
-	da_line_str(&l, "  in thread ");
-	da_line_dec(&l, (unsigned long)syscall(SYS_gettid));
-	da_line_str(&l, " at:");
-	da_line_emit(&l);
-	da_frames_emit(pcs, n);
+	/* (No call: found at exit, by no entry point.) */
+	if (e->call_ret != 0) {
+		uintptr_t pcs[ERR_FRAMES];
+		unsigned n =
+		        da_unwind(pcs, ERR_FRAMES, e->call_ret, e->call_fp);
+		da_line_str(&l, "  in thread ");
+		da_line_dec(&l, (unsigned long)syscall(SYS_gettid));
+		da_line_str(&l, " at:");
+		da_line_emit(&l);
+		da_frames_emit(pcs, n);
+	}
 
 	if (e->free_pc != 0) {
 		da_line_str(&l, "  freed before at:");

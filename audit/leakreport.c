@@ -170,7 +170,7 @@ sort_order(uint32_t *o, size_t n, const struct record *r)
 static void
 emit_blank(void)
 {
-	da_os_write(da_report_fd, "\n", 1);
+	da_report_write("\n", 1);
 }
 
 static void

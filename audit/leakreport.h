@@ -36,7 +36,7 @@ struct da_leak_counts {
 };
 
 /*
- * Scans, reports to da_report_fd and fills *c. why names the occasion in
+ * Scans, reports (da_line_emit) and fills *c. why names the occasion in
  * the report's first line ("at exit"). Returns 0, or -1 if the scan could
  * not run (a line says so). Allocations made while reporting (by the
  * symbolizer) are marked internal and never reported.

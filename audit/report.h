@@ -26,14 +26,19 @@ void da_line_dec(struct da_line *l, unsigned long v);
 void da_line_count(struct da_line *l, unsigned long v);
 /* "1 byte" or "N bytes" (N with commas). */
 void da_line_bytes(struct da_line *l, unsigned long v);
-/* Writes the line (adding "\n") to da_report_fd. Preserves errno. */
+/* Writes the line (adding "\n") where reports go: stderr, or the file
+ * DBGALLOC_LOG names. Preserves errno. */
 void da_line_emit(struct da_line *l);
 
-/* Where reports go: 2, or the file DBGALLOC_LOG names. */
-extern int da_report_fd;
+/* The same, to file descriptor fd (malloc_stats writes to stderr). */
+void da_line_emit_to(struct da_line *l, int fd);
 
-/* Opens the file that pattern names (%p: the process id, %%: %) for
- * appending, as da_report_fd. Returns 0, or -1 with one line in err. */
+/* Writes len bytes of a report where da_line_emit writes. */
+void da_report_write(const void *buf, size_t len);
+
+/* Sends reports to the file that pattern names (%p: the process id, %%:
+ * %), opened for appending at the first report. Returns 0, or -1 with one
+ * line in err when the file's directory cannot take it. */
 int da_report_open_log(const char *pattern, char *err, size_t errlen);
 /* In a child of fork: a %p name gets the child's own file. */
 void da_report_fork_child(void);

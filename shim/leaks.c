@@ -18,6 +18,7 @@
  * runs, so they come after the report.)
  */
 #include "audit/audit.h"
+#include "audit/exitcheck.h"
 #include "audit/leakreport.h"
 #include "audit/suppress.h"
 #include "audit/symbolize.h"
@@ -30,7 +31,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static unsigned exit_flags; /* DA_LEAKS_* for the report at exit */
+static int exit_leaks;      /* DBGALLOC_LEAKS: report at exit */
+static unsigned exit_flags; /* DA_LREP_* for the report at exit */
 static int exit_code = -1;  /* DBGALLOC_LEAKS_EXITCODE, -1: unset */
 
 /* Per thread: dbgalloc_leaks_disable nesting. */
@@ -86,6 +88,9 @@ static void
 leaks_at_exit(void *arg)
 {
 	(void)arg;
+	da_audit_exit_check();
+	if (!exit_leaks)
+		return;
 	struct da_leak_counts c;
 	uint32_t saved = da_gen_tls.site_override;
 	da_gen_tls.site_override = DA_SITE_INTERNAL;
@@ -118,8 +123,7 @@ da_shim_leaks_init(int mode, int exitcode, const char *suppressions)
 			return -1;
 		}
 	}
-	if (mode == 0)
-		return 0;
+	exit_leaks = mode != 0;
 	exit_flags = mode == 2 ? DA_LREP_ALL : 0;
 	__cxa_atexit(leaks_at_exit, NULL, NULL);
 	return 0;

@@ -240,7 +240,7 @@ stats_field(const char *label, unsigned long v)
 		da_line_str(&l, " ");
 	num.buf[num.len] = '\0';
 	da_line_str(&l, num.buf);
-	da_line_emit(&l);
+	da_line_emit_to(&l, 2);
 }
 
 /* glibc's fields first (scripts and glibc's tests parse them), with
@@ -253,11 +253,11 @@ malloc_stats(void)
 	struct da_line l = {.len = 0};
 	da_audit_stats(&st);
 	da_line_str(&l, "Arena 0:");
-	da_line_emit(&l);
+	da_line_emit_to(&l, 2);
 	stats_field("system bytes    ", st.arena);
 	stats_field("in use bytes    ", st.live_bytes - st.huge_usable);
 	da_line_str(&l, "Total (incl. mmap):");
-	da_line_emit(&l);
+	da_line_emit_to(&l, 2);
 	stats_field("system bytes    ", st.arena + st.huge_bytes);
 	stats_field("in use bytes    ",
 	            st.live_bytes - st.huge_usable + st.huge_bytes);
@@ -270,7 +270,7 @@ malloc_stats(void)
 	da_line_str(&l, " bytes in ");
 	da_line_dec(&l, st.live_blocks);
 	da_line_str(&l, " blocks");
-	da_line_emit(&l);
+	da_line_emit_to(&l, 2);
 }
 
 DA_EXPORT int

@@ -143,6 +143,16 @@ run(const char *c)
 		p = malloc(41);
 		p = malloc(41);
 		free(opaque(p));
+	} else if (!strcmp(c, "overflow-at-exit")) {
+		char *p = malloc(41); /* never freed: the check at exit */
+		((char *)opaque(p))[43] = 'x';
+	} else if (!strcmp(c, "underflow-at-exit")) {
+		char *p = malloc(41);
+		((char *)opaque(p))[-3] = 'x';
+	} else if (!strcmp(c, "write-after-free-at-exit")) {
+		char *p = malloc(41); /* freed, never handed out again */
+		free(opaque(p));
+		((char *)opaque(p))[30] = 'x';
 	} else if (!strcmp(c, "double-free-after-reuse")) {
 		char *p = malloc(41);
 		free(opaque(p));

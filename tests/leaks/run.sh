@@ -89,6 +89,18 @@ for mode in linked preloaded; do
 	else bad "$mode: DBGALLOC_LOG ($n files)"; fi
 	rm -f "$tmp"/log.*
 
+	# No report, no file; a directory that cannot take the file stops
+	# the program at start-up.
+	DBGALLOC_LOG="$log.%p" run "$p" >/dev/null 2>"$tmp/err"
+	n=$(ls "$tmp" | grep -c '^log\.')
+	[ "$n" -eq 0 ] && ok "$mode: DBGALLOC_LOG: no file when nothing is reported" ||
+		bad "$mode: DBGALLOC_LOG made $n files with nothing to report"
+	DBGALLOC_LOG="$tmp/no/such/dir/log" run "$p" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q "^dbgalloc: DBGALLOC_LOG: cannot write a file in the directory of $tmp/no/such/dir/log: No such file or directory$" "$tmp/err"; then
+		ok "$mode: DBGALLOC_LOG in a missing directory: status 2 and one line"
+	else bad "$mode: DBGALLOC_LOG in a missing directory: status $rc"; fi
+
 	DBGALLOC_LEAKS=1 DBGALLOC_LOG="$log.%p" run "$p" fork >/dev/null 2>"$tmp/err"
 	n=$(ls "$tmp" | grep -c '^log\.[0-9][0-9]*$')
 	# (The child leaks 100 blocks more than its parent did.)
