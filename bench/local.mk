@@ -14,10 +14,12 @@
 
 DA_BENCH_BINS = \
 	bench/churn$(EXEEXT) \
+	bench/churn-fp$(EXEEXT) \
 	bench/realloc$(EXEEXT) \
 	bench/prodcons$(EXEEXT) \
 	bench/large$(EXEEXT) \
 	bench/xclass$(EXEEXT) \
+	bench/leakaudit$(EXEEXT) \
 	bench/runone$(EXEEXT)
 # Built for make check too: tests/bench-smoke.sh runs every workload once,
 # scaled down, under every installed allocator (it measures nothing; it
@@ -35,6 +37,10 @@ CLEANFILES += \
 DA_BENCH_CFLAGS = $(DA_CFLAGS) -O2
 bench_churn_SOURCES = bench/churn.c bench/common.h
 bench_churn_CFLAGS = $(DA_BENCH_CFLAGS)
+# The same loop with frame pointers kept: DBGALLOC_STACK_DEPTH above 1 walks
+# them, and where the program keeps none the walk stops at the first frame.
+bench_churn_fp_SOURCES = bench/churn.c bench/common.h
+bench_churn_fp_CFLAGS = $(DA_BENCH_CFLAGS) -fno-omit-frame-pointer
 bench_realloc_SOURCES = bench/realloc.c
 bench_realloc_CFLAGS = $(DA_BENCH_CFLAGS)
 bench_prodcons_SOURCES = bench/prodcons.c
@@ -45,6 +51,8 @@ bench_large_CFLAGS = $(DA_BENCH_CFLAGS)
 bench_xclass_SOURCES = bench/xclass.c bench/common.h
 bench_xclass_CFLAGS = $(DA_BENCH_CFLAGS) $(PTHREAD_CFLAGS)
 bench_xclass_LDADD = $(PTHREAD_LIBS)
+bench_leakaudit_SOURCES = bench/leakaudit.c bench/common.h
+bench_leakaudit_CFLAGS = $(DA_BENCH_CFLAGS)
 bench_runone_SOURCES = bench/runone.c
 bench_runone_CFLAGS = $(DA_BENCH_CFLAGS)
 
