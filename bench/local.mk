@@ -136,7 +136,7 @@ bench-smoke: $(DA_BENCH_BINS) $(DA_BENCH_LSAN_BINS) libdbgalloc.la
 	BENCH_RUNS=1 BENCH_SCALE=$${BENCH_SMOKE_SCALE:-0.05} BENCH_TIMEOUT=$${BENCH_TIMEOUT:-60} \
 		$(SHELL) $(srcdir)/bench/run.sh $(DA_BENCH_ARGS)
 
-bench-callgrind: bench/churn$(EXEEXT) libdbgalloc.la
+bench-callgrind: bench/churn$(EXEEXT) bench/churn-fp$(EXEEXT) libdbgalloc.la
 	$(SHELL) $(srcdir)/bench/callgrind.sh \
 		--builddir='$(abs_top_builddir)' \
 		--dbgalloc='$(abs_top_builddir)/.libs/libdbgalloc.so'
