@@ -424,14 +424,27 @@ END {
 			xtools, meta["tscale"]
 		printf "  t = t0 + (t%s %s t0) %s (W %s W0) / (W%s %s W0), W the work each run printed (pairs, blocks, ...);\n", \
 			meta["tscale"], minus, times, minus, meta["tscale"], minus
-		printf "  rss%s against glibc's at scale %s; n/a where the two runs did the same work or t came out negative.\n", \
-			times, meta["tscale"]
+		printf "  %s at scale %s; n/a where the two runs did the same work or t came out negative.\n", \
+			have_glibc ? "rss" times " against glibc's" : "MiB", meta["tscale"]
+	}
+	checks = ""
+	for (i = 1; i <= nalloc; i++) {
+		a = alloc[i]
+		if (note[a] != "")
+			continue
+		if (a == "dbgalloc" || (kind[a] == "setting" && !dbg)) {
+			checks = checks ", dbgalloc_leak_check(0) with DBGALLOC_LOG=/dev/null"
+			dbg = 1
+		} else if (a == "lsan") {
+			checks = checks ", LSan's __lsan_do_recoverable_leak_check()"
+		} else if (a == "memcheck") {
+			checks = checks ", memcheck's VALGRIND_DO_LEAK_CHECK (scaled as its time)"
+		}
 	}
 	for (j = 1; j <= nwork; j++)
-		if (work[j] == "leakaudit" && skip[work[j]] == "") {
+		if (work[j] == "leakaudit" && skip[work[j]] == "" && checks != "") {
 			print "leak scan: seconds inside the one leak check of leakaudit (wall, then CPU; absolute, not ratios):"
-			print "  dbgalloc_leak_check(0) with DBGALLOC_LOG=/dev/null, __lsan_do_recoverable_leak_check(), VALGRIND_DO_LEAK_CHECK" \
-				(xtools != "" ? " (scaled as its time)" : "") "."
+			print "  " substr(checks, 3) "."
 		}
 	for (j = 1; j <= nwork; j++)
 		if (skip[work[j]] != "")
