@@ -4,14 +4,18 @@
 #
 #   sh bench/callgrind.sh --builddir=DIR --dbgalloc=LIB
 #
-# `make bench-callgrind` calls it. For glibc, dbgalloc and (when installed)
-# jemalloc, mimalloc and tcmalloc it runs bench/churn twice under
-# `valgrind --tool=callgrind`: with CALLGRIND_PAIRS malloc/free pairs
-# (default 1000000) and with none (start-up, the 10k-block fill, exit).
-# It prints the total instructions (Ir) of the full run and the difference
-# divided by the pairs — the instructions of one malloc/free pair and its
-# loop step — each with its ratio to glibc. BENCH_ALLOCATORS picks a subset
-# as in run.sh. Exit status: 0, 1 if a run failed, 2 for a set-up error.
+# `make bench-callgrind` calls it. For glibc, dbgalloc, (when installed)
+# jemalloc, mimalloc and tcmalloc, and dbgalloc with DBGALLOC_POISON=full
+# (poison-full) and with DBGALLOC_STACK_DEPTH=16 (depth-16) it runs
+# bench/churn twice under `valgrind --tool=callgrind`: with CALLGRIND_PAIRS
+# malloc/free pairs (default 1000000) and with none (start-up, the 10k-block
+# fill, exit); then glibc, dbgalloc and depth-16 on bench/churn-fp, the same
+# loop built with frame pointers. It prints the total instructions (Ir) of
+# the full run and the difference divided by the pairs — the instructions
+# of one malloc/free pair and its loop step — each with its ratio to glibc
+# on the same program. BENCH_ALLOCATORS picks a subset as in run.sh (the
+# tools in it are left out: they do not run under callgrind). Exit status:
+# 0, 1 if a run failed, 2 for a set-up error.
 set -u
 export LC_ALL=C
 
@@ -36,8 +40,9 @@ for arg; do
 done
 [ -n "$dbgalloc_lib" ] || dbgalloc_lib=$builddir/.libs/libdbgalloc.so
 builddir=$(cd "$builddir" && pwd) || die "no build directory '$builddir'"
-churn=$builddir/bench/churn
-[ -x "$churn" ] || die "$churn is not built (run 'make bench-callgrind')"
+for p in churn churn-fp; do
+	[ -x "$builddir/bench/$p" ] || die "$builddir/bench/$p is not built (run 'make bench-callgrind')"
+done
 command -v valgrind >/dev/null 2>&1 ||
 	die "valgrind not found (Debian package valgrind)"
 unset LD_PRELOAD
@@ -49,14 +54,20 @@ esac
 # churn takes a scale: its default is 10,000,000 pairs.
 scale=$(awk -v p="$pairs" 'BEGIN { printf "%.7f", p / 10000000 }')
 
-all="glibc dbgalloc jemalloc mimalloc tcmalloc"
+all="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16"
+tools="lsan memcheck heaptrack"
 allocators=$all
 if [ -n "${BENCH_ALLOCATORS:-}" ]; then
 	allocators=
 	for a in $(echo "$BENCH_ALLOCATORS" | tr ',' ' '); do
 		case " $all " in
 		*" $a "*) allocators="$allocators $a" ;;
-		*) die "BENCH_ALLOCATORS: unknown name '$a' (choose from: $all)" ;;
+		*)
+			case " $tools " in
+			*" $a "*) ;;
+			*) die "BENCH_ALLOCATORS: unknown name '$a' (choose from: $all $tools)" ;;
+			esac
+			;;
 		esac
 	done
 fi
@@ -75,59 +86,80 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/callgrind.XXXXXX") || die "cannot create a tem
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-# ir LIB PAIRS-SCALE NAME: runs churn under callgrind, prints its total Ir.
+# ir PROG LIB SETTING PAIRS-SCALE NAME: runs bench/PROG under callgrind with
+# LIB preloaded (none: glibc) and SETTING (NAME=VALUE, or empty) in its
+# environment, prints its total Ir.
 ir() {
-	out=$work/$3.out
-	if [ -n "$1" ]; then
-		LD_PRELOAD=$1 valgrind --tool=callgrind --callgrind-out-file="$out" \
-			"$churn" "$2" >"$work/$3.stdout" 2>"$work/$3.stderr"
-	else
-		valgrind --tool=callgrind --callgrind-out-file="$out" \
-			"$churn" "$2" >"$work/$3.stdout" 2>"$work/$3.stderr"
-	fi || return 1
+	out=$work/$5.out
+	stdout=$work/$5.stdout
+	stderr=$work/$5.stderr
+	ir_lib=$2 ir_set=$3
+	set -- valgrind --tool=callgrind --callgrind-out-file="$out" \
+		"$builddir/bench/$1" "$4"
+	[ -z "$ir_set" ] || set -- "$ir_set" "$@"
+	[ -z "$ir_lib" ] || set -- LD_PRELOAD="$ir_lib" "$@"
+	env "$@" >"$stdout" 2>"$stderr" || return 1
 	awk '$1 == "totals:" || $1 == "summary:" { print $2; exit }' "$out"
 }
 
 printf '%s: churn under valgrind --tool=callgrind, %s malloc/free pairs; %s\n' \
 	"$me" "$pairs" "$(valgrind --version)"
-printf '%-10s %16s %8s %12s %8s\n' allocator "Ir (total)" "x glibc" "Ir per pair" "x glibc"
 status=0
-base_total=
-base_pair=
-for a in $allocators; do
-	lib=
-	case $a in
-	glibc) ;;
-	dbgalloc)
-		lib=$dbgalloc_lib
-		[ -r "$lib" ] || die "dbgalloc library not found: $lib (build it with 'make', or leave it out with BENCH_ALLOCATORS)"
-		;;
-	jemalloc) lib=$(find_lib libjemalloc.so.2) ;;
-	mimalloc) lib=$(find_lib libmimalloc.so.2) ;;
-	tcmalloc) lib=$(find_lib libtcmalloc_minimal.so.4 libtcmalloc.so.4) ;;
-	esac
-	if [ "$a" != glibc ] && [ -z "$lib" ]; then
-		printf '%-10s %16s   (not installed)\n' "$a" "-"
-		continue
+for prog in churn churn-fp; do
+	if [ "$prog" = churn ]; then
+		printf '%-12s %16s %8s %12s %8s\n' allocator "Ir (total)" "x glibc" "Ir per pair" "x glibc"
+	else
+		printf '%s (churn built with -fno-omit-frame-pointer):\n' "$prog"
 	fi
-	full=$(ir "$lib" "$scale" "$a")
-	fixed=$(ir "$lib" 0 "$a.0")
-	if [ -z "$full" ] || [ -z "$fixed" ]; then
-		printf '%-10s %16s   (run failed, see below)\n' "$a" FAIL
-		tail -n 5 "$work/$a.stderr" "$work/$a.0.stderr" 2>/dev/null | sed 's/^/    /'
-		status=1
-		continue
-	fi
-	if [ "$a" = glibc ]; then
-		base_total=$full
-		base_pair=$(awk -v f="$full" -v z="$fixed" -v p="$pairs" 'BEGIN { print (f - z) / p }')
-	fi
-	awk -v a="$a" -v f="$full" -v z="$fixed" -v p="$pairs" \
-		-v bt="$base_total" -v bp="$base_pair" 'BEGIN {
-		pp = (f - z) / p
-		printf "%-10s %16.0f %8s %12.1f %8s\n", a, f,
-			bt == "" ? "-" : sprintf("%.2f", f / bt), pp,
-			bp == "" ? "-" : sprintf("%.2f", pp / bp)
-	}'
+	base_total=
+	base_pair=
+	for a in $allocators; do
+		lib=
+		setting=
+		case $a in
+		glibc) ;;
+		dbgalloc | poison-full | depth-16)
+			lib=$dbgalloc_lib
+			[ -r "$lib" ] || die "dbgalloc library not found: $lib (build it with 'make', or leave it out with BENCH_ALLOCATORS)"
+			case $a in
+			poison-full) setting=DBGALLOC_POISON=full ;;
+			depth-16) setting=DBGALLOC_STACK_DEPTH=16 ;;
+			esac
+			;;
+		jemalloc) lib=$(find_lib libjemalloc.so.2) ;;
+		mimalloc) lib=$(find_lib libmimalloc.so.2) ;;
+		tcmalloc) lib=$(find_lib libtcmalloc_minimal.so.4 libtcmalloc.so.4) ;;
+		esac
+		# On churn-fp only what frame pointers may change.
+		if [ "$prog" = churn-fp ]; then
+			case $a in
+			glibc | dbgalloc | depth-16) ;;
+			*) continue ;;
+			esac
+		fi
+		if [ "$a" != glibc ] && [ -z "$lib" ]; then
+			printf '%-12s %16s   (not installed)\n' "$a" "-"
+			continue
+		fi
+		full=$(ir "$prog" "$lib" "$setting" "$scale" "$prog.$a")
+		fixed=$(ir "$prog" "$lib" "$setting" 0 "$prog.$a.0")
+		if [ -z "$full" ] || [ -z "$fixed" ]; then
+			printf '%-12s %16s   (run failed, see below)\n' "$a" FAIL
+			tail -n 5 "$work/$prog.$a.stderr" "$work/$prog.$a.0.stderr" 2>/dev/null | sed 's/^/    /'
+			status=1
+			continue
+		fi
+		if [ "$a" = glibc ]; then
+			base_total=$full
+			base_pair=$(awk -v f="$full" -v z="$fixed" -v p="$pairs" 'BEGIN { print (f - z) / p }')
+		fi
+		awk -v a="$a" -v f="$full" -v z="$fixed" -v p="$pairs" \
+			-v bt="$base_total" -v bp="$base_pair" 'BEGIN {
+			pp = (f - z) / p
+			printf "%-12s %16.0f %8s %12.1f %8s\n", a, f,
+				bt == "" ? "-" : sprintf("%.2f", f / bt), pp,
+				bp == "" ? "-" : sprintf("%.2f", pp / bp)
+		}'
+	done
 done
 exit $status

@@ -14,10 +14,12 @@
 
 DA_BENCH_BINS = \
 	bench/churn$(EXEEXT) \
+	bench/churn-fp$(EXEEXT) \
 	bench/realloc$(EXEEXT) \
 	bench/prodcons$(EXEEXT) \
 	bench/large$(EXEEXT) \
 	bench/xclass$(EXEEXT) \
+	bench/leakaudit$(EXEEXT) \
 	bench/runone$(EXEEXT)
 # Built for make check too: tests/bench-smoke.sh runs every workload once,
 # scaled down, under every installed allocator (it measures nothing; it
@@ -35,6 +37,10 @@ CLEANFILES += \
 DA_BENCH_CFLAGS = $(DA_CFLAGS) -O2
 bench_churn_SOURCES = bench/churn.c bench/common.h
 bench_churn_CFLAGS = $(DA_BENCH_CFLAGS)
+# The same loop with frame pointers kept: DBGALLOC_STACK_DEPTH above 1 walks
+# them, and where the program keeps none the walk stops at the first frame.
+bench_churn_fp_SOURCES = bench/churn.c bench/common.h
+bench_churn_fp_CFLAGS = $(DA_BENCH_CFLAGS) -fno-omit-frame-pointer
 bench_realloc_SOURCES = bench/realloc.c
 bench_realloc_CFLAGS = $(DA_BENCH_CFLAGS)
 bench_prodcons_SOURCES = bench/prodcons.c
@@ -45,6 +51,8 @@ bench_large_CFLAGS = $(DA_BENCH_CFLAGS)
 bench_xclass_SOURCES = bench/xclass.c bench/common.h
 bench_xclass_CFLAGS = $(DA_BENCH_CFLAGS) $(PTHREAD_CFLAGS)
 bench_xclass_LDADD = $(PTHREAD_LIBS)
+bench_leakaudit_SOURCES = bench/leakaudit.c bench/common.h
+bench_leakaudit_CFLAGS = $(DA_BENCH_CFLAGS)
 bench_runone_SOURCES = bench/runone.c
 bench_runone_CFLAGS = $(DA_BENCH_CFLAGS)
 
@@ -57,6 +65,60 @@ EXTRA_DIST += \
 	bench/perlhash.pl \
 	bench/sqlite.sql
 
+# LeakSanitizer builds of the C programs, for the lsan column: LSan is
+# linked in (clang -fsanitize=leak, compiler-rt), not preloaded, so these
+# binaries run instead of the ones above. bench/lsan/probe.txt says "ok" when
+# $(DA_BENCH_CLANG) can link such a program, else why not; then nothing is
+# built and run.sh notes the reason in the table. Warnings as for the gcc
+# builds, but never -Werror: a clang-only warning must not stop make check.
+DA_BENCH_CLANG = clang
+DA_BENCH_LSAN_BINS = \
+	bench/lsan/churn \
+	bench/lsan/churn-fp \
+	bench/lsan/realloc \
+	bench/lsan/prodcons \
+	bench/lsan/large \
+	bench/lsan/xclass \
+	bench/lsan/leakaudit
+DA_BENCH_LSAN_CC = $(DA_BENCH_CLANG) $(DEFS) $(DEFAULT_INCLUDES) \
+	$(AM_CPPFLAGS) $(CPPFLAGS) $(filter-out -Werror,$(DA_CFLAGS)) -O2 \
+	-fsanitize=leak $(PTHREAD_CFLAGS)
+# Builds $@ from the sources named after it, if the probe said ok.
+DA_BENCH_LSAN_BUILD = \
+	if test "`cat bench/lsan/probe.txt`" = ok; then \
+		$(DA_BENCH_LSAN_CC) -o $@ $(PTHREAD_LIBS)
+check_SCRIPTS += $(DA_BENCH_LSAN_BINS)
+CLEANFILES += $(DA_BENCH_LSAN_BINS) bench/lsan/probe.txt bench/lsan/probe \
+	bench/lsan/probe.err
+
+bench/lsan/probe.txt: Makefile
+	$(AM_V_GEN)mkdir -p bench/lsan && \
+	if ! command -v $(DA_BENCH_CLANG) >/dev/null 2>&1; then \
+		echo "$(DA_BENCH_CLANG) not found (Debian package clang)" >$@; \
+	elif echo 'int main(void) { return 0; }' | \
+		$(DA_BENCH_CLANG) -fsanitize=leak -x c -o bench/lsan/probe - \
+		>bench/lsan/probe.err 2>&1; then \
+		echo ok >$@; \
+	else \
+		echo "$(DA_BENCH_CLANG) -fsanitize=leak cannot link a program:" \
+			"`head -n 1 bench/lsan/probe.err`" >$@; \
+	fi; rm -f bench/lsan/probe bench/lsan/probe.err
+bench/lsan/churn: bench/churn.c bench/common.h bench/lsan/probe.txt
+	$(AM_V_GEN)$(DA_BENCH_LSAN_BUILD) $(srcdir)/bench/churn.c; fi
+bench/lsan/churn-fp: bench/churn.c bench/common.h bench/lsan/probe.txt
+	$(AM_V_GEN)$(DA_BENCH_LSAN_BUILD) -fno-omit-frame-pointer \
+		$(srcdir)/bench/churn.c; fi
+bench/lsan/realloc: bench/realloc.c bench/lsan/probe.txt
+	$(AM_V_GEN)$(DA_BENCH_LSAN_BUILD) $(srcdir)/bench/realloc.c; fi
+bench/lsan/prodcons: bench/prodcons.c bench/lsan/probe.txt
+	$(AM_V_GEN)$(DA_BENCH_LSAN_BUILD) $(srcdir)/bench/prodcons.c; fi
+bench/lsan/large: bench/large.c bench/lsan/probe.txt
+	$(AM_V_GEN)$(DA_BENCH_LSAN_BUILD) $(srcdir)/bench/large.c; fi
+bench/lsan/xclass: bench/xclass.c bench/common.h bench/lsan/probe.txt
+	$(AM_V_GEN)$(DA_BENCH_LSAN_BUILD) $(srcdir)/bench/xclass.c; fi
+bench/lsan/leakaudit: bench/leakaudit.c bench/common.h bench/lsan/probe.txt
+	$(AM_V_GEN)$(DA_BENCH_LSAN_BUILD) $(srcdir)/bench/leakaudit.c; fi
+
 DA_BENCH_ARGS = \
 	--builddir='$(abs_top_builddir)' \
 	--srcdir='$(abs_top_srcdir)' \
@@ -65,16 +127,16 @@ DA_BENCH_ARGS = \
 	--perl='$(PERL)' \
 	--sqlite3='$(SQLITE3)'
 
-bench: $(DA_BENCH_BINS) libdbgalloc.la
+bench: $(DA_BENCH_BINS) $(DA_BENCH_LSAN_BINS) libdbgalloc.la
 	$(SHELL) $(srcdir)/bench/run.sh $(DA_BENCH_ARGS)
 
 # BENCH_SMOKE_SCALE shrinks every workload; the default keeps a run of all
 # seven workloads under five allocators well inside a minute.
-bench-smoke: $(DA_BENCH_BINS) libdbgalloc.la
+bench-smoke: $(DA_BENCH_BINS) $(DA_BENCH_LSAN_BINS) libdbgalloc.la
 	BENCH_RUNS=1 BENCH_SCALE=$${BENCH_SMOKE_SCALE:-0.05} BENCH_TIMEOUT=$${BENCH_TIMEOUT:-60} \
 		$(SHELL) $(srcdir)/bench/run.sh $(DA_BENCH_ARGS)
 
-bench-callgrind: bench/churn$(EXEEXT) libdbgalloc.la
+bench-callgrind: bench/churn$(EXEEXT) bench/churn-fp$(EXEEXT) libdbgalloc.la
 	$(SHELL) $(srcdir)/bench/callgrind.sh \
 		--builddir='$(abs_top_builddir)' \
 		--dbgalloc='$(abs_top_builddir)/.libs/libdbgalloc.so'

@@ -9,7 +9,21 @@
 # object goes through the malloc under test rather than pymalloc's arenas.
 # Prints one line that depends only on the data, the same under any malloc.
 import json
+import os
 import sys
+
+# run.sh sets PYTHONMALLOC=malloc: fail rather than measure pymalloc if the
+# interpreter did not take it (where _testcapi can tell).
+want = os.environ.get("PYTHONMALLOC")
+if want:
+    try:
+        import _testcapi
+
+        got = _testcapi.pymem_getallocatorsname()
+    except (ImportError, AttributeError):
+        got = want
+    if got != want:
+        sys.exit("pyjson.py: PYTHONMALLOC=%s, but the allocator is %s" % (want, got))
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 75000
 rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2

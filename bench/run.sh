@@ -1,6 +1,7 @@
 #!/bin/sh
-# bench/run.sh — run the benchmark workloads under each allocator and print
-# one table of time and peak-RSS ratios against glibc (see bench/README.md).
+# bench/run.sh — run the benchmark workloads under each allocator, each
+# dbgalloc setting of interest and each debugging tool, and print tables of
+# time and peak-RSS ratios against glibc (see bench/README.md).
 #
 #   sh bench/run.sh --builddir=DIR --srcdir=DIR --dbgalloc=LIB
 #                   [--python3=PROG] [--perl=PROG] [--sqlite3=PROG]
@@ -9,18 +10,24 @@
 # Settings come from the environment:
 #   BENCH_RUNS=N          runs per workload and allocator (default 5); the
 #                         table shows medians
-#   BENCH_ONLY=a,b        workloads to run (default all): churn realloc
-#                         prodcons xclass large python perl sqlite
-#   BENCH_ALLOCATORS=a,b  allocators (default all): glibc dbgalloc jemalloc
-#                         mimalloc tcmalloc
+#   BENCH_ONLY=a,b        workloads to run (default all): churn churn-fp
+#                         realloc prodcons xclass large python perl sqlite
+#                         leakaudit
+#   BENCH_ALLOCATORS=a,b  allocators, settings and tools (default all):
+#                         glibc dbgalloc jemalloc mimalloc tcmalloc
+#                         poison-full depth-16 lsan memcheck heaptrack
 #   BENCH_SCALE=F         multiply every workload's size by F (default 1)
+#   BENCH_TOOL_SCALE=F    memcheck and heaptrack run the C programs at
+#                         BENCH_SCALE × F (default 0.1) and at 0; their time
+#                         is extrapolated to the full size
 #   BENCH_TIMEOUT=S       kill a run after S seconds (default 300)
 #
 # Every run goes through bench/runone (fork, exec, wait4), which sets
 # LD_PRELOAD in the child only. The allocators take turns inside each
 # repetition, starting one later each time, so machine noise hits all alike.
-# Each run's output must equal the first run's of the same workload: a
-# checksum that differs, a crash, a non-zero exit or a timeout is a failure.
+# Each run's output must equal the first run's of the same workload at the
+# same scale: a checksum that differs, a crash, a non-zero exit or a timeout
+# is a failure.
 # The exit status is 0 when every run succeeded, 1 when any failed, 2 for a
 # usage or set-up error. Results: bench/results/ under the build directory.
 set -u
@@ -63,8 +70,16 @@ unset LD_PRELOAD
 
 # ---- settings -------------------------------------------------------------
 
-all_workloads="churn realloc prodcons xclass large python perl sqlite"
-all_allocators="glibc dbgalloc jemalloc mimalloc tcmalloc"
+all_workloads="churn churn-fp realloc prodcons xclass large python perl sqlite leakaudit"
+# The C programs: each takes a scale, prints the work it did as the second
+# word of its line, and has a LeakSanitizer build in bench/lsan/.
+c_workloads="churn churn-fp realloc prodcons xclass large leakaudit"
+all_allocators="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16 lsan memcheck heaptrack"
+
+# key NAME: NAME as part of a shell variable name (churn-fp: churn_fp).
+key() {
+	echo "$1" | tr -- - _
+}
 
 runs=${BENCH_RUNS:-5}
 case $runs in
@@ -73,6 +88,11 @@ esac
 scale=${BENCH_SCALE:-1}
 awk -v s="$scale" 'BEGIN { exit !(s ~ /^([0-9]+\.?[0-9]*|\.[0-9]+)$/ && s + 0 > 0) }' ||
 	die "BENCH_SCALE must be a positive number such as 1, 0.5 or 0.02 (got '$scale')"
+tool_scale=${BENCH_TOOL_SCALE:-0.1}
+awk -v s="$tool_scale" 'BEGIN { exit !(s ~ /^([0-9]+\.?[0-9]*|\.[0-9]+)$/ && s + 0 > 0 && s + 0 <= 1) }' ||
+	die "BENCH_TOOL_SCALE must be a number in (0, 1] such as 0.1 (got '$tool_scale')"
+# The scale memcheck and heaptrack run at (their time is then extrapolated).
+tscale=$(awk -v a="$scale" -v b="$tool_scale" 'BEGIN { printf "%.6g", a * b }')
 timeout=${BENCH_TIMEOUT:-300}
 case $timeout in
 '' | *[!0-9]* | 0) die "BENCH_TIMEOUT must be a positive number of seconds (got '$timeout')" ;;
@@ -102,7 +122,14 @@ allocators=$all_allocators
 [ -z "${BENCH_ALLOCATORS:-}" ] ||
 	allocators=$(pick_list BENCH_ALLOCATORS "$all_allocators" "$BENCH_ALLOCATORS") || exit 2
 
-# ---- allocators -----------------------------------------------------------
+results=$builddir/bench/results
+mkdir -p "$results" || die "cannot create $results"
+work=$(mktemp -d "$results/run.XXXXXX") || die "cannot create a directory in $results"
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+tab=$(printf '\t')
+
+# ---- allocators, settings and tools -----------------------------------------
 
 # find_lib SONAME...: the first of the libraries found, looked for in the
 # usual directories (Debian's multiarch one first), then in ld.so's cache.
@@ -126,22 +153,60 @@ find_lib() {
 	return 1
 }
 
-# For each allocator: lib_NAME (empty for glibc) and note_NAME (why it is
-# not measured, empty when it is).
+# For each allocator, setting and tool (K: key NAME): kind_K (alloc,
+# setting or tool), lib_K (preloaded; empty for glibc and the tools),
+# env_K (runone -e options), wrap_K (words before the program, each
+# followed by a tab), dir_K (where the C programs are), xs_K (1: runs at
+# tscale and 0, time extrapolated), desc_K (for the table's header) and
+# note_K (why it is not measured, empty when it is).
+glibc_version=$(getconf GNU_LIBC_VERSION 2>/dev/null || echo glibc)
 active=
+any_xs=
 for a in $allocators; do
-	lib=
-	note=
+	lib='' note='' env='' wrap='' dir=$bin kind=alloc xs='' desc=''
 	case $a in
-	glibc) ;;
-	dbgalloc)
+	glibc) desc="no preload ($glibc_version)" ;;
+	dbgalloc | poison-full | depth-16)
 		lib=$dbgalloc_lib
 		[ -r "$lib" ] || die "dbgalloc library not found: $lib (build it with 'make', or leave it out with BENCH_ALLOCATORS)"
+		case $a in
+		poison-full) kind=setting env="-e${tab}DBGALLOC_POISON=full" ;;
+		depth-16) kind=setting env="-e${tab}DBGALLOC_STACK_DEPTH=16" ;;
+		esac
 		;;
 	jemalloc) lib=$(find_lib libjemalloc.so.2) || note="not installed (libjemalloc.so.2 not found; Debian package libjemalloc2)" ;;
 	mimalloc) lib=$(find_lib libmimalloc.so.2) || note="not installed (libmimalloc.so.2 not found; Debian package libmimalloc2.0)" ;;
 	tcmalloc) lib=$(find_lib libtcmalloc_minimal.so.4 libtcmalloc.so.4) ||
 		note="not installed (libtcmalloc_minimal.so.4 not found; Debian package libgoogle-perftools4)" ;;
+	lsan)
+		kind=tool dir=$bin/lsan
+		probe=$(cat "$bin/lsan/probe.txt" 2>/dev/null) || probe="bench/lsan/ is not built (run 'make bench')"
+		if [ "$probe" != ok ]; then
+			note="no LeakSanitizer builds: $probe"
+		else
+			cc=$(readelf -p .comment "$dir/churn" 2>/dev/null |
+				sed -n 's/.*\(clang version [0-9.]*\).*/\1/p' | head -n 1)
+			desc="bench/lsan/*: the C programs built -O2 -fsanitize=leak${cc:+ by $cc}, LSan linked in"
+		fi
+		;;
+	memcheck)
+		kind=tool xs=1
+		if command -v valgrind >/dev/null 2>&1; then
+			wrap="valgrind$tab--leak-check=full$tab"
+			desc="$(valgrind --version) --leak-check=full, at scale $tscale and 0"
+		else
+			note="not installed (valgrind not found; Debian package valgrind)"
+		fi
+		;;
+	heaptrack)
+		kind=tool xs=1
+		if command -v heaptrack >/dev/null 2>&1; then
+			wrap="heaptrack$tab-o$tab$work/heaptrack$tab"
+			desc="$(heaptrack --version) (recording, interpreted and compressed as it runs), at scale $tscale and 0"
+		else
+			note="not installed (heaptrack not found; Debian package heaptrack)"
+		fi
+		;;
 	esac
 	if [ -n "$lib" ] && [ -z "$note" ]; then
 		# ld.so only warns about a library it cannot preload and goes on
@@ -154,8 +219,28 @@ for a in $allocators; do
 			;;
 		esac
 	fi
-	eval "lib_$a=\$lib note_$a=\$note"
-	[ -n "$note" ] || active="$active $a"
+	if [ "$kind" = tool ] && [ -z "$note" ]; then
+		# A tool that is installed but cannot work here (ptrace denied,
+		# a broken install) is noted, not counted as a failure.
+		old_ifs=$IFS
+		IFS=$tab
+		# shellcheck disable=SC2086 # wrap is a tab-separated word list
+		line=$("$runone" -t 120 -o "$work/trial.out" -- $wrap$dir/churn 0 2>"$work/trial.err")
+		IFS=$old_ifs
+		case $line in
+		*" ok") ;;
+		*) note="does not run here (${line##* }): $(grep -v '^$' "$work/trial.err" | tail -n 1)" ;;
+		esac
+		rm -f "$work"/heaptrack.*
+	fi
+	[ -n "$note" ] || desc=${desc:-LD_PRELOAD=$lib}
+	[ -n "$note" ] || [ -z "$env" ] || desc="$desc $(echo "$env" | sed "s/-e$tab//g" | tr "$tab" ' ')"
+	k=$(key "$a")
+	eval "kind_$k=\$kind lib_$k=\$lib env_$k=\$env wrap_$k=\$wrap dir_$k=\$dir xs_$k=\$xs desc_$k=\$desc note_$k=\$note"
+	if [ -z "$note" ]; then
+		active="$active $a"
+		[ -z "$xs" ] || any_xs=1
+	fi
 done
 [ -n "$active" ] || die "no allocator to measure"
 
@@ -179,15 +264,9 @@ if [ -n "$python3_prog" ]; then
 		python3_prog=
 fi
 
-results=$builddir/bench/results
-mkdir -p "$results" || die "cannot create $results"
-work=$(mktemp -d "$results/run.XXXXXX") || die "cannot create a directory in $results"
-trap 'rm -rf "$work"' EXIT
-trap 'exit 130' INT TERM
-
-# For each workload: cmd_W (the command line, words separated by tabs),
-# in_W (standard input), env_W (runone -e options), skip_W (why not run).
-tab=$(printf '\t')
+# For each workload: cmd_W (the command line, words separated by tabs; the
+# C programs' is made per run), in_W (standard input), env_W (runone -e
+# options), skip_W (why not run).
 programs=
 for w in $workloads; do
 	cmd=
@@ -195,7 +274,11 @@ for w in $workloads; do
 	env=
 	skip=
 	case $w in
-	churn | realloc | prodcons | xclass | large) cmd="$bin/$w$tab$scale" ;;
+	churn | churn-fp | realloc | prodcons | xclass | large) ;;
+	leakaudit)
+		# The report of dbgalloc's check: timed, never read.
+		env="-e${tab}DBGALLOC_LOG=/dev/null"
+		;;
 	python)
 		if [ -z "$python3_prog" ]; then
 			skip="python3 not installed"
@@ -226,22 +309,62 @@ for w in $workloads; do
 		fi
 		;;
 	esac
-	eval "cmd_$w=\$cmd in_$w=\$in env_$w=\$env skip_$w=\$skip"
+	k=$(key "$w")
+	eval "cmd_$k=\$cmd in_$k=\$in env_$k=\$env skip_$k=\$skip"
 done
+
+is_c() { # is_c W: W is one of the C programs
+	case " $c_workloads " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# scales A W: the scales A runs W at (nothing: A does not run W). The tools
+# run the C programs only; memcheck and heaptrack at tscale and 0, and
+# glibc then too, for the references and the RSS at the same size.
+scales() {
+	eval "kind=\$kind_$(key "$1") xs=\$xs_$(key "$1")"
+	if ! is_c "$2"; then
+		[ "$kind" = tool ] || echo "$scale"
+	elif [ -n "$xs" ]; then
+		echo "$tscale 0"
+	elif [ "$1" = glibc ] && [ -n "$any_xs" ]; then
+		if [ "$tscale" = "$scale" ]; then echo "$scale 0"; else echo "$scale $tscale 0"; fi
+	else
+		echo "$scale"
+	fi
+}
+
+# The heaptrack command's own lines on standard output, around the program's.
+heaptrack_filter() {
+	sed -e '/^heaptrack output will be written to /d' \
+		-e '/libheaptrack_preload\.so$/d' \
+		-e '/^starting application, this might take some time\.\.\.$/d' \
+		-e '/^Heaptrack finished! /d' -e '/^  heaptrack --analyze /d' \
+		-e '/^$/d' "$1"
+}
 
 # ---- runs -----------------------------------------------------------------
 
 raw=$results/runs.csv
 failures=$results/failures.txt
-echo "workload,allocator,run,elapsed_ns,maxrss_kib,user_ns,sys_ns,status" >"$raw"
+echo "workload,allocator,run,elapsed_ns,maxrss_kib,user_ns,sys_ns,status,scale,work,scan_ns,scan_cpu_ns" >"$raw"
 : >"$failures"
 rm -rf "$results/failed"
 
-# run_one W A R: one measured run; appends to $raw, and to $failures when it
-# went wrong (keeping its standard error in results/failed/).
+# run_one W A R S: one measured run at scale S; appends to $raw, and to
+# $failures when it went wrong (keeping its standard error in
+# results/failed/).
 run_one() {
-	w=$1 a=$2 r=$3
-	eval "cmd=\$cmd_$w in=\$in_$w env=\$env_$w lib=\$lib_$a"
+	w=$1 a=$2 r=$3 s=$4
+	wk=$(key "$w") k=$(key "$a")
+	wenv=''
+	eval "cmd=\$cmd_$wk in=\$in_$wk wenv=\$env_$wk"
+	eval "lib=\$lib_$k aenv=\$env_$k wrap=\$wrap_$k dir=\$dir_$k"
+	is_c "$w" && cmd="$wrap$dir/$w$tab$s"
+	env=$wenv
+	[ -z "$aenv" ] || env="${env:+$env$tab}$aenv"
 	out=$work/out.$w.$a
 	err=$work/err.$w.$a
 	old_ifs=$IFS
@@ -249,6 +372,10 @@ run_one() {
 	# shellcheck disable=SC2086 # cmd and env are tab-separated word lists
 	line=$("$runone" -t "$timeout" -p "$lib" -i "$in" -o "$out" $env -- $cmd 2>"$err")
 	IFS=$old_ifs
+	if [ "$a" = heaptrack ]; then
+		heaptrack_filter "$out" >"$out.f" && mv "$out.f" "$out"
+		rm -f "$work"/heaptrack.*
+	fi
 	# shellcheck disable=SC2086 # split the five fields of runone's line
 	set -- $line
 	if [ $# -ne 5 ]; then
@@ -258,23 +385,27 @@ run_one() {
 	if [ "$status" = ok ] && grep -q "cannot be preloaded" "$err"; then
 		status=not-preloaded
 	fi
+	ref=$work/ref.$w.$s
 	if [ "$status" = ok ]; then
-		if [ ! -f "$work/ref.$w" ]; then
-			cp "$out" "$work/ref.$w"
-			echo "$a" >"$work/refby.$w"
-		elif ! cmp -s "$out" "$work/ref.$w"; then
+		if [ ! -f "$ref" ]; then
+			cp "$out" "$ref"
+		elif ! cmp -s "$out" "$ref"; then
 			status=wrong-output
 		fi
 	fi
-	echo "$w,$a,$r,$1,$2,$3,$4,$status" >>"$raw"
+	units=
+	is_c "$w" && units=$(awk 'NR == 1 { print $2 }' "$out")
+	scan=$(sed -n 's/^leakaudit: scan \([0-9]*\) ns (cpu \([0-9]*\) ns).*/\1,\2/p' "$err" | head -n 1)
+	echo "$w,$a,$r,$1,$2,$3,$4,$status,$s,$units,${scan:-,}" >>"$raw"
 	if [ "$status" != ok ]; then
 		mkdir -p "$results/failed"
 		keep=$results/failed/$w.$a.$r
+		[ "$s" = "$scale" ] || keep=$keep.scale$s
 		cp "$err" "$keep.stderr"
 		cp "$out" "$keep.stdout" 2>/dev/null
 		[ "$status" = wrong-output ] &&
-			cp "$work/ref.$w" "$keep.expected-stdout"
-		echo "$w $a run $r: $status (stderr: $keep.stderr)" >>"$failures"
+			cp "$ref" "$keep.expected-stdout"
+		echo "$w $a run $r, scale $s: $status (stderr: $keep.stderr)" >>"$failures"
 		printf '!' >&2
 	else
 		printf '.' >&2
@@ -299,11 +430,13 @@ while [ "$r" -le "$runs" ]; do
 	done
 	order=$*
 	for w in $workloads; do
-		eval "skip=\$skip_$w"
+		eval "skip=\$skip_$(key "$w")"
 		[ -z "$skip" ] || continue
 		printf ' %s' "$w" >&2
 		for a in $order; do
-			run_one "$w" "$a" "$r"
+			for s in $(scales "$a" "$w"); do
+				run_one "$w" "$a" "$r" "$s"
+			done
 		done
 	done
 	echo >&2
@@ -318,17 +451,21 @@ meta=$work/meta
 {
 	printf 'runs\t%s\n' "$runs"
 	printf 'scale\t%s\n' "$scale"
+	printf 'tscale\t%s\n' "$tscale"
 	printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 	printf 'kernel\t%s\n' "$(uname -sr) $(uname -m), $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') cpus"
-	printf 'glibc\t%s\n' "$(getconf GNU_LIBC_VERSION 2>/dev/null || echo glibc)"
+	printf 'glibc\t%s\n' "$glibc_version"
 	printf 'seconds\t%s\n' "$elapsed"
 	printf 'programs\t%s\n' "${programs#, }"
 	printf 'settings\t%s\n' "$(env | grep '^DBGALLOC_' | sort | tr '\n' ' ')"
 	for a in $allocators; do
-		eval "printf 'alloc\t%s\t%s\t%s\n' \"\$a\" \"\$lib_$a\" \"\$note_$a\""
+		k=$(key "$a")
+		eval "printf 'alloc\t%s\t%s\t%s\t%s\t%s\t%s\n' \"\$a\" \"\$lib_$k\" \"\$note_$k\" \"\$kind_$k\" \"\$desc_$k\" \"\$xs_$k\""
 	done
 	for w in $workloads; do
-		eval "printf 'work\t%s\t%s\n' \"\$w\" \"\$skip_$w\""
+		c=''
+		is_c "$w" && c=1
+		eval "printf 'work\t%s\t%s\t%s\n' \"\$w\" \"\$skip_$(key "$w")\" \"$c\""
 	done
 } >"$meta"
 
@@ -341,14 +478,12 @@ if [ -s "$failures" ]; then
 	echo
 	echo "FAILED runs ($(wc -l <"$failures")):"
 	sed 's/^/  /' "$failures"
-	while read -r w a _ r _; do
-		r=${r%:}
-		f=$results/failed/$w.$a.$r.stderr
+	sed -n 's/.*(stderr: \(.*\))$/\1/p' "$failures" | while read -r f; do
 		if [ -s "$f" ]; then
 			echo "--- last lines of $f"
 			tail -n 5 "$f"
 		fi
-	done <"$failures"
+	done
 	exit 1
 fi
 exit 0

@@ -1,27 +1,38 @@
-# bench/table.awk — turn bench/run.sh's measurements into the table.
+# bench/table.awk — turn bench/run.sh's measurements into the tables.
 #
 #   awk -F '\t' -v csv=FILE -f table.awk META FS=, RUNS.CSV
 #
-# META (tab-separated, written by run.sh): "runs", "scale", "date", "kernel",
-# "glibc", "seconds", "programs", "settings" lines, then one "alloc NAME LIB
-# NOTE" line per allocator and one "work NAME SKIP" line per workload, in
-# table order. RUNS.CSV: one line per run (workload, allocator, run, elapsed
-# ns, peak RSS KiB, user ns, sys ns, status). Prints the table on stdout
-# and writes the same figures, one line per workload and allocator, to csv.
-# glibc's column is absolute (median seconds and MiB); the others are its
+# META (tab-separated, written by run.sh): "runs", "scale", "tscale",
+# "date", "kernel", "glibc", "seconds", "programs", "settings" lines, then
+# one "alloc NAME LIB NOTE KIND DESC XS" line per allocator, setting or tool
+# (KIND alloc, setting or tool; XS 1 when its time is extrapolated) and one
+# "work NAME SKIP C" line per workload (C 1 for the C programs), in table
+# order. RUNS.CSV: one line per run (workload, allocator, run, elapsed ns,
+# peak RSS KiB, user ns, sys ns, status, scale, work, scan ns, scan CPU ns).
+#
+# Prints one table per kind (allocators, dbgalloc settings, debugging tools)
+# on stdout and writes the figures, one line per workload and column, to
+# csv. glibc's column is absolute (median seconds and MiB); the others are
 # medians divided by glibc's. Without glibc, every column is absolute.
-# Run with LC_ALL=C: widths are counted in bytes, then corrected for UTF-8.
+# Columns marked XS ran at tscale and at 0: their time is extrapolated to
+# the full-size run from the work each run did (see extrapolate below), and
+# their RSS compared with glibc's at tscale. Run with LC_ALL=C: widths are
+# counted in bytes, then corrected for UTF-8.
 
 NR == FNR {
 	if ($1 == "alloc") {
 		alloc[++nalloc] = $2
 		lib[$2] = $3
 		note[$2] = $4
+		kind[$2] = $5
+		desc[$2] = $6
+		xs[$2] = $7
 		if ($2 == "glibc")
 			have_glibc = 1
 	} else if ($1 == "work") {
 		work[++nwork] = $2
 		skip[$2] = $3
+		isc[$2] = $4
 	} else {
 		meta[$1] = $2
 	}
@@ -33,15 +44,24 @@ FNR == 1 {
 }
 
 {
-	k = $1 SUBSEP $2
+	wa = $1 SUBSEP $2
 	if ($8 != "ok") {
-		if (!(k in failed))
-			failed[k] = $8
+		if (!(wa in failed))
+			failed[wa] = $8
 		next
 	}
+	k = wa SUBSEP $9
 	n = ++count[k]
 	secs[k, n] = $4 / 1e9
 	mib[k, n] = $5 / 1024
+	units[k] = $10
+	if ($9 == meta["scale"])
+		fullunits[$1] = $10
+	if ($11 != "") {
+		n = ++nscan[k]
+		scanw[k, n] = $11 / 1e9
+		scanc[k, n] = $12 / 1e9
+	}
 }
 
 # The median of v[k, 1..n].
@@ -75,51 +95,169 @@ function lpad(s, w) {
 	return s
 }
 
-function csvline(w, a, n, t, r, tr, rr, st) {
-	print w "," a "," lib[a] "," n "," t "," r "," tr "," rr "," st > csv
+# The factor that takes a run from the work it did at tscale to the
+# full-size run's, both less the work of the run at scale 0: time grows
+# linearly with the work done (pairs, rounds, blocks: the second word of
+# the program's line) from the start-up cost the run at 0 measures.
+# Returns -1 when it cannot be known (no full-size run in the table, or no
+# more work at tscale than at 0, as for realloc's one round at tiny scales).
+function extrapolate(w, a, kt, kz) {
+	kt = w SUBSEP a SUBSEP meta["tscale"]
+	kz = w SUBSEP a SUBSEP "0"
+	if (count[kt] == 0 || count[kz] == 0 || !(w in fullunits) || \
+	    units[kt] + 0 <= units[kz] + 0)
+		return -1
+	return (fullunits[w] - units[kz]) / (units[kt] - units[kz])
 }
 
-END {
-	dash = "\342\200\223" # U+2013, the en dash
-	times = "\303\227"    # U+00D7, the multiplication sign
-	WW = 10               # workload column
-	CW = 8                # one cell
+# measure(w, a): sets T (seconds), R (MiB), SW and SC (scan wall and CPU
+# seconds, -1 when none), RUNS and AT (the scale of the runs) for column a
+# on workload w. Returns "ok", "none" (no runs) or "n/a" (no estimate).
+function measure(w, a, k, kz, f) {
+	SW = SC = -1
+	if (xs[a]) {
+		k = w SUBSEP a SUBSEP meta["tscale"]
+		kz = w SUBSEP a SUBSEP "0"
+		AT = meta["tscale"]
+		RUNS = count[k] + 0
+		if (count[k] == 0 && count[kz] == 0)
+			return "none"
+		f = extrapolate(w, a)
+		if (f < 0)
+			return "n/a"
+		T = median(secs, kz, count[kz])
+		T += (median(secs, k, count[k]) - T) * f
+		R = median(mib, k, count[k])
+		if (nscan[k] > 0 && nscan[kz] > 0) {
+			SW = median(scanw, kz, nscan[kz])
+			SW += (median(scanw, k, nscan[k]) - SW) * f
+			SC = median(scanc, kz, nscan[kz])
+			SC += (median(scanc, k, nscan[k]) - SC) * f
+			if (SW <= 0 || SC <= 0)
+				SW = SC = -1
+		}
+		# Noise larger than the work (tiny scales) can make it negative.
+		return T > 0 ? "ok" : "n/a"
+	}
+	k = w SUBSEP a SUBSEP meta["scale"]
+	AT = meta["scale"]
+	RUNS = count[k] + 0
+	if (count[k] == 0)
+		return "none"
+	T = median(secs, k, count[k])
+	R = median(mib, k, count[k])
+	if (nscan[k] > 0) {
+		SW = median(scanw, k, nscan[k])
+		SC = median(scanc, k, nscan[k])
+	}
+	return "ok"
+}
 
-	found = ""
-	missing = ""
+# glibc's medians for w: GT and GR at full size, GRT (RSS) at tscale; each
+# -1 when not measured.
+function glibc_of(w, k) {
+	GT = GR = GRT = -1
+	if (!have_glibc || ((w SUBSEP "glibc") in failed))
+		return
+	k = w SUBSEP "glibc" SUBSEP meta["scale"]
+	if (count[k] > 0) {
+		GT = median(secs, k, count[k])
+		GR = median(mib, k, count[k])
+	}
+	k = w SUBSEP "glibc" SUBSEP meta["tscale"]
+	if (count[k] > 0)
+		GRT = median(mib, k, count[k])
+}
+
+# cell(w, a): sets C1 and C2 (the two cells), TR and RR (the ratios, -1
+# when none) and ST (the status for the CSV) for column a on workload w.
+function cell(w, a, m, gr) {
+	C1 = C2 = dash
+	TR = RR = -1
+	T = R = SW = SC = -1
+	RUNS = 0
+	AT = ""
+	if (skip[w] != "") {
+		ST = "skipped"
+		return
+	}
+	if (note[a] != "") {
+		ST = "not-measured"
+		return
+	}
+	if ((w SUBSEP a) in failed) {
+		C1 = C2 = "FAIL"
+		ST = "failed:" failed[w SUBSEP a]
+		return
+	}
+	m = measure(w, a)
+	if (m == "none") {
+		ST = kind[a] == "tool" && !isc[w] ? "not-run" : "not-measured"
+		return
+	}
+	if (m == "n/a") {
+		C1 = C2 = "n/a"
+		ST = "no-estimate"
+		return
+	}
+	ST = "ok"
+	glibc_of(w)
+	gr = xs[a] ? GRT : GR
+	if (a == "glibc" || !have_glibc) {
+		C1 = sprintf("%.3f", T)
+		C2 = sprintf("%.1f", R)
+		return
+	}
+	if (GT > 0) {
+		TR = T / GT
+		C1 = sprintf("%.2f", TR)
+	} else {
+		C1 = "n/a"
+	}
+	if (gr > 0) {
+		RR = R / gr
+		C2 = sprintf("%.2f", RR)
+	} else {
+		C2 = "n/a"
+	}
+}
+
+function fmt(x, f) {
+	return x < 0 ? "" : sprintf(f, x)
+}
+
+function csvline(w, a) {
+	cell(w, a)
+	print w "," a "," lib[a] "," RUNS "," fmt(T, "%.4f") "," \
+		fmt(R, "%.2f") "," fmt(TR, "%.4f") "," fmt(RR, "%.4f") "," \
+		ST "," AT "," fmt(SW, "%.4f") "," fmt(SC, "%.4f") > csv
+}
+
+# One table: the columns of kind kd (glibc first, and dbgalloc beside the
+# settings and the tools), one row per workload, the leak scan, the
+# geometric means.
+function panel(kd, title, i, j, a, w, n, col, line1, line2, row, common, \
+               ok, lt, lr, nc, shown, any) {
+	n = 0
 	for (i = 1; i <= nalloc; i++) {
 		a = alloc[i]
-		if (note[a] == "")
-			found = found (found == "" ? "" : ", ") a
-		else
-			missing = missing (missing == "" ? "" : ", ") a
+		if (a == "glibc" || (a == "dbgalloc" && kd != "alloc") || \
+		    kind[a] == kd)
+			col[++n] = a
 	}
-	printf "dbgalloc bench: median of %d run%s each, scale %s; %s; %s; %s\n", \
-		meta["runs"], meta["runs"] == 1 ? "" : "s", meta["scale"], \
-		meta["date"], meta["kernel"], meta["glibc"]
-	printf "allocators found: %s%s\n", found, \
-		missing == "" ? "" : " (missing: " missing ")"
-	for (i = 1; i <= nalloc; i++) {
-		a = alloc[i]
-		if (a == "glibc")
-			d = "no preload (" meta["glibc"] ")"
-		else if (note[a] != "")
-			d = dash " " note[a]
-		else
-			d = "LD_PRELOAD=" lib[a]
-		printf "  %-9s %s\n", a, d
-	}
-	if (meta["programs"] != "")
-		printf "programs: %s\n", meta["programs"]
-	if (meta["settings"] != "")
-		printf "dbgalloc settings in effect: %s\n", meta["settings"]
+	any = 0
+	for (i = 1; i <= n; i++)
+		if (kind[col[i]] == kd && (kd == "alloc" || col[i] != "dbgalloc"))
+			any = 1
+	if (!any)
+		return
+
 	print ""
-
-	# Header: allocator names over their two cells, then the cell names.
+	print title
 	line1 = lpad("", WW)
 	line2 = lpad("workload", WW)
-	for (i = 1; i <= nalloc; i++) {
-		a = alloc[i]
+	for (i = 1; i <= n; i++) {
+		a = col[i]
 		line1 = line1 pad(a, 2 * CW)
 		if (a == "glibc" || !have_glibc)
 			line2 = line2 pad("time s", CW) pad("MiB", CW)
@@ -129,87 +267,185 @@ END {
 	print line1
 	print line2
 
-	print "workload,allocator,library,runs,time_s,rss_mib,time_ratio,rss_ratio,status" > csv
 	for (j = 1; j <= nwork; j++) {
 		w = work[j]
 		row = lpad(w, WW)
-		gk = w SUBSEP "glibc"
-		gok = have_glibc && !(gk in failed) && count[gk] > 0
-		if (gok) {
-			gt = median(secs, gk, count[gk])
-			gr = median(mib, gk, count[gk])
-		}
-		for (i = 1; i <= nalloc; i++) {
-			a = alloc[i]
-			k = w SUBSEP a
-			ratio = have_glibc && a != "glibc"
-			if (skip[w] != "") {
-				row = row pad(dash, CW) pad(dash, CW)
-				csvline(w, a, 0, "", "", "", "", "skipped")
-			} else if (note[a] != "") {
-				row = row pad(dash, CW) pad(dash, CW)
-				csvline(w, a, 0, "", "", "", "", "not-measured")
-			} else if (k in failed) {
-				row = row pad("FAIL", CW) pad("FAIL", CW)
-				nfail[a]++
-				csvline(w, a, count[k] + 0, "", "", "", "", \
-					"failed:" failed[k])
-			} else if (count[k] == 0) {
-				row = row pad(dash, CW) pad(dash, CW)
-				csvline(w, a, 0, "", "", "", "", "not-measured")
-			} else {
-				t = median(secs, k, count[k])
-				r = median(mib, k, count[k])
-				ts = sprintf("%.4f", t)
-				rs = sprintf("%.2f", r)
-				if (!ratio) {
-					row = row pad(sprintf("%.3f", t), CW) \
-						pad(sprintf("%.1f", r), CW)
-					csvline(w, a, count[k], ts, rs, "", "", "ok")
-				} else if (!gok) {
-					row = row pad("n/a", CW) pad("n/a", CW)
-					csvline(w, a, count[k], ts, rs, "", "", "ok")
-				} else {
-					tr = t / gt
-					rr = r / gr
-					row = row pad(sprintf("%.2f", tr), CW) \
-						pad(sprintf("%.2f", rr), CW)
-					csvline(w, a, count[k], ts, rs, \
-						sprintf("%.4f", tr), \
-						sprintf("%.4f", rr), "ok")
-					lt[a] += log(tr)
-					lr[a] += log(rr)
-					nr[a]++
-				}
+		common[w] = skip[w] == ""
+		for (i = 1; i <= n; i++) {
+			a = col[i]
+			cell(w, a)
+			row = row pad(C1, CW) pad(C2, CW)
+			if (a != "glibc" && note[a] == "") {
+				if (TR < 0 || RR < 0)
+					common[w] = 0
+				if ((w SUBSEP a) in failed)
+					nfail[a]++
 			}
 		}
 		print row
 	}
 
-	# Geometric mean of the ratios, when there are several to combine.
-	if (have_glibc && nwork > 1) {
-		row = lpad("geomean", WW)
+	# The leak check's own time inside leakaudit: wall | CPU seconds.
+	for (j = 1; j <= nwork; j++) {
+		w = work[j]
+		if (w != "leakaudit" || skip[w] != "")
+			continue
+		row = lpad("leak scan", WW)
 		shown = 0
-		for (i = 1; i <= nalloc; i++) {
-			a = alloc[i]
-			if (a == "glibc") {
-				row = row pad("", 2 * CW)
-			} else if (nr[a] > 1 && nfail[a] == 0) {
-				row = row pad(sprintf("%.2f", exp(lt[a] / nr[a])), CW) \
-					pad(sprintf("%.2f", exp(lr[a] / nr[a])), CW)
+		for (i = 1; i <= n; i++) {
+			cell(w, col[i])
+			if (SW >= 0 && ST == "ok") {
+				row = row pad(sprintf("%.3f", SW), CW) \
+					pad(sprintf("%.3f", SC), CW)
 				shown = 1
 			} else {
-				row = row pad(dash, CW) pad(dash, CW)
+				row = row pad(C1 == "FAIL" ? C1 : dash, CW) \
+					pad(C2 == "FAIL" ? C2 : dash, CW)
 			}
 		}
 		if (shown)
 			print row
 	}
 
+	# Geometric means over the workloads every column measured.
+	if (!have_glibc)
+		return
+	nc = 0
+	for (j = 1; j <= nwork; j++)
+		nc += common[work[j]]
+	if (nc < 2)
+		return
+	row = lpad("geomean", WW)
+	shown = 0
+	for (i = 1; i <= n; i++) {
+		a = col[i]
+		if (a == "glibc") {
+			row = row pad("", 2 * CW)
+			continue
+		}
+		if (note[a] != "" || nfail[a] > 0) {
+			row = row pad(dash, CW) pad(dash, CW)
+			continue
+		}
+		lt = lr = 0
+		for (j = 1; j <= nwork; j++) {
+			w = work[j]
+			if (!common[w])
+				continue
+			cell(w, a)
+			lt += log(TR)
+			lr += log(RR)
+		}
+		row = row pad(sprintf("%.2f", exp(lt / nc)), CW) \
+			pad(sprintf("%.2f", exp(lr / nc)), CW)
+		shown = 1
+	}
+	if (shown)
+		print row
+}
+
+# "NAME, NAME" of the columns of kind kd with (found 1) or without a note.
+function names(kd, found, i, a, s) {
+	s = ""
+	for (i = 1; i <= nalloc; i++) {
+		a = alloc[i]
+		if (kind[a] == kd && (note[a] == "") == found)
+			s = s (s == "" ? "" : ", ") a
+	}
+	return s
+}
+
+function describe(kd, heading, i, a, f, m) {
+	f = names(kd, 1)
+	m = names(kd, 0)
+	if (f == "" && m == "")
+		return
+	printf "%s: %s%s\n", heading, f == "" ? "none" : f, \
+		m == "" ? "" : " (missing: " m ")"
+	for (i = 1; i <= nalloc; i++) {
+		a = alloc[i]
+		if (kind[a] == kd)
+			printf "  %-11s %s\n", a, note[a] != "" ? dash " " note[a] : desc[a]
+	}
+}
+
+END {
+	dash = "\342\200\223" # U+2013, the en dash
+	times = "\303\227"    # U+00D7, the multiplication sign
+	minus = "\342\210\222" # U+2212, the minus sign
+	WW = 10               # workload column
+	CW = 8                # one cell
+
+	printf "dbgalloc bench: median of %d run%s each, scale %s; %s; %s; %s\n", \
+		meta["runs"], meta["runs"] == 1 ? "" : "s", meta["scale"], \
+		meta["date"], meta["kernel"], meta["glibc"]
+	describe("alloc", "allocators found")
+	describe("setting", "dbgalloc settings")
+	describe("tool", "tools found")
+	if (meta["programs"] != "")
+		printf "programs: %s\n", meta["programs"]
+	if (meta["settings"] != "")
+		printf "dbgalloc settings in effect: %s\n", meta["settings"]
+
+	panel("alloc", "allocators")
+	panel("setting", "dbgalloc settings")
+	panel("tool", "debugging tools")
+
+	print "workload,allocator,library,runs,time_s,rss_mib,time_ratio,rss_ratio,status,scale,scan_s,scan_cpu_s" > csv
+	for (j = 1; j <= nwork; j++)
+		for (i = 1; i <= nalloc; i++)
+			csvline(work[j], alloc[i])
+
+	tools = lsan = 0
+	xtools = ""
+	for (i = 1; i <= nalloc; i++) {
+		a = alloc[i]
+		if (note[a] != "")
+			continue
+		if (kind[a] == "tool")
+			tools = 1
+		if (xs[a])
+			xtools = xtools (xtools != "" ? ", " : "") a
+		if (a == "lsan")
+			lsan = 1
+	}
 	print ""
-	if (have_glibc)
-		print "time" times ", rss" times ": the allocator's median wall time and peak RSS divided by glibc's (below 1: faster, smaller)."
+	if (have_glibc) {
+		print "time" times ", rss" times ": the median wall time and peak RSS divided by glibc's (below 1: faster, smaller)."
+		print "geomean: over the workloads that every column of the table measured."
+	}
 	print dash ": not measured. FAIL: a run crashed, exited non-zero, timed out or printed other output than the first run."
+	if (tools)
+		print "Tools run the C programs only (" dash " for the interpreters)."
+	if (lsan)
+		print "lsan: each C program built again by clang with -fsanitize=leak (no preload), against glibc under the gcc build."
+	if (xtools != "") {
+		printf "%s: run at scale %s and at 0 (start-up), the time scaled to the work of the full-size run:\n", \
+			xtools, meta["tscale"]
+		printf "  t = t0 + (t%s %s t0) %s (W %s W0) / (W%s %s W0), W the work each run printed (pairs, blocks, ...);\n", \
+			meta["tscale"], minus, times, minus, meta["tscale"], minus
+		printf "  %s at scale %s; n/a where the two runs did the same work or t came out negative.\n", \
+			have_glibc ? "rss" times " against glibc's" : "MiB", meta["tscale"]
+	}
+	checks = ""
+	for (i = 1; i <= nalloc; i++) {
+		a = alloc[i]
+		if (note[a] != "")
+			continue
+		if (a == "dbgalloc" || (kind[a] == "setting" && !dbg)) {
+			checks = checks ", dbgalloc_leak_check(0) with DBGALLOC_LOG=/dev/null"
+			dbg = 1
+		} else if (a == "lsan") {
+			checks = checks ", LSan's __lsan_do_recoverable_leak_check()"
+		} else if (a == "memcheck") {
+			checks = checks ", memcheck's VALGRIND_DO_LEAK_CHECK (scaled as its time)"
+		}
+	}
+	for (j = 1; j <= nwork; j++)
+		if (work[j] == "leakaudit" && skip[work[j]] == "" && checks != "") {
+			print "leak scan: seconds inside the one leak check of leakaudit (wall, then CPU; absolute, not ratios):"
+			print "  " substr(checks, 3) "."
+		}
 	for (j = 1; j <= nwork; j++)
 		if (skip[work[j]] != "")
 			printf "%s %s: skipped, %s\n", dash, work[j], skip[work[j]]
