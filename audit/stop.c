@@ -70,10 +70,12 @@ stop_handler(int sig, siginfo_t *si, void *ctx)
 }
 
 /* Thread ids of the process, read from /proc/self/task with raw calls.
- * Returns how many were stored in tids (at most max). */
+ * Returns how many were stored in tids (at most max); *all counts them
+ * all. */
 static unsigned
-list_tasks(pid_t *tids, unsigned max)
+list_tasks(pid_t *tids, unsigned max, unsigned *all)
 {
+	*all = 0;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
 	                      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -99,6 +101,7 @@ list_tasks(pid_t *tids, unsigned max)
 					v = v * 10 + (*c - '0');
 				if (n < max)
 					tids[n++] = (pid_t)v;
+				(*all)++;
 			}
 			off += d->reclen;
 		}
@@ -144,15 +147,19 @@ da_world_stop(struct da_world *w)
 	}
 	atomic_store(&stopping, 1);
 	pid_t self = (pid_t)syscall(SYS_gettid), pid = getpid();
-	unsigned sent = 0;
+	unsigned sent = 0, over = 0;
 	pid_t tids[DA_STOP_MAX];
 	/* Rounds: a thread not yet stopped may have started another. */
 	for (int round = 0; round < 100; round++) {
-		unsigned n = list_tasks(tids, DA_STOP_MAX), fresh = 0;
+		unsigned all, n = list_tasks(tids, DA_STOP_MAX, &all), fresh = 0;
+		over = all - n; /* not even listed */
 		for (unsigned i = 0; i < n; i++) {
-			if (tids[i] == self || was_signalled(tids[i], sent) ||
-			    sent >= DA_STOP_MAX)
+			if (tids[i] == self || was_signalled(tids[i], sent))
 				continue;
+			if (sent >= DA_STOP_MAX) {
+				over++; /* past the slots: not stopped */
+				continue;
+			}
 			if (syscall(SYS_tgkill, pid, tids[i], DA_STOP_SIGNAL) ==
 			    0) {
 				signalled[sent++] = tids[i];
@@ -173,7 +180,7 @@ da_world_stop(struct da_world *w)
 	unsigned got = atomic_load(&arrived);
 	w->t = slots;
 	w->n = got < DA_STOP_MAX ? got : DA_STOP_MAX;
-	w->missed = sent > got ? sent - got : 0;
+	w->missed = (sent > got ? sent - got : 0) + over;
 	/* A slot whose handler has not finished recording is not used. */
 	for (unsigned i = 0; i < w->n; i++)
 		while (!atomic_load(&slots[i].ready))

@@ -61,6 +61,7 @@ add_default_suppressions(void)
 		if (text != NULL &&
 		    da_supp_add(text, names[i], err, sizeof(err)) != 0) {
 			struct da_line l = {.len = 0};
+			da_line_str(&l, "dbgalloc: ignored: ");
 			da_line_str(&l, err);
 			da_line_emit(&l);
 		}
