@@ -5,10 +5,12 @@
  */
 #include "audit/audit.h"
 #include "audit/errors.h"
+#include "audit/exitcheck.h"
 #include "audit/leak.h"
 #include "audit/settings.h"
 
 #include <stdint.h>
+#include <sys/single_threaded.h>
 
 const char *const da_entry_name[DA_E_COUNT] = {
         [DA_E_MALLOC] = "malloc()",
@@ -527,10 +529,14 @@ da_audit_stats(struct da_alloc_stats *st)
 	da_alloc_stats(st);
 }
 
-/* fork: the marks lock, then the allocator's. */
+/* fork: the allocator's locks; the child resets them and the marks lock.
+ * Whether other threads ran is noted in prepare (the child has one). */
+static int fork_had_threads;
+
 void
 da_audit_fork_prepare(void)
 {
+	fork_had_threads = !__libc_single_threaded;
 	da_heap_fork_prepare();
 }
 
@@ -546,4 +552,5 @@ da_audit_fork_child(void)
 	da_heap_fork_child();
 	da_gen_fork_child();
 	da_report_fork_child();
+	da_audit_exit_check_forked(fork_had_threads);
 }

@@ -5,8 +5,9 @@
  * freed or reused under the check would read as damaged) and reported
  * after they run again (reports symbolize, which allocates). A thread
  * stopped inside malloc may hold a block marked live whose header it has
- * not written yet: when other threads were stopped, a broken header is
- * not reported (an in-flight block cannot be told from an underflow).
+ * not written yet: when other threads were stopped (or this process is a
+ * child of fork from a process with threads), a broken header is not
+ * reported (an in-flight block cannot be told from an underflow).
  */
 #include "audit/exitcheck.h"
 #include "audit/audit.h"
@@ -30,6 +31,17 @@ static struct {
 	unsigned n, more;
 	int threads; /* other threads were stopped */
 } ex;
+
+/* This process is a child of fork from a process with other threads:
+ * their blocks in flight stay in flight for ever here. */
+static int forked_from_threads;
+
+void
+da_audit_exit_check_forked(int parent_had_threads)
+{
+	if (parent_had_threads)
+		forked_from_threads = 1;
+}
 
 static struct bad *
 note(char *blk, unsigned what, const struct da_hdr_info *i)
@@ -89,7 +101,7 @@ da_audit_exit_check(void)
 	ex.n = ex.more = 0;
 	da_heap_fork_prepare(); /* every allocator lock */
 	int stopped = da_world_stop(&w) == 0;
-	ex.threads = w.n > 0 || w.missed > 0;
+	ex.threads = w.n > 0 || w.missed > 0 || forked_from_threads;
 	da_alloc_walk(check_live, NULL);
 	if (da_cfg.poison != DA_POISON_MODE_OFF)
 		da_alloc_walk_freed(check_freed, NULL);

@@ -13,4 +13,8 @@
  * DBGALLOC_ON_ERROR=report). Returns the number of damaged blocks. */
 unsigned da_audit_exit_check(void);
 
+/* In a child of fork: whether the parent had other threads (a broken
+ * header may then be a block they were allocating). */
+void da_audit_exit_check_forked(int parent_had_threads);
+
 #endif /* DA_AUDIT_EXITCHECK_H */

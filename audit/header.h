@@ -53,6 +53,7 @@
 
 #include "alloc/config.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -109,10 +110,14 @@ da_hdr_write(void *blk, uint64_t size, uint64_t gen, uint32_t site,
 	uint64_t s = size < DA_HDR_SIZE_MAX ? size : DA_HDR_SIZE_MAX;
 	uint64_t w1 = (uint64_t)site | (gen << 32);
 	uint64_t w0 = s | ((gen >> 32) & 0xff) << 40 | (uint64_t)kind << 48;
+	uint64_t c = DA_CANARY;
+	/* The canary first: a thread stopped (or a process forked) between
+	 * the stores leaves a header that is broken, or whole with its
+	 * canary in place, never a whole header without its canary. */
+	memcpy((char *)blk + DA_HDR + size, &c, sizeof(c));
+	atomic_signal_fence(memory_order_seq_cst);
 	h->w1 = w1;
 	h->w0 = w0 | da_hdr_check(w0, w1, blk) << 50;
-	uint64_t c = DA_CANARY;
-	memcpy((char *)blk + DA_HDR + size, &c, sizeof(c));
 }
 
 /* 1 if blk's header is whole (its check matches). */

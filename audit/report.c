@@ -155,8 +155,8 @@ report_fd(void)
 		return fd >= 0 ? fd : 2;
 	struct da_line path;
 	log_path(log_pattern, &path);
-	int mine = open(path.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	                0644);
+	int mine =
+	        open(path.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (mine < 0)
 		return 2; /* the directory went away: stderr after all */
 	int none = -1;

@@ -151,7 +151,8 @@ da_world_stop(struct da_world *w)
 	pid_t tids[DA_STOP_MAX];
 	/* Rounds: a thread not yet stopped may have started another. */
 	for (int round = 0; round < 100; round++) {
-		unsigned all, n = list_tasks(tids, DA_STOP_MAX, &all), fresh = 0;
+		unsigned all, n = list_tasks(tids, DA_STOP_MAX, &all),
+		              fresh = 0;
 		over = all - n; /* not even listed */
 		for (unsigned i = 0; i < n; i++) {
 			if (tids[i] == self || was_signalled(tids[i], sent))

@@ -309,9 +309,12 @@ run() {
 		fi
 		[ -s "$f" ] && reports=$((reports + 1))
 	done
+	# The log file is made at a process's first report: none at all means
+	# no process had a lost block to report (that the library is loaded
+	# in these programs, preload-programs.sh checks).
 	if [ "$files" -eq 0 ]; then
-		fail "$name" "no process of the job opened its DBGALLOC_LOG"
-		return 1
+		pass "$name: runs as without dbgalloc; no process had a leak to report"
+		return 0
 	fi
 	pass "$name: runs as without dbgalloc; $reports of $files processes reported leaks, all well formed"
 	return 0
