@@ -50,10 +50,18 @@ struct da_lblock {
 struct da_leak_scan {
 	struct da_lblock *b; /* sorted by address */
 	size_t n;
-	size_t cap;       /* entries mapped */
+	size_t cap; /* entries mapped */
+	/* The search index: every block's address, compactly, and every
+	 * DA_LEAK_STRIDE-th of them (small enough to stay in cache), so a
+	 * lookup misses the cache a few times, not at every step of a
+	 * binary search over the blocks. */
+	uintptr_t *keys, *top;
+	size_t ntop;
 	unsigned threads; /* threads whose stacks were scanned */
 	unsigned missed;  /* threads that could not be stopped */
 };
+
+#define DA_LEAK_STRIDE 64
 
 /* Call-site ids the scan treats specially (never stored in the depot). */
 #define DA_SITE_IGNORED  0xfffffffdu /* dbgalloc_ignore: a root */
