@@ -111,16 +111,25 @@ da_audit_freed_whole(const char *blk, size_t bsize)
 {
 	const char *p = blk + DA_HDR + DA_FREE_RECORD;
 	size_t n = bsize - (DA_HDR + DA_FREE_RECORD), i = 0;
-	uint64_t v;
+	/* 32 bytes a step in two 16-byte vectors, no early exit. */
+	typedef uint64_t v2 __attribute__((vector_size(16)));
+	const v2 poison = {DA_POISON64, DA_POISON64};
+	v2 d0 = {0, 0}, d1 = {0, 0}, a, b;
+	for (; i + 32 <= n; i += 32) {
+		memcpy(&a, p + i, 16);
+		memcpy(&b, p + i + 16, 16);
+		d0 |= a ^ poison;
+		d1 |= b ^ poison;
+	}
+	d0 |= d1;
+	uint64_t diff = d0[0] | d0[1], v;
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&v, p + i, 8);
-		if (v != DA_POISON64)
-			return 0;
+		diff |= v ^ DA_POISON64;
 	}
 	for (; i < n; i++)
-		if ((unsigned char)p[i] != DA_POISON)
-			return 0;
-	return 1;
+		diff |= (unsigned char)p[i] ^ DA_POISON;
+	return diff == 0;
 }
 
 void
