@@ -440,7 +440,7 @@ release_checked(void *p, const struct da_block *b, uint64_t pc)
 	 * pages may go back to the OS); the record serves reports of a
 	 * second free while the memory is still there. */
 	if (b->size >= DA_HDR + DA_FREE_RECORD)
-		da_rec_write(blk, pc);
+		da_rec_write(blk, da_rec_of(((struct da_hdr *)blk)->w0), pc);
 	struct da_block bad;
 	da_alloc_free(blk, &bad);
 }

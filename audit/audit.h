@@ -221,12 +221,11 @@ void *da_audit_aligned(size_t align, size_t size, unsigned kind,
 void da_audit_free_slow(void *p, unsigned e, unsigned accept, size_t size,
                         struct da_call c);
 
-/* Leaves the free record and the poison in the class block blk of bsize
- * bytes, live until now. */
+/* The poison of the class block blk of bsize bytes, freed, as the mode
+ * and its generation want it (its free record apart). */
 DA_INLINE void
-da_audit_poison(char *blk, size_t bsize, uint64_t pc)
+da_audit_poison_area(char *blk, size_t bsize)
 {
-	da_rec_write(blk, pc);
 	unsigned mode = da_cfg.poison;
 	if (mode == DA_POISON_MODE_OFF)
 		return;
@@ -240,6 +239,21 @@ da_audit_poison(char *blk, size_t bsize, uint64_t pc)
 		memcpy(from, &v, 8);
 		memcpy(from + 8, &v, 8);
 	}
+}
+
+/* Leaves the free record and the poison in the class block blk of bsize
+ * bytes, live until now. Its header is broken first: the record and the
+ * poison may cover its canary, and a thread stopped (or a process forked)
+ * from here on must see a block in flight, not an overflow. */
+DA_INLINE void
+da_audit_poison(char *blk, size_t bsize, uint64_t pc)
+{
+	struct da_hdr *h = (struct da_hdr *)blk;
+	uint64_t rec = da_rec_of(h->w0);
+	h->w0 = 0; /* alloc's link takes it next */
+	atomic_signal_fence(memory_order_seq_cst);
+	da_rec_write(blk, rec, pc);
+	da_audit_poison_area(blk, bsize);
 }
 
 DA_INLINE void

@@ -88,9 +88,11 @@ check_freed(const struct da_block *b, void *arg)
 	struct bad *bad = note(b->start, BAD_FREED, NULL);
 	if (bad != NULL)
 		da_audit_freed_describe(b->start, b->size, 0, &bad->freed);
-	/* Poisoned again, so that an allocation made while reporting does
-	 * not find it a second time. */
-	da_audit_poison(b->start, b->size, 0);
+	/* Recorded and poisoned again (its link in word 0 untouched), so
+	 * that an allocation made while reporting does not find it a second
+	 * time. */
+	da_rec_write(b->start, 0, 0);
+	da_audit_poison_area(b->start, b->size);
 	return 0;
 }
 

@@ -169,13 +169,20 @@ da_rec_check(uint64_t pc, uint64_t rec, uint64_t w1, const void *blk)
 	return x >> 48;
 }
 
-/* Writes the free record of the live block blk (p = blk + 16). */
+/* What of word 0 the free record keeps: the size and generation bits. */
+DA_INLINE uint64_t
+da_rec_of(uint64_t w0)
+{
+	return w0 & ((UINT64_C(1) << 48) - 1);
+}
+
+/* Writes the free record of block blk (p = blk + 16): rec (da_rec_of its
+ * word 0, read before the free) and the pc of the free. */
 DA_INLINE void
-da_rec_write(void *blk, uint64_t pc)
+da_rec_write(void *blk, uint64_t rec, uint64_t pc)
 {
 	struct da_hdr *h = (struct da_hdr *)blk;
 	uint64_t *u = (uint64_t *)((char *)blk + DA_HDR);
-	uint64_t rec = (h->w0 & ((UINT64_C(1) << 48) - 1));
 	u[0] = pc;
 	u[1] = rec | da_rec_check(pc, rec, h->w1, blk) << 48;
 }

@@ -64,7 +64,8 @@ record_roundtrip(void **state)
 	struct da_hdr_info i;
 	uint64_t pc;
 	da_hdr_write(block, 100, (UINT64_C(3) << 32) + 9, 4242, DA_KIND_MALLOC);
-	da_rec_write(block, 0x55550000abcdull);
+	da_rec_write(block, da_rec_of(((struct da_hdr *)block)->w0),
+	             0x55550000abcdull);
 	memset(block, 0x77, 8); /* the allocator's link takes word 0 */
 	assert_true(da_rec_intact(block));
 	da_rec_unpack(block, &i, &pc);
