@@ -477,6 +477,11 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 	 * handed out anew: new generation, the realloc's call site. */
 	if ((size <= room && size >= room / 2) ||
 	    (size > room && da_alloc_grow(blk, size + DA_HDR_EXTRA))) {
+		/* The new canary may overlap the old one: the header is
+		 * broken first, so that a thread stopped (or a process
+		 * forked) in between sees a block in flight. */
+		((struct da_hdr *)blk)->w0 = 0;
+		atomic_signal_fence(memory_order_seq_cst);
 		da_audit_finish(blk, size, kind, c);
 		return p;
 	}
