@@ -439,8 +439,15 @@ release_checked(void *p, const struct da_block *b, uint64_t pc)
 	/* Blocks of pages, huge ones and aligned ones keep no poison (their
 	 * pages may go back to the OS); the record serves reports of a
 	 * second free while the memory is still there. */
+	struct da_hdr *h = (struct da_hdr *)blk;
+	uint64_t rec = da_rec_of(h->w0);
+	/* Broken, as a class block's is by its link: this memory may hold
+	 * another block at this address later, and a thread stopped before
+	 * that one's header is written must not find this one whole. */
+	h->w0 = 0;
+	atomic_signal_fence(memory_order_seq_cst);
 	if (b->size >= DA_HDR + DA_FREE_RECORD)
-		da_rec_write(blk, da_rec_of(((struct da_hdr *)blk)->w0), pc);
+		da_rec_write(blk, rec, pc);
 	struct da_block bad;
 	da_alloc_free(blk, &bad);
 }
