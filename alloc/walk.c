@@ -37,8 +37,8 @@ walk_slab(struct da_slab *s, int (*fn)(const struct da_block *, void *),
 /* The freed blocks of class slab s (state DA_FREED: a plain block freed
  * and not handed out since). */
 static int
-walk_slab_freed(struct da_slab *s,
-                int (*fn)(const struct da_block *, void *), void *arg)
+walk_slab_freed(struct da_slab *s, int (*fn)(const struct da_block *, void *),
+                void *arg)
 {
 	uint32_t end = s->reserved < s->capacity ? s->reserved : s->capacity;
 	for (uint32_t i = 0; i < end; i++) {
@@ -55,15 +55,14 @@ walk_slab_freed(struct da_slab *s,
 	return 0;
 }
 
-int
-da_alloc_walk_freed(int (*fn)(const struct da_block *b, void *arg), void *arg)
+/* Calls per(s, fn, arg) for every class slab, stopping at a non-zero
+ * result. Locking: caller holds da_chunk_lock. */
+static int
+slabs_walk(int (*per)(struct da_slab *,
+                      int (*)(const struct da_block *, void *), void *),
+           int (*fn)(const struct da_block *, void *), void *arg)
 {
 	int rc = 0;
-	DA_OP_ENTER();
-	if (!da_lock_take(&da_chunk_lock)) {
-		DA_OP_LEAVE();
-		return 0;
-	}
 	for (struct da_chunk *ch = da_chunks; ch != NULL && !rc; ch = ch->next)
 		for (unsigned u = 1; u < DA_UNITS && !rc; u++) {
 			struct da_slab *s = &ch->slabs[u];
@@ -71,8 +70,20 @@ da_alloc_walk_freed(int (*fn)(const struct da_block *b, void *arg), void *arg)
 			    __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) ==
 			            DA_SLAB_NONE)
 				continue;
-			rc = walk_slab_freed(s, fn, arg);
+			rc = per(s, fn, arg);
 		}
+	return rc;
+}
+
+int
+da_alloc_walk_freed(int (*fn)(const struct da_block *b, void *arg), void *arg)
+{
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		DA_OP_LEAVE();
+		return 0;
+	}
+	int rc = slabs_walk(walk_slab_freed, fn, arg);
 	da_lock_release(&da_chunk_lock);
 	DA_OP_LEAVE();
 	return rc;
@@ -82,16 +93,7 @@ da_alloc_walk_freed(int (*fn)(const struct da_block *b, void *arg), void *arg)
 static int
 walk_locked(int (*fn)(const struct da_block *b, void *arg), void *arg)
 {
-	int rc = 0;
-	for (struct da_chunk *ch = da_chunks; ch != NULL && !rc; ch = ch->next)
-		for (unsigned u = 1; u < DA_UNITS && !rc; u++) {
-			struct da_slab *s = &ch->slabs[u];
-			if (ch->slab_of[u] != u ||
-			    __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) ==
-			            DA_SLAB_NONE)
-				continue;
-			rc = walk_slab(s, fn, arg);
-		}
+	int rc = slabs_walk(walk_slab, fn, arg);
 	if (!rc)
 		rc = da_pages_walk_locked(fn, arg);
 	for (struct da_huge *h = da_huges; h != NULL && !rc; h = h->next) {
