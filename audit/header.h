@@ -17,6 +17,7 @@
  *            bits 40-47  generation, bits 32-39
  *            bits 48-49  kind: enum da_kind (the entry point family)
  *            bits 50-63  check: a hash of both words and the address
+ *                        (odd: a free-list link never passes for it)
  *   word 1:  bits  0-31  call-site id (audit/depot.h)
  *            bits 32-63  generation, bits 0-31
  *
@@ -93,12 +94,15 @@ struct da_hdr_info {
 	unsigned kind;
 };
 
+/* Never 0: word 0 of a freed block is alloc's free-list link, a pointer
+ * (or NULL) whose bits 50-63 are 0, so no link ever reads as a whole
+ * header, whatever the hash of the rest. */
 DA_INLINE uint64_t
 da_hdr_check(uint64_t w0, uint64_t w1, const void *blk)
 {
 	uint64_t x = (w0 & ((UINT64_C(1) << 50) - 1)) ^
 	             ((w1 << 17) | (w1 >> 47)) ^ (uintptr_t)blk;
-	return (x * UINT64_C(0x9e3779b97f4a7c15)) >> 50;
+	return ((x * UINT64_C(0x9e3779b97f4a7c15)) >> 50) | 1;
 }
 
 /* Writes the header of blk (alloc's block start) and the canary. */

@@ -223,6 +223,9 @@ collect_block(const struct da_block *b, void *arg)
 		return 0;
 	struct da_hdr_info i;
 	da_hdr_unpack(blk, &i);
+	/* A size the block cannot hold: not a header of ours after all. */
+	if (i.size > b->size - DA_HDR_EXTRA)
+		return 0;
 	const uintptr_t *pcs;
 	if (i.site != DA_SITE_IGNORED && i.site != DA_SITE_INTERNAL &&
 	    da_depot_get(i.site, &pcs) > 0 &&
