@@ -84,6 +84,84 @@ void dbgalloc_leaks_enable(void);
 const char *dbgalloc_default_suppressions(void);
 
 /*
+ * Counters since the process started. Bytes are the bytes the program asked
+ * for (not the allocator's rounding, headers or redzones); a realloc counts
+ * as the allocation of its new block and the free of its old one. In a
+ * single-threaded program every figure is exact; under threads, peak_bytes
+ * is sampled (see dbgalloc(3)).
+ */
+struct dbgalloc_stats {
+	size_t live_bytes;  /* bytes of the blocks live now */
+	size_t live_blocks; /* blocks live now */
+	size_t peak_bytes;  /* the most live_bytes has been */
+	unsigned long long total_allocs; /* blocks handed out since start */
+	unsigned long long total_bytes;  /* the bytes they asked for */
+	unsigned long long failed_allocs; /* refused: limit or injected */
+	size_t limit; /* the limit on live_bytes (DBGALLOC_LIMIT), 0: none */
+};
+void dbgalloc_stats_get(struct dbgalloc_stats *st);
+
+/*
+ * The limit on live bytes: an allocation that would take live_bytes above
+ * it fails (NULL and ENOMEM; std::bad_alloc from operator new). 0 removes
+ * it. dbgalloc_limit_set returns the limit it replaces (0: none).
+ */
+size_t dbgalloc_limit_set(size_t bytes);
+size_t dbgalloc_limit_get(void);
+
+/*
+ * Scopes: what happened between dbgalloc_scope_begin and dbgalloc_scope_end,
+ * filled into the caller's struct (a scope allocates nothing). Scopes nest;
+ * each thread ends its scopes in the reverse order it began them.
+ *
+ *   DBGALLOC_SCOPE_THREAD  count the calling thread's allocations and frees
+ *                          only (default: the whole process's)
+ *   DBGALLOC_SCOPE_WATCH   the scope's limit refuses nothing: the first
+ *                          allocation that crosses it is recorded, with the
+ *                          call sites holding the scope's memory then
+ *
+ * With a limit (bytes, 0: none) and without DBGALLOC_SCOPE_WATCH, an
+ * allocation that would take the scope's live bytes more than limit above
+ * their level at dbgalloc_scope_begin fails as at DBGALLOC_LIMIT.
+ */
+#define DBGALLOC_SCOPE_THREAD 1u
+#define DBGALLOC_SCOPE_WATCH  2u
+
+struct dbgalloc_scope {
+	/* Set by dbgalloc_scope_end: */
+	unsigned long long allocated_blocks, allocated_bytes; /* in the scope */
+	unsigned long long freed_blocks, freed_bytes; /* freed in it (any) */
+	size_t peak_bytes;  /* the most live bytes rose above the start */
+	size_t live_blocks; /* allocated in the scope, live at its end */
+	size_t live_bytes;
+	/* Set by dbgalloc_scope_begin, and when the limit is crossed: */
+	size_t limit;
+	int limit_crossed;  /* an allocation crossed the limit */
+	size_t crossed_at;  /* the live bytes above the start it asked for */
+	unsigned long long private_[96]; /* dbgalloc's own */
+};
+/* Returns 0, or -1 (errno EINVAL) for unknown flags. */
+int dbgalloc_scope_begin(struct dbgalloc_scope *scope, unsigned flags,
+                         size_t limit);
+/* Returns 0, or -1 (errno EINVAL) when scope is not the calling thread's
+ * innermost open scope. */
+int dbgalloc_scope_end(struct dbgalloc_scope *scope);
+
+/*
+ * Writes the call sites of an ended scope's blocks, most bytes first, at
+ * most max sites, into buf (len bytes, always NUL-terminated; the output is
+ * cut at a line's end). which: DBGALLOC_SITES_LIVE, the blocks allocated
+ * in the scope and live at its end; DBGALLOC_SITES_AT_LIMIT, those live
+ * when the limit was crossed. Each site is one line "    <bytes> in <n>
+ * blocks allocated from:" and one line per frame. Returns the length
+ * written.
+ */
+#define DBGALLOC_SITES_LIVE     0
+#define DBGALLOC_SITES_AT_LIMIT 1
+size_t dbgalloc_scope_sites(const struct dbgalloc_scope *scope, int which,
+                            unsigned max, char *buf, size_t len);
+
+/*
  * C23 sized deallocation (glibc 2.36 does not declare these yet): the same
  * as free(ptr); size (and alignment) must be what the block was asked with.
  */
