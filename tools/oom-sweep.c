@@ -526,16 +526,19 @@ count_run(struct sweep *sw)
 	const char *cmd = sw->o->cmd[0];
 	char out[32];
 	outcome(&c->run, out, sizeof(out));
-	const char *why = NULL;
 	if (c->run.spawn_err == ENOENT) {
 		fprintf(stderr, PREFIX "%s: not found\n", cmd);
 	} else if (c->run.spawn_err != 0) {
 		fprintf(stderr, PREFIX "%s: cannot execute: %s\n", cmd,
 		        strerror(c->run.spawn_err));
 	} else if (c->run.timed_out) {
-		why = "timed out";
+		fprintf(stderr, PREFIX "the first run, without any failure, "
+		                       "timed out\n");
 	} else if (WIFSIGNALED(c->run.status)) {
-		why = "was killed";
+		fprintf(stderr,
+		        PREFIX "the first run, without any failure, was "
+		               "killed by %s\n",
+		        out);
 	} else if (!c->top.counted && sw->o->to == 0) {
 		/* The count is written at exit(); _exit() skips it. */
 		fprintf(stderr,
@@ -546,11 +549,6 @@ count_run(struct sweep *sw)
 	} else {
 		return;
 	}
-	if (why != NULL)
-		fprintf(stderr,
-		        PREFIX "the first run, without any failure, %s "
-		               "(%s)\n",
-		        why, out);
 	cleanup(sw->dir);
 	exit(2);
 }
@@ -579,8 +577,9 @@ main(int argc, char **argv)
 	snprintf(dir, size, "%s/dbgalloc-oom.XXXXXX",
 	         tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL) {
-		fprintf(stderr, PREFIX "cannot make a directory %s: %s\n", dir,
-		        strerror(errno));
+		fprintf(stderr,
+		        PREFIX "cannot make a temporary directory %s: %s\n",
+		        dir, strerror(errno));
 		return 2;
 	}
 	sw.dir = dir;
