@@ -59,7 +59,8 @@ struct result {
 	int done;
 	struct da_run run;
 	struct da_sweeplog top; /* the first process's log */
-	int child_failed;       /* the failure was in a child's log */
+	int child_failed;       /* a child's log has a failure */
+	unsigned long child_pid;
 	struct da_sweeplog child;
 	int leaked; /* any process of it */
 	unsigned long long leak_bytes, leak_blocks;
@@ -92,6 +93,18 @@ struct sweep {
 	size_t ncrashes;
 	int kwidth;
 };
+
+/* The sweep's own memory; running out of it ends the sweep (status 2). */
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (p == NULL) {
+		fputs(PREFIX "out of memory\n", stderr);
+		exit(2);
+	}
+	return p;
+}
 
 static void
 usage(FILE *f)
@@ -215,7 +228,7 @@ env_build(struct sweep *sw)
 	size_t n = 0;
 	while (environ[n] != NULL)
 		n++;
-	char **env = calloc(n + 6, sizeof(*env));
+	char **env = xcalloc(n + 6, sizeof(*env));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		int keep = 1;
@@ -227,7 +240,7 @@ env_build(struct sweep *sw)
 	}
 	const char *old = getenv("LD_PRELOAD");
 	size_t size = strlen(sw->o->library) + (old ? strlen(old) : 0) + 16;
-	char *preload = malloc(size);
+	char *preload = xcalloc(size, 1);
 	sw->preload = preload;
 	snprintf(preload, size, "LD_PRELOAD=%s%s%s", sw->o->library,
 	         old != NULL && *old != '\0' ? " " : "", old ? old : "");
@@ -238,7 +251,7 @@ env_build(struct sweep *sw)
 	sw->env_vary = k;
 	/* DBGALLOC_LOG=DIR/run-K.%p, with a % in DIR doubled. */
 	size = strlen("DBGALLOC_LOG=") + 2 * strlen(sw->dir) + 64;
-	sw->log_var = malloc(size);
+	sw->log_var = xcalloc(size, 1);
 }
 
 static char *const *
@@ -280,7 +293,7 @@ collect(struct sweep *sw, const char *prefix, struct result *r)
 		return;
 	size_t plen = strlen(prefix);
 	size_t size = strlen(sw->dir) + 300;
-	char *path = malloc(size);
+	char *path = xcalloc(size, 1);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (strncmp(e->d_name, prefix, plen) != 0)
@@ -306,10 +319,12 @@ collect(struct sweep *sw, const char *prefix, struct result *r)
 			r->children++;
 			r->child_numbered += log.numbered;
 		}
-		/* The lowest pid's failure, for a stable choice. */
-		if (log.failed && !r->top.failed && !r->child_failed) {
+		/* Of the children's failures, the lowest pid's: most often
+		 * the first child's. The first process's comes before any. */
+		if (log.failed && (!r->child_failed || pid < r->child_pid)) {
 			r->child = log;
 			r->child_failed = 1;
+			r->child_pid = pid;
 		}
 	}
 	closedir(d);
@@ -428,8 +443,10 @@ row(struct sweep *sw, unsigned long k, const struct result *r)
 	if (crashed || r->run.timed_out) {
 		struct crash *c =
 		        realloc(sw->crashes, (sw->ncrashes + 1) * sizeof(*c));
-		if (c == NULL)
-			abort();
+		if (c == NULL) {
+			fputs(PREFIX "out of memory\n", stderr);
+			exit(2);
+		}
 		sw->crashes = c;
 		c += sw->ncrashes++;
 		c->k = k;
@@ -449,9 +466,7 @@ run_done(const struct da_run *run, void *arg)
 		sw->count.done = 1;
 		return;
 	}
-	struct result *r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		abort();
+	struct result *r = xcalloc(1, sizeof(*r));
 	r->run = *run;
 	char prefix[48];
 	snprintf(prefix, sizeof(prefix), "run-%lu.", sw->o->from + run->index);
@@ -489,11 +504,18 @@ cleanup(const char *dir)
 	rmdir(dir);
 }
 
-/* Ends the way the signal that stopped the batch would have. */
+/*
+ * After da_runs returned sig: out of memory (-1), or ends the way the
+ * signal that stopped the batch would have.
+ */
 static void
-die_of(int sig, const char *dir)
+stopped(int sig, const char *dir)
 {
 	cleanup(dir);
+	if (sig < 0) {
+		fputs(PREFIX "out of memory\n", stderr);
+		exit(2);
+	}
 	fflush(stdout);
 	signal(sig, SIG_DFL);
 	sigset_t set;
@@ -521,7 +543,7 @@ count_run(struct sweep *sw)
 	int sig = da_runs(&spec);
 	sw->count_run = 0;
 	if (sig != 0)
-		die_of(sig, sw->dir);
+		stopped(sig, sw->dir);
 	const struct result *c = &sw->count;
 	const char *cmd = sw->o->cmd[0];
 	char out[32];
@@ -573,7 +595,7 @@ main(int argc, char **argv)
 	}
 	const char *tmp = getenv("TMPDIR");
 	size_t size = (tmp != NULL && *tmp != '\0' ? strlen(tmp) : 4) + 32;
-	char *dir = malloc(size);
+	char *dir = xcalloc(size, 1);
 	snprintf(dir, size, "%s/dbgalloc-oom.XXXXXX",
 	         tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL) {
@@ -651,12 +673,7 @@ main(int argc, char **argv)
 	       "failed allocation");
 	fflush(stdout);
 
-	sw.pending = calloc(n, sizeof(*sw.pending));
-	if (sw.pending == NULL) {
-		fprintf(stderr, PREFIX "no memory for %lu runs\n", n);
-		cleanup(dir);
-		return 2;
-	}
+	sw.pending = xcalloc(n, sizeof(*sw.pending));
 	struct da_runs spec = {
 	        .argv = o.cmd,
 	        .n = n,
@@ -668,7 +685,7 @@ main(int argc, char **argv)
 	};
 	int sig = da_runs(&spec);
 	if (sig != 0)
-		die_of(sig, dir);
+		stopped(sig, dir);
 	cleanup(dir);
 
 	printf("\n");

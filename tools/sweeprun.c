@@ -41,6 +41,7 @@ wait_set(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGPIPE);
 }
 
 int
@@ -178,7 +179,7 @@ da_runs(const struct da_runs *spec)
 {
 	struct slot *slots = calloc(spec->jobs, sizeof(*slots));
 	if (slots == NULL)
-		abort();
+		return -1;
 	sigset_t set;
 	wait_set(&set);
 	unsigned long next = 0;
@@ -197,7 +198,8 @@ da_runs(const struct da_runs *spec)
 			continue;
 		struct timespec ts = nap(spec, slots);
 		int got = sigtimedwait(&set, NULL, &ts);
-		if (got == SIGINT || got == SIGTERM || got == SIGHUP) {
+		if (got == SIGINT || got == SIGTERM || got == SIGHUP ||
+		    got == SIGPIPE) {
 			sig = got;
 			stop_all(spec, slots);
 			break;

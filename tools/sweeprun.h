@@ -6,10 +6,12 @@
  * killed (SIGKILL), and so do the processes a run leaves behind when its
  * first process exits. Runs are numbered 0..n-1; they end in any order.
  *
- * SIGINT, SIGTERM and SIGHUP stop the whole batch: every group still
- * running is killed and reaped before da_runs returns. The caller must
- * have called da_runs_init first, which blocks those signals and SIGCHLD
- * (they are waited for with sigtimedwait, never handled).
+ * SIGINT, SIGTERM and SIGHUP stop the whole batch, and so does SIGPIPE
+ * (our standard output has gone): every group still running is killed
+ * and reaped before da_runs returns. The caller must have called
+ * da_runs_init first, which blocks those signals and SIGCHLD (they are
+ * waited for with sigtimedwait, never handled; a write to a closed pipe
+ * then fails with EPIPE and leaves SIGPIPE pending).
  */
 #ifndef DA_TOOLS_SWEEPRUN_H
 #define DA_TOOLS_SWEEPRUN_H
@@ -38,12 +40,14 @@ struct da_runs {
 	void *arg;
 };
 
-/* Blocks SIGCHLD, SIGINT, SIGTERM, SIGHUP. Returns 0 or an errno value. */
+/* Blocks SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGPIPE. Returns 0 or an errno
+ * value. */
 int da_runs_init(void);
 
 /*
- * Runs them all. Returns 0, or the number of the signal that stopped the
- * batch (the runs that had not ended then are not passed to done).
+ * Runs them all. Returns 0, the number of the signal that stopped the
+ * batch (the runs that had not ended then are not passed to done), or -1
+ * when there is no memory for the batch (nothing was run).
  */
 int da_runs(const struct da_runs *spec);
 
