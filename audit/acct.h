@@ -62,7 +62,8 @@ struct da_acct_tls {
 	int64_t peak;         /* highest net since the thread scope began */
 	int64_t sampled;      /* net when the process peak was last sampled */
 	unsigned state;       /* DA_ACCT_NEW, _LIVE, _GONE */
-	unsigned in_slow;     /* inside da_acct_over/under (no recursion) */
+	unsigned in_slow;     /* reporting from da_acct_over (no recursion) */
+	unsigned in_lock;     /* holding (or taking) the registry lock */
 	struct da_scope *top; /* the thread's innermost open scope */
 	struct da_acct_tls *prev, *next; /* the registry of live threads */
 };
