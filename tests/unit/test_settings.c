@@ -481,6 +481,8 @@ expects_and_defaults_in_words(void **state)
 	        {"FAIL_LOG", "0 or 1", "0"},
 	        {"LIBRARY", "anything (the library does not read it)",
 	         "the one installed with the launcher"},
+	        {"OOM_SWEEP", "anything (the library does not read it)",
+	         "the one installed with the launcher"},
 	};
 	char text[128];
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -506,7 +508,8 @@ table_is_well_formed(void **state)
 	        "LEAKS",       "LEAKS_EXITCODE", "SUPPRESSIONS", "LOG",
 	        "STACK_DEPTH", "BREAK",          "POISON",       "ON_ERROR",
 	        "LIMIT",       "LIMIT_ACTION",   "FAIL_AT",      "FAIL_RATE",
-	        "FAIL_SEED",   "FAIL_SITE",      "FAIL_LOG",     "LIBRARY"};
+	        "FAIL_SEED",   "FAIL_SITE",      "FAIL_LOG",     "LIBRARY",
+	        "OOM_SWEEP"};
 	assert_int_equal(da_settings_count, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];
