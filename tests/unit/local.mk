@@ -102,3 +102,10 @@ tests_unit_test_sweeplog_SOURCES = tests/unit/test_sweeplog.c \
 	tools/sweeplog.h tools/sweeplog.c
 tests_unit_test_sweeplog_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sweeplog_LDADD = $(CMOCKA_LIBS)
+
+# The byte accounting, the limit and scopes, through the audit layer.
+check_PROGRAMS += tests/unit/test_acct
+TESTS += tests/unit/test_acct
+tests_unit_test_acct_SOURCES = tests/unit/test_acct.c
+tests_unit_test_acct_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_acct_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
