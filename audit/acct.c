@@ -11,12 +11,13 @@
 #include "audit/scope.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 __thread struct da_acct_tls da_acct_tls;
 
 static struct {
-	struct da_lock lock;
+	atomic_flag lock;
 	/* base + every live thread's grant; the live bytes never exceed it,
 	 * and it never exceeds the limit but by dbgalloc's own blocks and a
 	 * limit lowered under it. */
@@ -34,27 +35,40 @@ static struct {
 	pthread_key_t key;
 	int key_made;
 } acct = {
-        .lock = DA_LOCK_INIT,
+        .lock = ATOMIC_FLAG_INIT,
         .limit = DA_ACCT_NONE,
         .user_limit = DA_ACCT_NONE,
 };
 
 struct da_scope *da_scope_process_list;
 
-/* The registry lock. A signal handler's allocation that interrupts its
- * holder must not wait for it: in_lock tells the slow paths to do only
- * what needs no lock (reserving is a compare-and-swap). */
+/*
+ * The registry lock: a spin lock, held for a few loads and stores (a sum
+ * over the threads at most). A signal handler's allocation that
+ * interrupts its holder must not wait for it: in_lock tells the slow paths
+ * to do only what needs no lock (reserving is a compare-and-swap). It is
+ * not one of alloc's locks (lock.h): holding it does not make the
+ * allocator refuse an interrupting handler's request.
+ */
 static void
 lock(void)
 {
 	da_acct_tls.in_lock++;
-	da_lock_acquire(&acct.lock);
+	/* The holder may have been preempted: after a while, yield. */
+	for (unsigned spins = 0; atomic_flag_test_and_set_explicit(
+	             &acct.lock, memory_order_acquire);
+	     spins++) {
+		if (spins < 64)
+			da_cpu_relax();
+		else
+			sched_yield();
+	}
 }
 
 static void
 unlock(void)
 {
-	da_lock_release(&acct.lock);
+	atomic_flag_clear_explicit(&acct.lock, memory_order_release);
 	da_acct_tls.in_lock--;
 }
 
@@ -530,7 +544,7 @@ void
 da_acct_fork_child(void)
 {
 	/* One thread is left: the others' counts are base now. */
-	acct.lock = (struct da_lock)DA_LOCK_INIT;
+	atomic_flag_clear_explicit(&acct.lock, memory_order_relaxed);
 	struct da_acct_tls *me = &da_acct_tls, *next;
 	for (struct da_acct_tls *t = acct.threads; t != NULL; t = next) {
 		next = t->next;
