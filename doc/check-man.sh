@@ -54,57 +54,7 @@ elif command -v man >/dev/null 2>&1; then
 	formatter=man
 else
 	bad "neither groff nor man is installed (groff is in the groff-base package)"
-	# oom-sweep: the text of each message (a call of bad_usage or a format
-# after PREFIX, its literals joined, cut at each printf conversion) and
-# each line its --help prints.
-awk '
-	/^[ \t]+.*(bad_usage\(|PREFIX ")/ { inside = 1; msg = "" }
-	inside {
-		line = $0
-		while (match(line, /"([^"\\]|\\.)*"/)) {
-			msg = msg substr(line, RSTART + 1, RLENGTH - 2)
-			line = substr(line, RSTART + RLENGTH)
-		}
-		if ($0 ~ /;/) {
-			inside = 0
-			gsub(/\\n/, "", msg)
-			gsub(/\\"/, "\"", msg)
-			gsub(/%[-0-9.]*l*[a-z]/, "\n", msg)
-			print msg
-		}
-	}' "$top/tools/oom-sweep.c" | trim >"$tmp/sweep-messages"
-"$build/tools/oom-sweep" --help 2>/dev/null | trim >"$tmp/sweep-usage"
-if [ -s "$tmp/sweep-messages" ] && [ -s "$tmp/sweep-usage" ]; then
-	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 oom-sweep message" \
-		"$tmp/sweep-messages"
-	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 oom-sweep usage" \
-		"$tmp/sweep-usage"
-else
-	bad "no message in tools/oom-sweep.c or no --help from $build/tools/oom-sweep (not built?)"
-fi
-
-# The settings: their headlines are in dbgalloc.7; each variable the
-# launcher lists, and each option of run (from the generator the launcher
-# was built with), is in its page.
-headlines "$settings_c" >"$tmp/settings-headlines"
-if grep -q 'unknown variable' "$tmp/settings-headlines"; then
-	expect "$tmp/dbgalloc.7.txt" "dbgalloc.7 settings headline" \
-		"$tmp/settings-headlines"
-else
-	bad "no headline found in audit/settings.c (is the extraction broken?)"
-fi
-"$build/dbgalloc" --help-env 2>/dev/null |
-	sed -n 's/^\(DBGALLOC_[A-Z0-9_]*\)=.*/\1/p' >"$tmp/variables"
-"$build/doc/settings-gen" options 2>/dev/null | tr '|' '\n' |
-	sed -n 's/^\([a-z0-9-][a-z0-9-]*\)$/--\1=/p' >"$tmp/options"
-if [ -s "$tmp/variables" ] && [ -s "$tmp/options" ]; then
-	expect "$tmp/dbgalloc.7.txt" "dbgalloc.7 setting" "$tmp/variables"
-	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 option of run" "$tmp/options"
-else
-	bad "no setting listed by $build/dbgalloc --help-env or $build/doc/settings-gen options (not built?)"
-fi
-
-finish
+	finish
 fi
 
 # warnings PAGE OUT: format PAGE as a reader sees it; warnings go to OUT.
