@@ -6,6 +6,8 @@
 #include "audit/audit.h"
 #include "audit/errors.h"
 #include "audit/exitcheck.h"
+#include "audit/fail.h"
+#include "audit/limit.h"
 #include "audit/leak.h"
 #include "audit/settings.h"
 
@@ -54,6 +56,8 @@ da_audit_configure(const struct da_settings *s)
 	da_cfg.abort_on_error = s->on_error == DA_ON_ERROR_ABORT;
 	if (s->break_at != DA_UNSET)
 		da_gen_set_break(s->break_at);
+	da_cfg.limit_abort = s->limit_action == DA_LIMIT_ACTION_ABORT;
+	da_fail_configure(s);
 }
 
 static void
@@ -64,6 +68,17 @@ err_start(struct da_err *e, struct da_call c)
 	e->free_pc = 0;
 	e->call_ret = c.ret;
 	e->call_fp = c.fp;
+}
+
+/* Refuses an allocation of size bytes that the limit (why: DA_ACCT_*)
+ * does not let through; its number is used. */
+static void *
+refuse(size_t size, unsigned kind, struct da_call c, int why,
+       struct da_scope *scope)
+{
+	da_acct_count_failure();
+	da_audit_limit_report(size, kind_name[kind], c, why, scope);
+	return da_audit_nomem();
 }
 
 void *
@@ -78,12 +93,17 @@ da_audit_malloc_failed(size_t size, unsigned kind, int zero, struct da_call c)
 			return da_audit_finish(blk, size, kind, c);
 	}
 	(void)zero;
+	/* Counted, not numbered yet: the attempt keeps its number. */
+	da_acct_uncharge(size);
+	da_audit_number();
 	return da_audit_nomem();
 }
 
-void *
-da_audit_alloc_slow(char *blk, size_t size, unsigned kind, unsigned prev,
-                    struct da_call c)
+/* Finishes a block alloc handed out in state prev, number gen (UINT64_MAX:
+ * take it after the checks). */
+static void *
+finish_prev(char *blk, size_t size, unsigned kind, unsigned prev,
+            struct da_call c, uint64_t gen)
 {
 	if (prev & DA_PREV_TICK)
 		da_heap_tick(da_tls_heap);
@@ -91,8 +111,76 @@ da_audit_alloc_slow(char *blk, size_t size, unsigned kind, unsigned prev,
 	if (was != DA_PREV_NEW &&
 	    (was != DA_PREV_FREED ||
 	     !da_audit_freed_intact(blk, DA_PREV_BSIZE(prev))))
-		return da_audit_reused_bad(blk, size, kind, prev, c);
-	return da_audit_finish(blk, size, kind, c);
+		da_audit_reused_bad(blk, size, kind, prev, c);
+	if (gen == UINT64_MAX)
+		gen = da_audit_number();
+	return da_audit_finish_gen(blk, size, kind, c, gen);
+}
+
+void *
+da_audit_alloc_slow(char *blk, size_t size, unsigned kind, unsigned prev,
+                    struct da_call c)
+{
+	return finish_prev(blk, size, kind, prev, c, UINT64_MAX);
+}
+
+/*
+ * Numbers an allocation of size bytes and lets it through fault injection
+ * and the limit. Returns 0 with *gen (0: dbgalloc's own, not counted), or
+ * -1: refused, reported, counted (the caller returns ENOMEM).
+ */
+static int
+admit(size_t size, unsigned kind, struct da_call c, uint64_t *gen)
+{
+	*gen = da_audit_number();
+	if (*gen == 0)
+		return 0; /* dbgalloc's own: not counted, never refused */
+	if (da_unlikely(da_fail_on) &&
+	    da_fail_decide(*gen, size, kind_name[kind], c.ret, c.fp)) {
+		da_acct_count_failure();
+		return -1;
+	}
+	if (da_acct_charge(size)) {
+		struct da_scope *scope;
+		int why = da_acct_over(size, 0, &scope);
+		if (why != DA_ACCT_OK) {
+			refuse(size, kind, c, why, scope);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void *
+da_audit_alloc_numbered(size_t size, unsigned kind, struct da_call c)
+{
+	uint64_t gen;
+	unsigned prev;
+	if (admit(size, kind, c, &gen) != 0)
+		return da_audit_nomem();
+	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA, &prev);
+	if (blk == NULL) {
+		if (gen != 0)
+			da_acct_uncharge(size);
+		return da_audit_nomem();
+	}
+	return finish_prev(blk, size, kind, prev, c, gen);
+}
+
+void *
+da_audit_alloc_charged(size_t size, unsigned kind, struct da_call c)
+{
+	unsigned prev;
+	struct da_scope *scope;
+	int why = da_acct_over(size, 0, &scope);
+	if (why != DA_ACCT_OK) {
+		da_audit_number();
+		return refuse(size, kind, c, why, scope);
+	}
+	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA, &prev);
+	if (blk == NULL)
+		return da_audit_malloc_failed(size, kind, 0, c);
+	return finish_prev(blk, size, kind, prev, c, UINT64_MAX);
 }
 
 /* The first offset in [from, to) of blk whose byte is not the poison, or
@@ -189,10 +277,10 @@ da_audit_freed_report(const struct da_freed_damage *d, const char *found_by,
  * A class block handed out again was not as its free left it: the link
  * in its first word (alloc dropped the rest of that free list), its free
  * record, or its poison was overwritten. Reports the write to freed
- * memory, then (DBGALLOC_ON_ERROR=report) hands the block out all the
- * same.
+ * memory; under DBGALLOC_ON_ERROR=report the caller hands the block out
+ * all the same.
  */
-void *
+void
 da_audit_reused_bad(char *blk, size_t size, unsigned kind, unsigned prev,
                     struct da_call c)
 {
@@ -206,7 +294,6 @@ da_audit_reused_bad(char *blk, size_t size, unsigned kind, unsigned prev,
 	da_audit_freed_describe(blk, da_alloc_class_size(size + DA_HDR_EXTRA),
 	                        prev, &d);
 	da_audit_freed_report(&d, by[kind], c);
-	return da_audit_finish(blk, size, kind, c);
 }
 
 void
@@ -260,10 +347,16 @@ da_audit_calloc(size_t n, size_t size, struct da_call c)
 	}
 	/* Larger blocks come zeroed from alloc (fresh pages are not written
 	 * again). */
+	uint64_t gen;
+	if (admit(total, DA_KIND_MALLOC, c, &gen) != 0)
+		return da_audit_nomem();
 	char *blk = da_alloc_zalloc(total + DA_HDR_EXTRA);
-	if (blk == NULL)
-		return da_audit_malloc_failed(total, DA_KIND_MALLOC, 1, c);
-	return da_audit_finish(blk, total, DA_KIND_MALLOC, c);
+	if (blk == NULL) {
+		if (gen != 0)
+			da_acct_uncharge(total);
+		return da_audit_nomem();
+	}
+	return da_audit_finish_gen(blk, total, DA_KIND_MALLOC, c, gen);
 }
 
 void *
@@ -273,11 +366,17 @@ da_audit_aligned(size_t align, size_t size, unsigned kind, struct da_call c)
 		return da_audit_alloc(size, kind, c);
 	if (size > DA_MAX_REQUEST - DA_HDR_EXTRA)
 		return da_audit_nomem();
+	uint64_t gen;
+	if (admit(size, kind, c, &gen) != 0)
+		return da_audit_nomem();
 	/* alloc puts the block so that the header's end is aligned. */
 	char *blk = da_alloc_aligned_at(align, DA_HDR, size + DA_HDR_EXTRA);
-	if (blk == NULL)
+	if (blk == NULL) {
+		if (gen != 0)
+			da_acct_uncharge(size);
 		return da_audit_nomem();
-	return da_audit_finish(blk, size, kind, c);
+	}
+	return da_audit_finish_gen(blk, size, kind, c, gen);
 }
 
 /*
@@ -424,12 +523,16 @@ check_block(void *p, unsigned e, unsigned accept, size_t size, struct da_call c,
 	return 1;
 }
 
-/* Frees the live block of ours at p, checked; alloc's view in b. */
+/* Frees the live block of ours at p, checked; alloc's view in b. Its bytes
+ * leave the count unless counted (realloc has taken them out already). */
 static void
-release_checked(void *p, const struct da_block *b, uint64_t pc)
+release_checked(void *p, const struct da_block *b, uint64_t pc, int counted)
 {
 	char *blk = (char *)p - DA_HDR;
 	uint8_t *live;
+	if (!counted && da_hdr_site(blk) != DA_SITE_INTERNAL &&
+	    da_acct_discharge(da_hdr_size(blk)))
+		da_acct_under();
 	struct da_slab *s = da_alloc_find_small(blk, &live);
 	if (s != NULL) {
 		da_audit_poison(blk, da_alloc_slab_block_size(s), pc);
@@ -458,7 +561,22 @@ da_audit_free_slow(void *p, unsigned e, unsigned accept, size_t size,
 {
 	struct da_block b;
 	if (check_block(p, e, accept, size, c, &b))
-		release_checked(p, &b, c.ret);
+		release_checked(p, &b, c.ret, 0);
+}
+
+/* Counts again the bytes of a block that stays live after all: never
+ * refused (they were live a moment ago). */
+static void
+recount(uint64_t n)
+{
+	struct da_scope *scope;
+	if (da_acct_charge(n))
+		da_acct_over(n, 1, &scope);
+	/* Not an allocation, nor was the discharge a free: the totals stay
+	 * as they were. */
+	da_acct_tls.bytes -= n;
+	da_acct_tls.allocs--;
+	da_acct_tls.frees--;
 }
 
 void *
@@ -470,7 +588,7 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 	if (!check_block(p, e, DA_ACCEPT_FREE, SIZE_MAX, c, &b))
 		return da_audit_nomem();
 	if (size == 0) {
-		release_checked(p, &b, c.ret);
+		release_checked(p, &b, c.ret, 0);
 		return NULL;
 	}
 	if (size > DA_MAX_REQUEST - DA_HDR_EXTRA)
@@ -478,6 +596,17 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 	char *blk = (char *)p - DA_HDR;
 	uint64_t old = da_hdr_size(blk);
 	unsigned kind = da_hdr_kind(blk);
+	/* The limit sees the change of size: the old bytes leave the count
+	 * first, and come back if the new block is refused. */
+	uint64_t gen;
+	int counted = da_hdr_site(blk) != DA_SITE_INTERNAL;
+	if (counted && da_acct_discharge(old))
+		da_acct_under();
+	if (admit(size, kind, c, &gen) != 0) {
+		if (counted)
+			recount(old);
+		return da_audit_nomem();
+	}
 	size_t room = b.size - DA_HDR_EXTRA; /* what fits where it is */
 	/* In place when it fits without wasting more than half the block,
 	 * or when alloc can extend the block where it lies. The block is
@@ -489,18 +618,22 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 		 * forked) in between sees a block in flight. */
 		((struct da_hdr *)blk)->w0 = 0;
 		atomic_signal_fence(memory_order_seq_cst);
-		da_audit_finish(blk, size, kind, c);
+		da_audit_finish_gen(blk, size, kind, c, gen);
 		return p;
 	}
 	size_t want = da_alloc_growth_size(b.size, size + DA_HDR_EXTRA);
 	unsigned prev;
 	char *nblk = da_alloc_malloc_prev(want, &prev);
-	if (nblk == NULL)
+	if (nblk == NULL) {
+		if (gen != 0)
+			da_acct_uncharge(size);
+		if (counted)
+			recount(old);
 		return da_audit_nomem();
-	char *q;
-	q = da_audit_alloc_slow(nblk, size, kind, prev, c);
+	}
+	char *q = finish_prev(nblk, size, kind, prev, c, gen);
 	memcpy(q, p, size < old ? size : old);
-	release_checked(p, &b, c.ret);
+	release_checked(p, &b, c.ret, 1);
 	return q;
 }
 
@@ -571,6 +704,7 @@ void
 da_audit_fork_child(void)
 {
 	da_heap_fork_child();
+	da_acct_fork_child();
 	da_gen_fork_child();
 	da_report_fork_child();
 	da_audit_exit_check_forked(fork_had_threads);

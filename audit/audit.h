@@ -16,8 +16,10 @@
 #define DA_AUDIT_AUDIT_H
 
 #include "alloc/alloc.h"
+#include "audit/acct.h"
 #include "audit/gen.h"
 #include "audit/header.h"
+#include "audit/leak.h"
 #include "audit/report.h"
 #include "audit/site.h"
 
@@ -70,6 +72,7 @@ struct da_audit_cfg {
 	unsigned depth;  /* frames per call site, 1..DA_DEPOT_MAX_FRAMES */
 	unsigned poison; /* enum da_poison_mode */
 	unsigned abort_on_error;
+	unsigned limit_abort; /* DBGALLOC_LIMIT_ACTION=abort */
 };
 extern struct da_audit_cfg da_cfg;
 
@@ -83,13 +86,22 @@ da_audit_nomem(void)
 /* Out of line: the slow parts of allocation. */
 void *da_audit_malloc_failed(size_t size, unsigned kind, int zero,
                              struct da_call c);
-void *da_audit_reused_bad(char *blk, size_t size, unsigned kind, unsigned prev,
-                          struct da_call c);
-/* Everything the fast path below leaves: the periodic work, a block whose
- * freed state needs more than the bounded check, a call site or a
- * generation batch the thread does not hold yet. Finishes the block. */
+/* Reports a class block handed out again that is not as its free left
+ * it (returns only under DBGALLOC_ON_ERROR=report). */
+void da_audit_reused_bad(char *blk, size_t size, unsigned kind, unsigned prev,
+                         struct da_call c);
+/* Everything the fast path below leaves once it has a block: the periodic
+ * work, a block whose freed state needs more than the bounded check, a
+ * call site the thread does not hold yet. Finishes the block. */
 void *da_audit_alloc_slow(char *blk, size_t size, unsigned kind, unsigned prev,
                           struct da_call c);
+/* The fast path's other exits: the thread's batch of numbers is at its end
+ * (or the next number is watched: the break, fault injection) or the
+ * thread allocates for dbgalloc or for an ignored scope; or the
+ * accounting wants its slow path (the allocation is counted already).
+ * dbgalloc's own blocks (call site DA_SITE_INTERNAL) are not counted. */
+void *da_audit_alloc_numbered(size_t size, unsigned kind, struct da_call c);
+void *da_audit_alloc_charged(size_t size, unsigned kind, struct da_call c);
 int da_audit_freed_whole(const char *blk, size_t bsize);
 
 /* What is wrong with the freed class block blk of bsize bytes, not as
@@ -147,15 +159,33 @@ da_audit_freed_intact(const char *blk, size_t bsize)
 	return da_audit_freed_bounded(blk, bsize);
 }
 
-/* The header and canary of a new block at blk; returns the pointer. */
+/* The number of a new block: none (0) for dbgalloc's own, which must not
+ * shift the program's numbering. */
+DA_INLINE uint64_t
+da_audit_number(void)
+{
+	return da_unlikely(da_gen_tls.site_override == DA_SITE_INTERNAL)
+	               ? 0
+	               : da_gen_next();
+}
+
+/* The header and canary of a new block at blk, number gen; returns the
+ * pointer. */
 DA_INLINE void *
-da_audit_finish(char *blk, size_t size, unsigned kind, struct da_call c)
+da_audit_finish_gen(char *blk, size_t size, unsigned kind, struct da_call c,
+                    uint64_t gen)
 {
 	uint32_t site = da_likely(da_gen_tls.site_override == 0)
 	                        ? da_site_capture(c.ret, c.fp, da_cfg.depth)
 	                        : da_gen_tls.site_override;
-	da_hdr_write(blk, size, da_gen_next(), site, kind);
+	da_hdr_write(blk, size, gen, site, kind);
 	return blk + DA_HDR;
+}
+
+DA_INLINE void *
+da_audit_finish(char *blk, size_t size, unsigned kind, struct da_call c)
+{
+	return da_audit_finish_gen(blk, size, kind, c, da_audit_number());
 }
 
 /*
@@ -170,6 +200,11 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 	unsigned prev;
 	if (da_unlikely(size > DA_MAX_REQUEST - DA_HDR_EXTRA))
 		return da_audit_nomem();
+	uint64_t g = da_gen_tls.next;
+	if (da_unlikely(g == da_gen_tls.end || da_gen_tls.site_override != 0))
+		return da_audit_alloc_numbered(size, kind, c);
+	if (da_acct_charge(size))
+		return da_audit_alloc_charged(size, kind, c);
 	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA, &prev);
 	if (da_unlikely(blk == NULL))
 		return da_audit_malloc_failed(size, kind, 0, c);
@@ -187,9 +222,7 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 	/* The call site from the thread's table, the generation from its
 	 * batch. */
 	unsigned k = da_site_slot(c.ret);
-	uint64_t g = da_gen_tls.next;
-	if (da_unlikely(da_cfg.depth != 1 || da_gen_tls.site_override != 0 ||
-	                da_site_tls.pc[k] != c.ret || g == da_gen_tls.end))
+	if (da_unlikely(da_cfg.depth != 1 || da_site_tls.pc[k] != c.ret))
 		return da_audit_alloc_slow(blk, size, kind, prev, c);
 	uint32_t site = da_site_tls.id[k];
 	atomic_signal_fence(memory_order_seq_cst);
@@ -268,9 +301,13 @@ da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
 	if (da_likely(s != NULL && da_hdr_intact(blk) &&
 	              ((accept >> da_hdr_kind(blk)) & 1) &&
 	              da_canary_intact(p, da_hdr_size(blk)) &&
-	              (size == SIZE_MAX || size == da_hdr_size(blk)))) {
+	              (size == SIZE_MAX || size == da_hdr_size(blk)) &&
+	              da_hdr_site(blk) != DA_SITE_INTERNAL)) {
+		int under = da_acct_discharge(da_hdr_size(blk));
 		da_audit_poison(blk, da_alloc_slab_block_size(s), c.ret);
 		da_alloc_free_small(s, live, blk);
+		if (da_unlikely(under))
+			da_acct_under();
 		return;
 	}
 	da_audit_free_slow(p, e, accept, size, c);

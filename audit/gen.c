@@ -3,18 +3,34 @@
  */
 #include "audit/gen.h"
 #include "alloc/lock.h"
+#include "alloc/os.h"
 
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 
-/* A thread's batch is [next, batch_end); end is batch_end, or the break
- * when the break lies in the batch, so da_gen_next needs one compare. */
+/* A thread's batch is [next, batch_end); end is batch_end, or the first
+ * number before it that must come to da_gen_refill (the break, a watched
+ * number, or every number: gen.h), so da_gen_next needs one compare. */
 __thread struct da_gen_tls da_gen_tls;
 static __thread uint64_t tls_batch_end;
 
 static _Atomic uint64_t gen_top = 1; /* the next number not in a batch */
 static _Atomic uint64_t gen_break;   /* 0: none */
+
+/* The watched numbers, sorted, and whether every number is: set once at
+ * start-up (da_gen_watch), before any thread but the first runs. */
+static const uint64_t *watch;
+static size_t nwatch;
+static int watch_every;
+
+/* The batch log of a thread with a thread scope open (da_gen_log_*):
+ * ranges [lo, hi) of numbers, ascending, in memory from the OS. */
+static __thread struct {
+	uint64_t (*r)[2];
+	size_t n, cap;
+	int on;
+} glog;
 
 struct mark {
 	uint64_t first; /* first generation of the epoch */
@@ -26,32 +42,69 @@ static struct mark marks[DA_MARKS_MAX] = {{1, "start"}};
 static _Atomic unsigned marks_n = 1;
 static struct da_lock marks_lock = DA_LOCK_INIT;
 
+/* The first number from from on, below bend, that must stop at
+ * da_gen_refill; bend if none. */
+static uint64_t
+next_stop(uint64_t from, uint64_t bend)
+{
+	uint64_t s = bend;
+	uint64_t brk = atomic_load_explicit(&gen_break, memory_order_relaxed);
+	if (brk >= from && brk < s)
+		s = brk;
+	if (watch_every)
+		return from;
+	size_t lo = 0, hi = nwatch; /* the first watch[i] >= from */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (watch[mid] < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < nwatch && watch[lo] < s)
+		s = watch[lo];
+	return s;
+}
+
+static void
+log_batch(uint64_t lo, uint64_t hi)
+{
+	if (glog.n == glog.cap) {
+		size_t cap = glog.cap ? glog.cap * 2 : 256;
+		uint64_t(*r)[2] = da_os_map(cap * sizeof(*r));
+		if (r == NULL)
+			return; /* the scope's listing will miss this batch */
+		if (glog.r != NULL) {
+			memcpy(r, glog.r, glog.n * sizeof(*r));
+			da_os_unmap(glog.r, glog.cap * sizeof(*r));
+		}
+		glog.r = r;
+		glog.cap = cap;
+	}
+	glog.r[glog.n][0] = lo;
+	glog.r[glog.n][1] = hi;
+	glog.n++;
+}
+
 uint64_t
 da_gen_refill(void)
 {
 	struct da_gen_tls *t = &da_gen_tls;
-	uint64_t brk = atomic_load_explicit(&gen_break, memory_order_relaxed);
+	/* Read again: a signal handler may have taken a new batch while
+	 * this thread was on its way here. */
 	uint64_t g = t->next;
-	if (g != brk && g < t->end) {
-		/* A signal handler took a new batch while this thread was on
-		 * its way here: go on with it. */
-		t->next = g + 1;
-		return g;
-	}
-	if (g != brk || g >= tls_batch_end) {
+	if (g >= tls_batch_end) {
 		/* The batch is used up: take the next one. */
 		g = atomic_fetch_add_explicit(&gen_top, DA_GEN_BATCH,
 		                              memory_order_relaxed);
 		tls_batch_end = g + DA_GEN_BATCH;
-		t->next = g + 1;
-		t->end = brk > g && brk < tls_batch_end ? brk : tls_batch_end;
-		if (g != brk)
-			return g;
+		if (glog.on)
+			log_batch(g, tls_batch_end);
 	}
-	/* g is the break: this allocation is the one asked for. */
 	t->next = g + 1;
-	t->end = tls_batch_end;
-	raise(SIGTRAP);
+	t->end = next_stop(g + 1, tls_batch_end);
+	if (g == atomic_load_explicit(&gen_break, memory_order_relaxed))
+		raise(SIGTRAP); /* this allocation is the one asked for */
 	return g;
 }
 
@@ -62,8 +115,19 @@ da_gen_set_break(uint64_t gen)
 	/* The calling thread's batch (set before its first allocations, at
 	 * start-up) is clipped at once; other threads clip their next. */
 	struct da_gen_tls *t = &da_gen_tls;
-	if (gen >= t->next && gen < tls_batch_end)
+	if (gen >= t->next && gen < t->end)
 		t->end = gen;
+}
+
+void
+da_gen_watch(const uint64_t *numbers, size_t n, int every)
+{
+	watch = numbers;
+	nwatch = n;
+	watch_every = every;
+	struct da_gen_tls *t = &da_gen_tls;
+	if (t->next < t->end)
+		t->end = next_stop(t->next, t->end);
 }
 
 uint64_t
@@ -79,6 +143,8 @@ give_back_batch(void)
 {
 	struct da_gen_tls *t = &da_gen_tls;
 	uint64_t end = tls_batch_end;
+	if (glog.on && glog.n > 0 && glog.r[glog.n - 1][1] == end)
+		glog.r[glog.n - 1][1] = t->next;
 	if (end != 0 && atomic_compare_exchange_strong_explicit(
 	                        &gen_top, &end, t->next, memory_order_relaxed,
 	                        memory_order_relaxed)) {
@@ -138,6 +204,58 @@ uint64_t
 da_gen_epoch_first(unsigned e)
 {
 	return e < da_gen_epochs() ? marks[e].first : 0;
+}
+
+uint64_t
+da_gen_cut(void)
+{
+	da_lock_acquire(&marks_lock);
+	give_back_batch();
+	uint64_t g = atomic_load_explicit(&gen_top, memory_order_relaxed);
+	da_lock_release(&marks_lock);
+	return g;
+}
+
+size_t
+da_gen_log_start(void)
+{
+	da_lock_acquire(&marks_lock);
+	give_back_batch();
+	da_lock_release(&marks_lock);
+	glog.on = 1;
+	return glog.n;
+}
+
+size_t
+da_gen_log_count(void)
+{
+	return glog.n;
+}
+
+int
+da_gen_log_has(size_t from, size_t to, uint64_t gen)
+{
+	if (to > glog.n)
+		to = glog.n;
+	size_t lo = from, hi = to; /* the last range with r[0] <= gen */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (glog.r[mid][0] <= gen)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > from && gen < glog.r[lo - 1][1];
+}
+
+void
+da_gen_log_stop(void)
+{
+	if (glog.r != NULL)
+		da_os_unmap(glog.r, glog.cap * sizeof(*glog.r));
+	glog.r = NULL;
+	glog.n = glog.cap = 0;
+	glog.on = 0;
 }
 
 void

@@ -23,6 +23,7 @@
 
 #include "alloc/config.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define DA_GEN_BATCH  256
@@ -55,6 +56,31 @@ da_gen_next(void)
 
 /* DBGALLOC_BREAK: the allocation numbered gen raises SIGTRAP (0: none). */
 void da_gen_set_break(uint64_t gen);
+
+/*
+ * Watched numbers (fault injection): each of numbers[0..n) (sorted, kept
+ * by the caller for the life of the process), or every number when every
+ * is set, is handed out by da_gen_refill, one at a time, so the caller
+ * can look at it. Set at start-up.
+ */
+void da_gen_watch(const uint64_t *numbers, size_t n, int every);
+
+/* Gives the calling thread's batch back and returns the first number any
+ * allocation after this will get (a scope's line; in a single thread,
+ * exact). */
+uint64_t da_gen_cut(void);
+
+/*
+ * The calling thread's batch log, for thread scopes: from
+ * da_gen_log_start (which cuts the batch and returns the index the next
+ * batch gets) every batch of numbers the thread takes is logged, until
+ * da_gen_log_stop. da_gen_log_has tells whether gen is in one of the
+ * batches [from, to) of the log.
+ */
+size_t da_gen_log_start(void);
+size_t da_gen_log_count(void);
+int da_gen_log_has(size_t from, size_t to, uint64_t gen);
+void da_gen_log_stop(void);
 
 /* Numbers handed out so far (the highest generation is below this). */
 uint64_t da_gen_top(void);

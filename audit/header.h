@@ -148,6 +148,12 @@ da_hdr_size(const void *blk)
 	return ((const struct da_hdr *)blk)->w0 & DA_HDR_SIZE_MAX;
 }
 
+DA_INLINE uint32_t
+da_hdr_site(const void *blk)
+{
+	return (uint32_t)((const struct da_hdr *)blk)->w1;
+}
+
 DA_INLINE unsigned
 da_hdr_kind(const void *blk)
 {

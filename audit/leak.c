@@ -667,6 +667,28 @@ da_leak_scan(struct da_leak_scan *s)
 	return rc;
 }
 
+int
+da_leak_list(struct da_leak_scan *s)
+{
+	struct vec blocks = {.elem = sizeof(struct da_lblock)};
+	struct da_world w = {0};
+	memset(s, 0, sizeof(*s));
+	da_heap_fork_prepare(); /* every allocator lock */
+	int stopped = da_world_stop(&w) == 0;
+	int rc = da_alloc_walk(collect_block, &blocks) ? -1 : 0;
+	s->b = blocks.p;
+	s->n = blocks.n;
+	s->cap = blocks.cap;
+	s->threads = w.n + 1;
+	s->missed = w.missed;
+	if (stopped)
+		da_world_resume(&w);
+	da_heap_fork_parent();
+	if (rc != 0)
+		da_leak_scan_free(s);
+	return rc;
+}
+
 void
 da_leak_scan_free(struct da_leak_scan *s)
 {

@@ -72,6 +72,10 @@ struct da_leak_scan {
 int da_leak_scan(struct da_leak_scan *s);
 void da_leak_scan_free(struct da_leak_scan *s);
 
+/* Lists the live blocks (in s->b, in no order; no index, no classes),
+ * with the other threads stopped. Returns 0, or -1 as da_leak_scan. */
+int da_leak_list(struct da_leak_scan *s);
+
 /* The index of the block of s containing address a, or -1 (for tests). */
 long da_leak_find(const struct da_leak_scan *s, uintptr_t a);
 

@@ -9,6 +9,7 @@
  * (DESIGN: "never a silent default, never a crash").
  */
 #include "audit/settings.h"
+#include "audit/failspec.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@ struct da_settings da_settings = {
 #define DA_UINT(NAME, FIELD, DFLT, LO, HI, DOC) .FIELD = DFLT,
 #define DA_SIZE(NAME, FIELD, DFLT, LO, HI, DOC) .FIELD = DFLT,
 #define DA_PATH(NAME, FIELD, DOC)
+#define DA_TEXT(NAME, FIELD, CHECK, EXPECTS, DOC)
 #define DA_LAUNCHER(NAME, DFLT, DOC)
 #include "audit/settings.def"
 };
@@ -35,6 +37,7 @@ struct da_settings da_settings = {
 #define DA_UINT(NAME, FIELD, DFLT, LO, HI, DOC)
 #define DA_SIZE(NAME, FIELD, DFLT, LO, HI, DOC)
 #define DA_PATH(NAME, FIELD, DOC)
+#define DA_TEXT(NAME, FIELD, CHECK, EXPECTS, DOC)
 #define DA_LAUNCHER(NAME, DFLT, DOC)
 #include "audit/settings.def"
 
@@ -70,6 +73,13 @@ const struct da_setting da_settings_table[] = {
 	 .doc = DOC,                                    \
 	 .offset = offsetof(struct da_settings, FIELD), \
 	 .type = DA_SETTING_PATH},
+#define DA_TEXT(NAME, FIELD, CHECK, EXPECTS, DOC)       \
+	{.name = #NAME,                                 \
+	 .doc = DOC,                                    \
+	 .dflt_text = EXPECTS,                          \
+	 .check = CHECK,                                \
+	 .offset = offsetof(struct da_settings, FIELD), \
+	 .type = DA_SETTING_TEXT},
 #define DA_LAUNCHER(NAME, DFLT, DOC) \
 	{.name = #NAME,              \
 	 .doc = DOC,                 \
@@ -84,11 +94,12 @@ const size_t da_settings_count =
 /* A compile-time count, for the parser's stack array. */
 enum {
 	SETTINGS_COUNT = 0
-#define DA_ENUM(NAME, FIELD, DFLT, WORDS, DOC)  +1
-#define DA_UINT(NAME, FIELD, DFLT, LO, HI, DOC) +1
-#define DA_SIZE(NAME, FIELD, DFLT, LO, HI, DOC) +1
-#define DA_PATH(NAME, FIELD, DOC)               +1
-#define DA_LAUNCHER(NAME, DFLT, DOC)            +1
+#define DA_ENUM(NAME, FIELD, DFLT, WORDS, DOC)    +1
+#define DA_UINT(NAME, FIELD, DFLT, LO, HI, DOC)   +1
+#define DA_SIZE(NAME, FIELD, DFLT, LO, HI, DOC)   +1
+#define DA_PATH(NAME, FIELD, DOC)                 +1
+#define DA_TEXT(NAME, FIELD, CHECK, EXPECTS, DOC) +1
+#define DA_LAUNCHER(NAME, DFLT, DOC)              +1
 #include "audit/settings.def"
 };
 
@@ -206,6 +217,9 @@ put_expects(struct text *t, const struct da_setting *d)
 		put_dec(t, DA_SETTING_PATH_MAX - 1);
 		put(t, " bytes");
 		break;
+	case DA_SETTING_TEXT:
+		put(t, d->dflt_text);
+		break;
 	case DA_SETTING_LAUNCHER:
 		put(t, "anything (the library does not read it)");
 		break;
@@ -239,6 +253,7 @@ da_setting_default(const struct da_setting *d, char *buf, size_t len)
 			put_dec(&t, d->dflt);
 		break;
 	case DA_SETTING_PATH:
+	case DA_SETTING_TEXT:
 		put(&t, "none");
 		break;
 	case DA_SETTING_LAUNCHER:
@@ -358,6 +373,13 @@ da_setting_parse_value(const struct da_setting *d, const char *value,
 		 * inherited setting off. */
 		n = strlen(value);
 		if (n >= DA_SETTING_PATH_MAX)
+			return malformed(d, value, err, errlen);
+		memcpy(field, value, n + 1);
+		return 0;
+	case DA_SETTING_TEXT:
+		/* Empty is none, as for a path. */
+		n = strlen(value);
+		if (n >= DA_SETTING_PATH_MAX || (n > 0 && d->check(value) != 0))
 			return malformed(d, value, err, errlen);
 		memcpy(field, value, n + 1);
 		return 0;

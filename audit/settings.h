@@ -28,6 +28,7 @@
 #define DA_UINT(NAME, FIELD, DFLT, LO, HI, DOC)
 #define DA_SIZE(NAME, FIELD, DFLT, LO, HI, DOC)
 #define DA_PATH(NAME, FIELD, DOC)
+#define DA_TEXT(NAME, FIELD, CHECK, EXPECTS, DOC)
 #define DA_LAUNCHER(NAME, DFLT, DOC)
 #include "audit/settings.def"
 
@@ -39,6 +40,8 @@ struct da_settings {
 #define DA_UINT(NAME, FIELD, DFLT, LO, HI, DOC) uint64_t FIELD;
 #define DA_SIZE(NAME, FIELD, DFLT, LO, HI, DOC) uint64_t FIELD;
 #define DA_PATH(NAME, FIELD, DOC)               char FIELD[DA_SETTING_PATH_MAX];
+#define DA_TEXT(NAME, FIELD, CHECK, EXPECTS, DOC) \
+	char FIELD[DA_SETTING_PATH_MAX];
 #define DA_LAUNCHER(NAME, DFLT, DOC)
 #include "audit/settings.def"
 };
@@ -52,6 +55,7 @@ enum da_setting_type {
 	DA_SETTING_UINT,
 	DA_SETTING_SIZE,
 	DA_SETTING_PATH,
+	DA_SETTING_TEXT,
 	DA_SETTING_LAUNCHER
 };
 
@@ -60,10 +64,12 @@ struct da_setting {
 	const char *name;         /* without the "DBGALLOC_" prefix */
 	const char *doc;          /* one line, for dbgalloc(7) and --help-env */
 	const char *const *words; /* DA_SETTING_ENUM: by constant */
-	const char *dflt_text;    /* DA_SETTING_LAUNCHER: the default */
-	uint64_t dflt;            /* ENUM, UINT, SIZE: the default */
-	uint64_t lo, hi;          /* the accepted range (ENUM: constants) */
-	size_t offset;            /* of the field in struct da_settings */
+	const char *dflt_text;    /* DA_SETTING_LAUNCHER: the default;
+	                             DA_SETTING_TEXT: what it expects */
+	int (*check)(const char *); /* DA_SETTING_TEXT: 0 if valid */
+	uint64_t dflt;              /* ENUM, UINT, SIZE: the default */
+	uint64_t lo, hi;            /* the accepted range (ENUM: constants) */
+	size_t offset;              /* of the field in struct da_settings */
 	enum da_setting_type type;
 };
 

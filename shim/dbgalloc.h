@@ -111,7 +111,8 @@ size_t dbgalloc_limit_get(void);
 
 /*
  * Scopes: what happened between dbgalloc_scope_begin and dbgalloc_scope_end,
- * filled into the caller's struct (a scope allocates nothing). Scopes nest;
+ * filled into the caller's struct by dbgalloc_scope_end (a scope allocates
+ * nothing; the struct must stay in place while the scope is open). Scopes nest;
  * each thread ends its scopes in the reverse order it began them.
  *
  *   DBGALLOC_SCOPE_THREAD  count the calling thread's allocations and frees
@@ -134,10 +135,9 @@ struct dbgalloc_scope {
 	size_t peak_bytes;  /* the most live bytes rose above the start */
 	size_t live_blocks; /* allocated in the scope, live at its end */
 	size_t live_bytes;
-	/* Set by dbgalloc_scope_begin, and when the limit is crossed: */
-	size_t limit;
-	int limit_crossed;  /* an allocation crossed the limit */
-	size_t crossed_at;  /* the live bytes above the start it asked for */
+	size_t limit;       /* as begun (set by dbgalloc_scope_begin) */
+	int limit_crossed;  /* DBGALLOC_SCOPE_WATCH: the limit was crossed */
+	size_t crossed_at;  /* the bytes above the start that crossed it */
 	unsigned long long private_[96]; /* dbgalloc's own */
 };
 /* Returns 0, or -1 (errno EINVAL) for unknown flags. */

@@ -19,6 +19,7 @@
  */
 #include "audit/audit.h"
 #include "audit/exitcheck.h"
+#include "audit/fail.h"
 #include "audit/leakreport.h"
 #include "audit/suppress.h"
 #include "audit/symbolize.h"
@@ -90,6 +91,7 @@ leaks_at_exit(void *arg)
 {
 	(void)arg;
 	da_audit_exit_check();
+	da_fail_exit_report();
 	if (!exit_leaks)
 		return;
 	struct da_leak_counts c;

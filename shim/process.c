@@ -25,6 +25,7 @@
  * tst-mallocfork2): each fork level keeps its own record of what it took.
  */
 #include "audit/audit.h"
+#include "audit/limit.h"
 #include "audit/settings.h"
 #include "shim/leaks.h"
 #include "alloc/os.h"
@@ -99,6 +100,27 @@ settings_load(void)
 	_exit(2);
 }
 
+/* DBGALLOC_LIMIT: a limit below what is live already (the loader's and
+ * the C library's start-up) would refuse everything: say so and stop. */
+static void
+limit_apply(uint64_t limit)
+{
+	struct da_acct_totals t;
+	da_limit_set_source("DBGALLOC_LIMIT");
+	da_acct_totals(&t);
+	if ((int64_t)limit < t.live) {
+		struct da_line l = {.len = 0};
+		da_line_str(&l, "dbgalloc: DBGALLOC_LIMIT=");
+		da_line_dec(&l, limit);
+		da_line_str(&l, " is below the ");
+		da_line_bytes(&l, (unsigned long)t.live);
+		da_line_str(&l, " live at start-up");
+		da_line_emit_to(&l, 2);
+		_exit(2);
+	}
+	da_acct_set_limit((int64_t)limit);
+}
+
 /* The settings reach the layers that read them: audit's hot paths, the
  * report's destination, the break, the unwinder, the leak report. */
 static void
@@ -112,7 +134,14 @@ settings_apply(void)
 		da_os_write(2, line, strlen(line));
 		_exit(2);
 	}
+	/* Loading libunwind is dbgalloc's own doing: its allocations are not
+	 * the program's (not counted, not numbered, never made to fail). */
+	uint32_t saved = da_gen_tls.site_override;
+	da_gen_tls.site_override = DA_SITE_INTERNAL;
 	da_unwind_init();
+	da_gen_tls.site_override = saved;
+	if (s->limit != DA_UNSET && s->limit > 0)
+		limit_apply(s->limit);
 	int mode = s->leaks == DA_LEAKS_ALL ? 2 : s->leaks == DA_LEAKS_ON;
 	if (da_shim_leaks_init(
 	            mode,
