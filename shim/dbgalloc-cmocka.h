@@ -26,6 +26,8 @@
 #include <cmocka.h>
 #endif
 
+#include <string.h>
+
 #include "dbgalloc-test.h"
 
 #ifdef __cplusplus
@@ -62,7 +64,15 @@ static __thread struct dbgalloc_cmocka_checks {
 static inline void
 dbgalloc_cmocka_fail(const char *msg, const char *file, int line)
 {
-	print_error("%s", msg);
+	/* A line at a time: cmocka 1.1's print_error keeps 1,023 bytes. */
+	while (*msg != '\0') {
+		size_t n = strcspn(msg, "\n");
+
+		if (n > 1000)
+			n = 1000;
+		print_error("%.*s%s", (int)n, msg, msg[n] == '\n' ? "\n" : "");
+		msg += n + (msg[n] == '\n');
+	}
 	_fail(file, line);
 }
 
