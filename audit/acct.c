@@ -41,16 +41,33 @@ static struct {
 
 struct da_scope *da_scope_process_list;
 
+/* The registry lock. A signal handler's allocation that interrupts its
+ * holder must not wait for it: in_lock tells the slow paths to do only
+ * what needs no lock (reserving is a compare-and-swap). */
+static void
+lock(void)
+{
+	da_acct_tls.in_lock++;
+	da_lock_acquire(&acct.lock);
+}
+
+static void
+unlock(void)
+{
+	da_lock_release(&acct.lock);
+	da_acct_tls.in_lock--;
+}
+
 void
 da_acct_lock(void)
 {
-	da_lock_acquire(&acct.lock);
+	lock();
 }
 
 void
 da_acct_unlock(void)
 {
-	da_lock_release(&acct.lock);
+	unlock();
 }
 
 static int64_t
@@ -131,7 +148,7 @@ thread_key_destructor(void *arg)
 static void
 register_thread(struct da_acct_tls *t)
 {
-	da_lock_acquire(&acct.lock);
+	lock();
 	if (!acct.key_made)
 		acct.key_made = pthread_key_create(&acct.key,
 		                                   thread_key_destructor) == 0;
@@ -144,7 +161,7 @@ register_thread(struct da_acct_tls *t)
 	acct.threads = t;
 	atomic_fetch_add_explicit(&acct.nthreads, 1, memory_order_relaxed);
 	t->state = DA_ACCT_LIVE;
-	da_lock_release(&acct.lock);
+	unlock();
 }
 
 /* Moves t's counts to base (t leaves the registry, or has left). */
@@ -195,9 +212,9 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 		live = atomic_load_explicit(&acct.base, memory_order_relaxed) +
 		       t->net;
 	} else {
-		da_lock_acquire(&acct.lock);
+		lock();
 		live = da_acct_live_locked();
-		da_lock_release(&acct.lock);
+		unlock();
 	}
 	int64_t p = atomic_load_explicit(&acct.peak, memory_order_relaxed);
 	while (live > p && !atomic_compare_exchange_weak_explicit(
@@ -207,7 +224,7 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 	*crossed = NULL;
 	if (da_scope_process_list == NULL)
 		return live;
-	da_lock_acquire(&acct.lock);
+	lock();
 	for (struct da_scope *s = da_scope_process_list; s != NULL;
 	     s = s->pnext) {
 		if (live > s->peak)
@@ -220,7 +237,7 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 			*above = live - s->start;
 		}
 	}
-	da_lock_release(&acct.lock);
+	unlock();
 	return live;
 }
 
@@ -259,6 +276,17 @@ da_acct_over(uint64_t n, int internal, struct da_scope **which)
 		undo(t, n);
 		t->net = 0;
 		return DA_ACCT_REFUSED_LIMIT;
+	}
+	if (t->in_lock) {
+		/* Interrupting this thread's own locked work (a signal
+		 * handler): the grant only. Registration, peaks and scopes
+		 * wait for the next slow path. */
+		if (t->net > t->grant &&
+		    reserve(t, t->net - t->grant, internal) != 0) {
+			undo(t, n);
+			return DA_ACCT_REFUSED_LIMIT;
+		}
+		return DA_ACCT_OK;
 	}
 	if (t->state == DA_ACCT_NEW)
 		register_thread(t);
@@ -321,6 +349,8 @@ da_acct_under(void)
 		gone(t, 1);
 		return;
 	}
+	if (t->in_lock)
+		return; /* as in da_acct_over */
 	if (t->state == DA_ACCT_NEW)
 		register_thread(t);
 	int64_t lim = atomic_load_explicit(&acct.limit, memory_order_relaxed);
@@ -363,9 +393,9 @@ da_acct_enter(void)
 void
 da_acct_totals(struct da_acct_totals *o)
 {
-	da_lock_acquire(&acct.lock);
+	lock();
 	da_acct_totals_locked(o);
-	da_lock_release(&acct.lock);
+	unlock();
 }
 
 void
@@ -429,20 +459,20 @@ da_acct_limits_changed_locked(void)
 int64_t
 da_acct_set_limit(int64_t limit)
 {
-	da_lock_acquire(&acct.lock);
+	lock();
 	int64_t old = acct.user_limit;
 	acct.user_limit = limit;
 	da_acct_limits_changed_locked();
-	da_lock_release(&acct.lock);
+	unlock();
 	return old;
 }
 
 int64_t
 da_acct_get_limit(void)
 {
-	da_lock_acquire(&acct.lock);
+	lock();
 	int64_t l = acct.user_limit;
-	da_lock_release(&acct.lock);
+	unlock();
 	return l;
 }
 
@@ -491,9 +521,9 @@ da_acct_thread_exit(void)
 	struct da_acct_tls *t = &da_acct_tls;
 	if (t->state != DA_ACCT_LIVE)
 		return;
-	da_lock_acquire(&acct.lock);
+	lock();
 	leave_locked(t);
-	da_lock_release(&acct.lock);
+	unlock();
 }
 
 void

@@ -62,7 +62,8 @@ struct da_acct_tls {
 	int64_t peak;         /* highest net since the thread scope began */
 	int64_t sampled;      /* net when the process peak was last sampled */
 	unsigned state;       /* DA_ACCT_NEW, _LIVE, _GONE */
-	unsigned in_slow;     /* inside da_acct_over/under (no recursion) */
+	unsigned in_slow;     /* reporting from da_acct_over (no recursion) */
+	unsigned in_lock;     /* holding (or taking) the registry lock */
 	struct da_scope *top; /* the thread's innermost open scope */
 	struct da_acct_tls *prev, *next; /* the registry of live threads */
 };
@@ -92,7 +93,23 @@ da_acct_charge(uint64_t n)
 	return da_unlikely(t->net > t->high);
 }
 
-/* Counts a free of n bytes; non-zero: call da_acct_under(). */
+/* Counts a free of n bytes; then, when da_acct_low() says so, call
+ * da_acct_under(). */
+DA_INLINE void
+da_acct_count_free(uint64_t n)
+{
+	struct da_acct_tls *t = &da_acct_tls;
+	da_acct_add(&t->net, -(int64_t)n);
+	da_acct_add((int64_t *)&t->frees, 1);
+}
+
+DA_INLINE int
+da_acct_low(void)
+{
+	return da_unlikely(da_acct_tls.net < da_acct_tls.low);
+}
+
+/* Both at once; non-zero: call da_acct_under(). */
 DA_INLINE int
 da_acct_discharge(uint64_t n)
 {

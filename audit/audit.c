@@ -81,17 +81,23 @@ refuse(size_t size, unsigned kind, struct da_call c, int why,
 	return da_audit_nomem();
 }
 
+/* Inside an interrupted slow path of this thread (da_op_depth), the
+ * allocator may refuse rather than wait for a lock (lock.h): a fresh
+ * mapping then (zero, never freed before), or NULL. */
+static char *
+without_lock(size_t size)
+{
+	return da_op_depth > 0
+	               ? da_alloc_malloc_without_lock(size + DA_HDR_EXTRA)
+	               : NULL;
+}
+
 void *
 da_audit_malloc_failed(size_t size, unsigned kind, int zero, struct da_call c)
 {
-	/* Inside an interrupted slow path of this thread (da_op_depth), the
-	 * allocator may refuse rather than wait for a lock (lock.h). The
-	 * mapping is fresh: zero, and never freed before. */
-	if (da_op_depth > 0) {
-		char *blk = da_alloc_malloc_without_lock(size + DA_HDR_EXTRA);
-		if (blk != NULL)
-			return da_audit_finish(blk, size, kind, c);
-	}
+	char *blk = without_lock(size);
+	if (blk != NULL)
+		return da_audit_finish(blk, size, kind, c);
 	(void)zero;
 	/* Counted, not numbered yet: the attempt keeps its number. */
 	da_acct_uncharge(size);
@@ -159,6 +165,8 @@ da_audit_alloc_numbered(size_t size, unsigned kind, struct da_call c)
 	if (admit(size, kind, c, &gen) != 0)
 		return da_audit_nomem();
 	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA, &prev);
+	if (blk == NULL && (blk = without_lock(size)) != NULL)
+		prev = DA_PREV_NEW;
 	if (blk == NULL) {
 		if (gen != 0)
 			da_acct_uncharge(size);

@@ -200,8 +200,10 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 	unsigned prev;
 	if (da_unlikely(size > DA_MAX_REQUEST - DA_HDR_EXTRA))
 		return da_audit_nomem();
-	uint64_t g = da_gen_tls.next;
-	if (da_unlikely(g == da_gen_tls.end || da_gen_tls.site_override != 0))
+	/* Numbering and accounting come before the block: a number may be
+	 * one to fail, an allocation one the limit refuses. */
+	if (da_unlikely(da_gen_tls.next == da_gen_tls.end ||
+	                da_gen_tls.site_override != 0))
 		return da_audit_alloc_numbered(size, kind, c);
 	if (da_acct_charge(size))
 		return da_audit_alloc_charged(size, kind, c);
@@ -222,7 +224,13 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 	/* The call site from the thread's table, the generation from its
 	 * batch. */
 	unsigned k = da_site_slot(c.ret);
-	if (da_unlikely(da_cfg.depth != 1 || da_site_tls.pc[k] != c.ret))
+	uint64_t g = da_gen_tls.next;
+	/* Read again, not kept from above (that would hold registers across
+	 * the allocation); a signal handler's allocations in between may
+	 * have used the batch up (a watched number is then taken by the
+	 * slow path without its check: only under such a handler). */
+	if (da_unlikely(da_cfg.depth != 1 || da_site_tls.pc[k] != c.ret ||
+	                g == da_gen_tls.end))
 		return da_audit_alloc_slow(blk, size, kind, prev, c);
 	uint32_t site = da_site_tls.id[k];
 	atomic_signal_fence(memory_order_seq_cst);
@@ -303,10 +311,12 @@ da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
 	              da_canary_intact(p, da_hdr_size(blk)) &&
 	              (size == SIZE_MAX || size == da_hdr_size(blk)) &&
 	              da_hdr_site(blk) != DA_SITE_INTERNAL)) {
-		int under = da_acct_discharge(da_hdr_size(blk));
+		/* Counted out here, compared at the end: nothing is kept in
+		 * a register across the release. */
+		da_acct_count_free(da_hdr_size(blk));
 		da_audit_poison(blk, da_alloc_slab_block_size(s), c.ret);
 		da_alloc_free_small(s, live, blk);
-		if (da_unlikely(under))
+		if (da_acct_low())
 			da_acct_under();
 		return;
 	}

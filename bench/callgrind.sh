@@ -54,7 +54,7 @@ esac
 # churn takes a scale: its default is 10,000,000 pairs.
 scale=$(awk -v p="$pairs" 'BEGIN { printf "%.7f", p / 10000000 }')
 
-all="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16"
+all="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16 limit"
 tools="lsan memcheck heaptrack"
 allocators=$all
 if [ -n "${BENCH_ALLOCATORS:-}" ]; then
@@ -118,12 +118,13 @@ for prog in churn churn-fp; do
 		setting=
 		case $a in
 		glibc) ;;
-		dbgalloc | poison-full | depth-16)
+		dbgalloc | poison-full | depth-16 | limit)
 			lib=$dbgalloc_lib
 			[ -r "$lib" ] || die "dbgalloc library not found: $lib (build it with 'make', or leave it out with BENCH_ALLOCATORS)"
 			case $a in
 			poison-full) setting=DBGALLOC_POISON=full ;;
 			depth-16) setting=DBGALLOC_STACK_DEPTH=16 ;;
+			limit) setting=DBGALLOC_LIMIT=16G ;;
 			esac
 			;;
 		jemalloc) lib=$(find_lib libjemalloc.so.2) ;;

@@ -15,7 +15,7 @@
 #                         leakaudit
 #   BENCH_ALLOCATORS=a,b  allocators, settings and tools (default all):
 #                         glibc dbgalloc jemalloc mimalloc tcmalloc
-#                         poison-full depth-16 lsan memcheck heaptrack
+#                         poison-full depth-16 limit lsan memcheck heaptrack
 #   BENCH_SCALE=F         multiply every workload's size by F (default 1)
 #   BENCH_TOOL_SCALE=F    memcheck and heaptrack run the C programs at
 #                         BENCH_SCALE × F (default 0.1) and at 0; their time
@@ -74,7 +74,7 @@ all_workloads="churn churn-fp realloc prodcons xclass large python perl sqlite l
 # The C programs: each takes a scale, prints the work it did as the second
 # word of its line, and has a LeakSanitizer build in bench/lsan/.
 c_workloads="churn churn-fp realloc prodcons xclass large leakaudit"
-all_allocators="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16 lsan memcheck heaptrack"
+all_allocators="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16 limit lsan memcheck heaptrack"
 
 # key NAME: NAME as part of a shell variable name (churn-fp: churn_fp).
 key() {
@@ -166,12 +166,13 @@ for a in $allocators; do
 	lib='' note='' env='' wrap='' dir=$bin kind=alloc xs='' desc=''
 	case $a in
 	glibc) desc="no preload ($glibc_version)" ;;
-	dbgalloc | poison-full | depth-16)
+	dbgalloc | poison-full | depth-16 | limit)
 		lib=$dbgalloc_lib
 		[ -r "$lib" ] || die "dbgalloc library not found: $lib (build it with 'make', or leave it out with BENCH_ALLOCATORS)"
 		case $a in
 		poison-full) kind=setting env="-e${tab}DBGALLOC_POISON=full" ;;
 		depth-16) kind=setting env="-e${tab}DBGALLOC_STACK_DEPTH=16" ;;
+		limit) kind=setting env="-e${tab}DBGALLOC_LIMIT=16G" ;;
 		esac
 		;;
 	jemalloc) lib=$(find_lib libjemalloc.so.2) || note="not installed (libjemalloc.so.2 not found; Debian package libjemalloc2)" ;;

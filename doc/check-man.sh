@@ -9,7 +9,8 @@
 #     the settings' headlines (audit/settings.c) are in dbgalloc.7 instead;
 #   - every function shim/malloc.c exports is in dbgalloc.3;
 #   - every message and usage line of the launcher (shim/dbgalloc.in) is in
-#     dbgalloc.1;
+#     dbgalloc.1, and so is every message of oom-sweep (tools/oom-sweep.c)
+#     and every line of its --help;
 #   - every variable the built launcher's --help-env lists is in dbgalloc.7,
 #     and every option of run that sets one is in dbgalloc.1.
 # dbgalloc.7 is built (from doc/dbgalloc.7.in and audit/settings.def), so
@@ -53,7 +54,36 @@ elif command -v man >/dev/null 2>&1; then
 	formatter=man
 else
 	bad "neither groff nor man is installed (groff is in the groff-base package)"
-	# The settings: their headlines are in dbgalloc.7; each variable the
+	# oom-sweep: the text of each message (a call of bad_usage or a format
+# after PREFIX, its literals joined, cut at each printf conversion) and
+# each line its --help prints.
+awk '
+	/^[ \t]+.*(bad_usage\(|PREFIX ")/ { inside = 1; msg = "" }
+	inside {
+		line = $0
+		while (match(line, /"([^"\\]|\\.)*"/)) {
+			msg = msg substr(line, RSTART + 1, RLENGTH - 2)
+			line = substr(line, RSTART + RLENGTH)
+		}
+		if ($0 ~ /;/) {
+			inside = 0
+			gsub(/\\n/, "", msg)
+			gsub(/\\"/, "\"", msg)
+			gsub(/%[-0-9.]*l*[a-z]/, "\n", msg)
+			print msg
+		}
+	}' "$top/tools/oom-sweep.c" | trim >"$tmp/sweep-messages"
+"$build/tools/oom-sweep" --help 2>/dev/null | trim >"$tmp/sweep-usage"
+if [ -s "$tmp/sweep-messages" ] && [ -s "$tmp/sweep-usage" ]; then
+	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 oom-sweep message" \
+		"$tmp/sweep-messages"
+	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 oom-sweep usage" \
+		"$tmp/sweep-usage"
+else
+	bad "no message in tools/oom-sweep.c or no --help from $build/tools/oom-sweep (not built?)"
+fi
+
+# The settings: their headlines are in dbgalloc.7; each variable the
 # launcher lists, and each option of run (from the generator the launcher
 # was built with), is in its page.
 headlines "$settings_c" >"$tmp/settings-headlines"
@@ -211,6 +241,35 @@ if [ -s "$tmp/launcher" ]; then
 	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 launcher text" "$tmp/launcher"
 else
 	bad "no message found in shim/dbgalloc.in (is the extraction broken?)"
+fi
+
+# oom-sweep: the text of each message (a call of bad_usage or a format
+# after PREFIX, its literals joined, cut at each printf conversion) and
+# each line its --help prints.
+awk '
+	/^[ \t]+.*(bad_usage\(|PREFIX ")/ { inside = 1; msg = "" }
+	inside {
+		line = $0
+		while (match(line, /"([^"\\]|\\.)*"/)) {
+			msg = msg substr(line, RSTART + 1, RLENGTH - 2)
+			line = substr(line, RSTART + RLENGTH)
+		}
+		if ($0 ~ /;/) {
+			inside = 0
+			gsub(/\\n/, "", msg)
+			gsub(/\\"/, "\"", msg)
+			gsub(/%[-0-9.]*l*[a-z]/, "\n", msg)
+			print msg
+		}
+	}' "$top/tools/oom-sweep.c" | trim >"$tmp/sweep-messages"
+"$build/tools/oom-sweep" --help 2>/dev/null | trim >"$tmp/sweep-usage"
+if [ -s "$tmp/sweep-messages" ] && [ -s "$tmp/sweep-usage" ]; then
+	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 oom-sweep message" \
+		"$tmp/sweep-messages"
+	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 oom-sweep usage" \
+		"$tmp/sweep-usage"
+else
+	bad "no message in tools/oom-sweep.c or no --help from $build/tools/oom-sweep (not built?)"
 fi
 
 # The settings: their headlines are in dbgalloc.7; each variable the

@@ -44,6 +44,15 @@ check "leak summary" '^SUMMARY: dbgalloc: 480 bytes leaked in 13 blocks \(defini
 n=$(grep -c '^dbgalloc: leak report' "$err")
 [ "$n" -eq 1 ] && ok "one leak report: the parent leaks nothing" ||
 	bad "$n leak reports, want 1"
+check "limit announced" '^demo: with a limit of 1 MiB above the [0-9]+ bytes live, a cache of 64 KiB blocks grows:$' "$out"
+check "the 17th block refused" '^demo: the cache got 16 blocks, then malloc returned NULL; 1 allocation refused$' "$out"
+check "freeing brings allocations back" '^demo: after freeing the cache, malloc succeeds again$' "$out"
+check "limit report" '^dbgalloc: memory limit reached: malloc\(\) of 65,536 bytes refused$' "$err"
+check "limit report: the limit" '^  limit [0-9,]+ bytes \(dbgalloc_limit_set\); live [0-9,]+ bytes in [0-9,]+ blocks; peak [0-9,]+ bytes$' "$err"
+record "  refused at:" grow_cache "the refused allocation's caller"
+record "  1,048,576 bytes in 16 blocks allocated from:" grow_cache "the site holding the memory"
+n=$(grep -c '^dbgalloc: memory limit reached' "$err")
+[ "$n" -eq 1 ] && ok "one limit report" || bad "$n limit reports, want 1"
 check "double free stopped" '^demo: the child was stopped with SIGABRT, as it should be$' "$out"
 check "diagnostic printed" '^dbgalloc: double free of 0x[0-9a-f]+ \(24-byte block, generation [0-9]+\) in free\(\)$' "$err"
 first=$(grep -n -m1 '^dbgalloc: leak report' "$err" | cut -d: -f1)

@@ -7,8 +7,10 @@
  * some work, what dbgalloc reports when a program leaks (a child process
  * leaks from three functions and exits: its leak report at exit), and what
  * happens to a program that frees a block twice: a child process does so
- * and dies with dbgalloc's diagnostic. The demo grows as dbgalloc does
- * (limit, dump).
+ * and dies with dbgalloc's diagnostic; then a memory limit of 1 MiB above
+ * what is live: the 17th block of 64 KiB is refused (NULL, and one report
+ * naming its caller and the call sites holding the memory), and freeing
+ * brings allocations back. The demo grows as dbgalloc does (dump).
  */
 #include <dlfcn.h>
 #include <malloc.h>
@@ -139,6 +141,53 @@ double_free(void)
 	free(opaque_fn(p));
 }
 
+/* dbgalloc's own functions, looked up: the demo is not linked with it. */
+struct dbgalloc_stats {
+	size_t live_bytes, live_blocks, peak_bytes;
+	unsigned long long total_allocs, total_bytes, failed_allocs;
+	size_t limit;
+};
+static void (*stats_get)(struct dbgalloc_stats *);
+static size_t (*limit_set)(size_t);
+
+#define CACHE_BLOCK (64 * 1024)
+static void *cache[64];
+
+/* Fills the cache with 64 KiB blocks until malloc says no; returns how
+ * many it got. */
+__attribute__((noinline)) static int
+grow_cache(void)
+{
+	int n = 0;
+	while (n < 64 && (cache[n] = malloc(CACHE_BLOCK)) != NULL)
+		n++;
+	return n;
+}
+
+static int
+limit_demo(void)
+{
+	struct dbgalloc_stats st;
+	stats_get(&st);
+	limit_set(st.live_bytes + 16 * CACHE_BLOCK);
+	printf("demo: with a limit of 1 MiB above the %zu bytes live, a "
+	       "cache of 64 KiB blocks grows:\n",
+	       st.live_bytes);
+	int n = grow_cache();
+	stats_get(&st);
+	printf("demo: the cache got %d blocks, then malloc returned NULL; "
+	       "%llu allocation refused\n",
+	       n, st.failed_allocs);
+	for (int i = 0; i < n; i++)
+		free(cache[i]);
+	void *p = malloc(CACHE_BLOCK);
+	printf("demo: after freeing the cache, malloc %s again\n",
+	       p != NULL ? "succeeds" : "still fails");
+	free(p);
+	limit_set(0);
+	return n == 16 && st.failed_allocs == 1 && p != NULL ? 0 : 1;
+}
+
 int
 main(void)
 {
@@ -176,6 +225,11 @@ main(void)
 	printf("demo: a child process now leaks 480 bytes from three "
 	       "functions and exits:\n");
 	if (in_child(leak) != 0)
+		return 1;
+
+	*(void **)&stats_get = dlsym(RTLD_DEFAULT, "dbgalloc_stats_get");
+	*(void **)&limit_set = dlsym(RTLD_DEFAULT, "dbgalloc_limit_set");
+	if (stats_get == NULL || limit_set == NULL || limit_demo() != 0)
 		return 1;
 
 	printf("demo: a child process now frees a block twice:\n");

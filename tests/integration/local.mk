@@ -145,6 +145,29 @@ check-leaks: all dbgalloc
 		./dbgalloc run --leaks -- $(MAKE) $(AM_MAKEFLAGS) check
 .PHONY: check-leaks
 
+# dbgalloc oom-sweep (tools/oom-sweep.c) through the launcher: five small
+# programs built plain, each one behaviour on out of memory (right
+# everywhere, a crash, a leak, a hang, an uncaught std::bad_alloc), swept
+# by oom-sweep.sh.
+check_PROGRAMS += \
+	tests/integration/oom-clean \
+	tests/integration/oom-crash \
+	tests/integration/oom-leak \
+	tests/integration/oom-hang \
+	tests/integration/oom-cxx
+tests_integration_oom_clean_SOURCES = tests/integration/oom-clean.c
+tests_integration_oom_clean_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_oom_crash_SOURCES = tests/integration/oom-crash.c
+tests_integration_oom_crash_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_oom_leak_SOURCES = tests/integration/oom-leak.c
+tests_integration_oom_leak_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_oom_hang_SOURCES = tests/integration/oom-hang.c
+tests_integration_oom_hang_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_oom_cxx_SOURCES = tests/integration/oom-cxx.cc
+tests_integration_oom_cxx_CXXFLAGS = $(DA_INTEGRATION_CXXFLAGS)
+TESTS += tests/integration/oom-sweep.sh
+EXTRA_DIST += tests/integration/oom-sweep.sh
+
 # The test helpers of dbgalloc-test.h and dbgalloc-cmocka.h: check-cmocka
 # (some tests must fail, with their messages) and check-plain (the macro
 # form), both run and judged by cmocka-helpers.sh. -g and frame pointers,

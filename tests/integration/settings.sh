@@ -210,7 +210,7 @@ done
 run "$launcher" --help-env
 ok=0
 for v in LEAKS LEAKS_EXITCODE SUPPRESSIONS LOG STACK_DEPTH BREAK POISON \
-	ON_ERROR LIBRARY; do
+	ON_ERROR LIBRARY OOM_SWEEP; do
 	grep -q "^DBGALLOC_$v=" "$tmp/out" || ok=1
 done
 grep -q 'Accepts 0, 1 or all; default: 0\.' "$tmp/out" || ok=1

@@ -94,3 +94,18 @@ TESTS += tests/unit/test_header
 tests_unit_test_header_SOURCES = tests/unit/test_header.c
 tests_unit_test_header_CFLAGS = $(DA_UNIT_CFLAGS)
 tests_unit_test_header_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+
+# oom-sweep's reader of the reports (tools/sweeplog.c): every line shape.
+check_PROGRAMS += tests/unit/test_sweeplog
+TESTS += tests/unit/test_sweeplog
+tests_unit_test_sweeplog_SOURCES = tests/unit/test_sweeplog.c \
+	tools/sweeplog.h tools/sweeplog.c
+tests_unit_test_sweeplog_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sweeplog_LDADD = $(CMOCKA_LIBS)
+
+# The byte accounting, the limit and scopes, through the audit layer.
+check_PROGRAMS += tests/unit/test_acct
+TESTS += tests/unit/test_acct
+tests_unit_test_acct_SOURCES = tests/unit/test_acct.c
+tests_unit_test_acct_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_acct_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "audit/settings.h"
+#include "audit/failspec.h"
 
 /* Large: two paths of DA_SETTING_PATH_MAX bytes. */
 static struct da_settings s;
@@ -400,6 +401,57 @@ size_setting(void **state)
 	assert_string_equal(text, "unset");
 }
 
+/* The text settings of fault injection: what each accepts, through the
+ * parser (the one-line error names the forms) and the readers. */
+static void
+fault_injection_settings(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("DBGALLOC_FAIL_AT=17,5,200,5",
+	                       "DBGALLOC_FAIL_RATE=2.5%",
+	                       "DBGALLOC_FAIL_SITE=parse_*",
+	                       "DBGALLOC_LIMIT=100MB", NULL),
+	                 0);
+	assert_string_equal(s.fail_at, "17,5,200,5");
+	assert_true(s.limit == UINT64_C(100) << 20);
+	uint64_t at[8];
+	size_t n;
+	assert_int_equal(da_failspec_at(s.fail_at, at, 8, &n), 0);
+	assert_int_equal(n, 3); /* sorted, the duplicate dropped */
+	assert_true(at[0] == 5 && at[1] == 17 && at[2] == 200);
+	uint64_t ppb;
+	assert_int_equal(da_failspec_rate(s.fail_rate, &ppb), 0);
+	assert_true(ppb == 25000000);
+	assert_int_equal(da_failspec_rate("0.000000001", &ppb), 0);
+	assert_true(ppb == 1);
+	assert_int_equal(da_failspec_rate("1", &ppb), 0);
+	assert_true(ppb == DA_FAIL_PPB);
+	static const char *const bad_rates[] = {
+	        "1.5", "0.0000000001", "101%", ".5", "0.", "1e-3", "-0.1"};
+	for (size_t i = 0; i < sizeof(bad_rates) / sizeof(bad_rates[0]); i++)
+		assert_int_equal(da_failspec_rate(bad_rates[i], &ppb), -1);
+	static const char *const bad_at[] = {
+	        "0", "1,,2", "1,", "x", "1;2", "99999999999999999999"};
+	for (size_t i = 0; i < sizeof(bad_at) / sizeof(bad_at[0]); i++)
+		assert_int_equal(da_failspec_at(bad_at[i], at, 8, &n), -1);
+	/* More numbers than room: refused, not cut. */
+	assert_int_equal(da_failspec_at("1,2,3", at, 2, &n), -1);
+	fails("DBGALLOC_FAIL_AT=3,x",
+	      "dbgalloc: DBGALLOC_FAIL_AT=3,x: expected allocation numbers "
+	      "from 1, separated by commas (5 or 5,17,200)");
+	fails("DBGALLOC_FAIL_RATE=2",
+	      "dbgalloc: DBGALLOC_FAIL_RATE=2: expected a fraction from 0 "
+	      "to 1 (0.01) or a percentage (1%)");
+	fails("DBGALLOC_LIMIT=100Q",
+	      "dbgalloc: DBGALLOC_LIMIT=100Q: expected a size from 0 to "
+	      "1048576T (bytes, or with K, M, G or T; K = 1024)");
+	fails("DBGALLOC_LIMIT_ACTION=crash",
+	      "dbgalloc: DBGALLOC_LIMIT_ACTION=crash: expected fail or abort");
+	/* Empty is none, as for paths. */
+	assert_int_equal(parse("DBGALLOC_FAIL_AT=", NULL), 0);
+	assert_string_equal(s.fail_at, "");
+}
+
 /* The words the documentation shows, for every setting. */
 static void
 expects_and_defaults_in_words(void **state)
@@ -415,7 +467,21 @@ expects_and_defaults_in_words(void **state)
 	        {"BREAK", "a number from 1 to 9223372036854775808", "unset"},
 	        {"POISON", "bounded, full or off", "bounded"},
 	        {"ON_ERROR", "abort or report", "abort"},
+	        {"LIMIT",
+	         "a size from 0 to 1048576T (bytes, or with K, M, G or T; K = "
+	         "1024)",
+	         "unset"},
+	        {"LIMIT_ACTION", "fail or abort", "fail"},
+	        {"FAIL_AT",
+	         "allocation numbers from 1, separated by commas (5 or "
+	         "5,17,200)",
+	         "none"},
+	        {"FAIL_RATE",
+	         "a fraction from 0 to 1 (0.01) or a percentage (1%)", "none"},
+	        {"FAIL_LOG", "0 or 1", "0"},
 	        {"LIBRARY", "anything (the library does not read it)",
+	         "the one installed with the launcher"},
+	        {"OOM_SWEEP", "anything (the library does not read it)",
 	         "the one installed with the launcher"},
 	};
 	char text[128];
@@ -439,9 +505,11 @@ table_is_well_formed(void **state)
 {
 	(void)state;
 	static const char *const names[] = {
-	        "LEAKS",  "LEAKS_EXITCODE", "SUPPRESSIONS",
-	        "LOG",    "STACK_DEPTH",    "BREAK",
-	        "POISON", "ON_ERROR",       "LIBRARY"};
+	        "LEAKS",       "LEAKS_EXITCODE", "SUPPRESSIONS", "LOG",
+	        "STACK_DEPTH", "BREAK",          "POISON",       "ON_ERROR",
+	        "LIMIT",       "LIMIT_ACTION",   "FAIL_AT",      "FAIL_RATE",
+	        "FAIL_SEED",   "FAIL_SITE",      "FAIL_LOG",     "LIBRARY",
+	        "OOM_SWEEP"};
 	assert_int_equal(da_settings_count, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];
@@ -475,6 +543,7 @@ main(void)
 	        cmocka_unit_test(error_buffer_limits),
 	        cmocka_unit_test(sizes),
 	        cmocka_unit_test(size_setting),
+	        cmocka_unit_test(fault_injection_settings),
 	        cmocka_unit_test(expects_and_defaults_in_words),
 	        cmocka_unit_test(table_is_well_formed),
 	};

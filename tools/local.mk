@@ -1,0 +1,14 @@
+# tools/ — programs of the launcher's commands other than run (included
+# by the top Makefile.am; paths are relative to the top). Each is
+# installed in pkglibexecdir, where shim/dbgalloc.in looks for it; an
+# environment variable points the launcher at the build tree's copy.
+#
+#   oom-sweep  `dbgalloc oom-sweep` (DBGALLOC_OOM_SWEEP): oom-sweep.c, the
+#              options and the table, over sweeprun.c (the runs, a few at
+#              a time) and sweeplog.c (reading each run's reports back).
+#              Plain C, not linked with the library: it runs outside it.
+pkglibexec_PROGRAMS = tools/oom-sweep
+tools_oom_sweep_SOURCES = \
+	tools/oom-sweep.c \
+	tools/sweeprun.h tools/sweeprun.c \
+	tools/sweeplog.h tools/sweeplog.c
