@@ -257,7 +257,7 @@ test_out_of_order(void **state)
 /*
  * A thread, created before the checks so that pthread_create's own
  * blocks are not theirs, allocates 2 MiB while each check is open and
- * frees it after the check has ended.
+ * frees it after the check has ended, before the next one begins.
  */
 static pthread_barrier_t step;
 static void *other_block;
@@ -274,6 +274,7 @@ other_thread(void *arg)
 		pthread_barrier_wait(&step); /* the check has ended */
 		fn_free(other_block);
 		other_block = NULL;
+		pthread_barrier_wait(&step); /* freed, before the next */
 	}
 	return NULL;
 }
@@ -291,6 +292,7 @@ check_round(size_t limit, unsigned flags, char *msg, size_t len)
 	pthread_barrier_wait(&step);
 	pthread_barrier_wait(&step);
 	rc = dbgalloc_check_end(&c, msg, len);
+	pthread_barrier_wait(&step);
 	pthread_barrier_wait(&step);
 	return rc;
 }
