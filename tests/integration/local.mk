@@ -167,3 +167,22 @@ tests_integration_oom_cxx_SOURCES = tests/integration/oom-cxx.cc
 tests_integration_oom_cxx_CXXFLAGS = $(DA_INTEGRATION_CXXFLAGS)
 TESTS += tests/integration/oom-sweep.sh
 EXTRA_DIST += tests/integration/oom-sweep.sh
+
+# The test helpers of dbgalloc-test.h and dbgalloc-cmocka.h: check-cmocka
+# (some tests must fail, with their messages) and check-plain (the macro
+# form), both run and judged by cmocka-helpers.sh. -g and frame pointers,
+# so that the messages' call sites name the allocating functions.
+check_PROGRAMS += \
+	tests/integration/check-cmocka \
+	tests/integration/check-plain
+DA_CHECK_HELPERS_CFLAGS = $(DA_INTEGRATION_CFLAGS) -g -fno-omit-frame-pointer
+tests_integration_check_cmocka_SOURCES = tests/integration/check-cmocka.c
+tests_integration_check_cmocka_CFLAGS = $(DA_CHECK_HELPERS_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_integration_check_cmocka_LDADD = libdbgalloc.la $(CMOCKA_LIBS) \
+	$(PTHREAD_LIBS)
+tests_integration_check_plain_SOURCES = tests/integration/check-plain.c
+tests_integration_check_plain_CFLAGS = $(DA_CHECK_HELPERS_CFLAGS)
+tests_integration_check_plain_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+TESTS += tests/integration/cmocka-helpers.sh
+EXTRA_DIST += tests/integration/cmocka-helpers.sh
