@@ -90,12 +90,25 @@ ld(const int64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* A thread's live bytes, as another thread may read them: its net, but
+ * never above its grant. An allocation is counted before the limit lets
+ * it through, so a net read in between may include one being refused;
+ * the grant is what the thread has been let through (and between a
+ * reservation and the grant's update, the sum is short by that one
+ * allocation). */
+static int64_t
+thread_live(const struct da_acct_tls *t)
+{
+	int64_t net = ld(&t->net), grant = ld(&t->grant);
+	return net < grant ? net : grant;
+}
+
 int64_t
 da_acct_live_locked(void)
 {
 	int64_t live = atomic_load_explicit(&acct.base, memory_order_relaxed);
 	for (struct da_acct_tls *t = acct.threads; t != NULL; t = t->next)
-		live += ld(&t->net);
+		live += thread_live(t);
 	return live;
 }
 
@@ -210,7 +223,9 @@ reserve(struct da_acct_tls *t, int64_t need, int internal)
 		if (atomic_compare_exchange_weak_explicit(
 		            &acct.reserved, &r, r + need + extra,
 		            memory_order_relaxed, memory_order_relaxed)) {
-			t->grant += need + extra;
+			/* Read by others (thread_live): one store. */
+			__atomic_store_n(&t->grant, t->grant + need + extra,
+			                 __ATOMIC_RELAXED);
 			t->keep = extra;
 			return 0;
 		}
@@ -274,7 +289,7 @@ gone(struct da_acct_tls *t, int internal)
 	if (net <= 0)
 		atomic_fetch_add_explicit(&acct.reserved, net,
 		                          memory_order_relaxed);
-	t->grant = 0;
+	__atomic_store_n(&t->grant, 0, __ATOMIC_RELAXED);
 	fold(t);
 	return 0;
 }
@@ -374,7 +389,7 @@ da_acct_under(void)
 	if (grant < t->grant) {
 		atomic_fetch_sub_explicit(&acct.reserved, t->grant - grant,
 		                          memory_order_relaxed);
-		t->grant = grant;
+		__atomic_store_n(&t->grant, grant, __ATOMIC_RELAXED);
 		t->keep = keep;
 	}
 	da_acct_retune(t);
@@ -464,7 +479,7 @@ da_acct_limits_changed_locked(void)
 	if (me->state == DA_ACCT_LIVE) {
 		atomic_fetch_sub_explicit(&acct.reserved, me->grant - me->net,
 		                          memory_order_relaxed);
-		me->grant = me->net;
+		__atomic_store_n(&me->grant, me->net, __ATOMIC_RELAXED);
 		me->keep = 0;
 		da_acct_retune(me);
 	}
@@ -518,7 +533,7 @@ leave_locked(struct da_acct_tls *t)
 	/* Its grant leaves reserved; its net stays, as part of base. */
 	atomic_fetch_sub_explicit(&acct.reserved, t->grant - ld(&t->net),
 	                          memory_order_relaxed);
-	t->grant = 0;
+	__atomic_store_n(&t->grant, 0, __ATOMIC_RELAXED);
 	t->keep = 0;
 	fold(t);
 	da_scope_thread_exit(t);

@@ -608,8 +608,11 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 	 * first, and come back if the new block is refused. */
 	uint64_t gen;
 	int counted = da_hdr_site(blk) != DA_SITE_INTERNAL;
-	if (counted && da_acct_discharge(old))
-		da_acct_under();
+	/* The old bytes' grant stays with this thread until the new size is
+	 * counted: no other thread can take it in between, and a realloc that
+	 * shrinks is never refused. */
+	if (counted)
+		da_acct_count_free(old);
 	if (admit(size, kind, c, &gen) != 0) {
 		if (counted)
 			recount(old);
@@ -627,6 +630,8 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 		((struct da_hdr *)blk)->w0 = 0;
 		atomic_signal_fence(memory_order_seq_cst);
 		da_audit_finish_gen(blk, size, kind, c, gen);
+		if (da_acct_low())
+			da_acct_under();
 		return p;
 	}
 	size_t want = da_alloc_growth_size(b.size, size + DA_HDR_EXTRA);
@@ -642,6 +647,8 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 	char *q = finish_prev(nblk, size, kind, prev, c, gen);
 	memcpy(q, p, size < old ? size : old);
 	release_checked(p, &b, c.ret, 1);
+	if (da_acct_low())
+		da_acct_under();
 	return q;
 }
 
