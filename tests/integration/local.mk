@@ -103,6 +103,19 @@ tests_integration_interpose_static_CFLAGS = $(DA_INTEGRATION_CFLAGS)
 tests_integration_interpose_static_LDFLAGS = -static
 tests_integration_interpose_static_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
 
+# The statistics, the limit and scopes through dbgalloc.h (cmocka), linked.
+# -g and frame pointers, no sibling calls: scope listings name the
+# allocating function.
+DA_INTEGRATION_SITES_CFLAGS = -g -fno-omit-frame-pointer \
+	-fno-optimize-sibling-calls
+check_PROGRAMS += tests/integration/limit
+TESTS += tests/integration/limit
+tests_integration_limit_SOURCES = tests/integration/limit.c \
+	tests/integration/limitload.h
+tests_integration_limit_CFLAGS = $(DA_INTEGRATION_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+tests_integration_limit_LDADD = libdbgalloc.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+
 # The DBGALLOC_ settings: checked by the library preloaded and linked, set
 # by the launcher's options, listed by --help-env.
 TESTS += tests/integration/settings.sh
