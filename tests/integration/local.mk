@@ -115,6 +115,16 @@ tests_integration_limit_SOURCES = tests/integration/limit.c \
 tests_integration_limit_CFLAGS = $(DA_INTEGRATION_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(DA_INTEGRATION_SITES_CFLAGS)
 tests_integration_limit_LDADD = libdbgalloc.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+# Known failures, built but not in TESTS until the library is fixed (see
+# the file's comment): under threads, stats sampled above the limit and a
+# shrinking realloc refused. Run it by hand: tests/integration/limit-races.
+check_PROGRAMS += tests/integration/limit-races
+tests_integration_limit_races_SOURCES = tests/integration/limit-races.c \
+	tests/integration/limitload.h
+tests_integration_limit_races_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_integration_limit_races_LDADD = libdbgalloc.la $(CMOCKA_LIBS) \
+	$(PTHREAD_LIBS)
 
 # The DBGALLOC_ settings: checked by the library preloaded and linked, set
 # by the launcher's options, listed by --help-env.
