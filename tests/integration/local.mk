@@ -55,6 +55,15 @@ tests_integration_cxx_plain_SOURCES = tests/integration/cxx.cc
 tests_integration_cxx_plain_CXXFLAGS = $(DA_INTEGRATION_CXXFLAGS)
 tests_integration_cxx_plain_LDADD = $(PTHREAD_LIBS)
 
+# operator new under dbgalloc_limit_set: bad_alloc, the new-handler and its
+# retry, nothrow nullptr, a container at the limit. Linked.
+check_PROGRAMS += tests/integration/limit-cxx
+TESTS += tests/integration/limit-cxx
+tests_integration_limit_cxx_SOURCES = tests/integration/limit-cxx.cc
+tests_integration_limit_cxx_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_limit_cxx_CXXFLAGS = $(DA_INTEGRATION_CXXFLAGS)
+tests_integration_limit_cxx_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+
 # Start-up traps, each built linked (run as is) and plain (preloaded) and
 # driven by startup.sh.
 tests_integration_preinit_SOURCES = tests/integration/preinit.c \
