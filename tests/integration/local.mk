@@ -124,6 +124,17 @@ tests_integration_limit_SOURCES = tests/integration/limit.c \
 tests_integration_limit_CFLAGS = $(DA_INTEGRATION_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(DA_INTEGRATION_SITES_CFLAGS)
 tests_integration_limit_LDADD = libdbgalloc.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+# DBGALLOC_LIMIT, DBGALLOC_LIMIT_ACTION and the fault injection settings
+# end to end, preloaded and through the launcher, on limit-prog (built
+# plain, to be preloaded; its allocating functions are named in the
+# reports) and on real programs.
+check_PROGRAMS += tests/integration/limit-prog
+tests_integration_limit_prog_SOURCES = tests/integration/limit-prog.c
+tests_integration_limit_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+TESTS += tests/integration/limit.sh
+EXTRA_DIST += tests/integration/limit.sh
+
 # Known failures, built but not in TESTS until the library is fixed (see
 # the file's comment): under threads, stats sampled above the limit and a
 # shrinking realloc refused. Run it by hand: tests/integration/limit-races.
