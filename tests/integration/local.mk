@@ -132,8 +132,8 @@ check_PROGRAMS += tests/integration/limit-prog
 tests_integration_limit_prog_SOURCES = tests/integration/limit-prog.c
 tests_integration_limit_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
 	$(DA_INTEGRATION_SITES_CFLAGS)
-TESTS += tests/integration/limit.sh
-EXTRA_DIST += tests/integration/limit.sh
+TESTS += tests/integration/limit.sh tests/integration/fail.sh
+EXTRA_DIST += tests/integration/limit.sh tests/integration/fail.sh
 
 # Known failures, built but not in TESTS until the library is fixed (see
 # the file's comment): under threads, stats sampled above the limit and a
