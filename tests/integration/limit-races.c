@@ -28,12 +28,12 @@
 #include <cmocka.h>
 
 #include "shim/dbgalloc.h"
-#include "tests/integration/limitload.h"
+#include "tests/integration/limitload.h" /* limitload_next */
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 
-enum { THREADS = 8, ROUNDS = 3 };
+enum { THREADS = 8 };
 
 static void *(*volatile fn_malloc)(size_t) = malloc;
 static void *(*volatile fn_realloc)(void *, size_t) = realloc;
@@ -56,14 +56,39 @@ no_limit(void **state)
 	return 0;
 }
 
-/* Samples dbgalloc_stats_get() while the limitload workers run, ROUNDS
- * times 200,000 operations per thread: live_bytes and peak_bytes must
- * never be above the limit. */
+static atomic_int big_done;
+
+/* Keeps up to 4 blocks of 64 to 128 KiB, freeing and allocating them at
+ * random: at a limit of 1 MiB, 8 of these are refused again and again. */
+static void *
+big_worker(void *arg)
+{
+	void *held[4] = {0};
+	uint64_t s = (uintptr_t)arg;
+
+	for (int i = 0; i < 200000; i++) {
+		uint64_t x = limitload_next(&s);
+		unsigned k = (unsigned)(x % 4);
+
+		if (held[k] != NULL) {
+			fn_free(held[k]);
+			held[k] = NULL;
+		} else {
+			held[k] = fn_malloc(64 * KiB +
+			                    (size_t)((x >> 8) % (64 * KiB)));
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		fn_free(held[k]);
+	atomic_fetch_add(&big_done, 1);
+	return NULL;
+}
+
+/* Samples dbgalloc_stats_get() while 8 big_workers run at a limit of
+ * 1 MiB: live_bytes never above the limit, nor peak_bytes after. */
 static void
 test_sampled_live_within_limit(void **state)
 {
-	static struct limitload l;
-	struct limitload_worker_arg a[THREADS];
 	pthread_t t[THREADS];
 	unsigned long samples = 0, over = 0;
 	size_t limit, highest = 0;
@@ -72,25 +97,21 @@ test_sampled_live_within_limit(void **state)
 	assert_true(stats().peak_bytes < MiB);
 	limit = stats().live_bytes + MiB;
 	dbgalloc_limit_set(limit);
-	for (int r = 0; r < ROUNDS; r++) {
-		memset(&l, 0, sizeof(l));
-		l.ops = 200000;
-		l.room = MiB;
-		assert_int_equal(limitload_start(&l, THREADS, t, a, 7 + r), 0);
-		while (atomic_load(&l.done) < THREADS) {
-			struct dbgalloc_stats st = stats();
+	for (uintptr_t i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, big_worker,
+		                                (void *)(i + 1)),
+		                 0);
+	while (atomic_load(&big_done) < THREADS) {
+		struct dbgalloc_stats st = stats();
 
-			samples++;
-			if (st.live_bytes > limit)
-				over++;
-			if (st.live_bytes > highest)
-				highest = st.live_bytes;
-		}
-		for (int i = 0; i < THREADS; i++)
-			assert_int_equal(pthread_join(t[i], NULL), 0);
-		limitload_drain(&l);
-		assert_int_equal(atomic_load(&l.over), 0);
+		samples++;
+		if (st.live_bytes > limit)
+			over++;
+		if (st.live_bytes > highest)
+			highest = st.live_bytes;
 	}
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
 	print_message("limit %zu: %lu of %lu samples above it, the highest "
 	              "%zu; peak_bytes %zu\n",
 	              limit, over, samples, highest, stats().peak_bytes);

@@ -425,7 +425,7 @@ test_realloc_counts_change(void **state)
 /* --- 8 threads under a limit ----------------------------------------- */
 
 enum { THREADS = 8, OPS = 200000 };
-#define THREAD_ROOM (8 * MiB)
+#define THREAD_ROOM (512 * KiB)
 
 /* The workers (limitload.h) count their own live bytes: never above the
  * room the limit left them. Some allocations are refused, all with
@@ -462,7 +462,7 @@ test_threads_under_limit(void **state)
 
 	/* One thread again: what the others reserved is all given back. */
 	size_t room = limit - stats().live_bytes;
-	assert_true(room >= THREAD_ROOM - 64 * KiB);
+	assert_true(room >= THREAD_ROOM - 32 * KiB);
 	void *p = fn_malloc(room);
 	assert_non_null(p);
 	assert_null(fn_malloc(1));

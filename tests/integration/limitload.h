@@ -2,11 +2,12 @@
  * limitload.h — threads allocating and freeing under a memory limit, for
  * limit.c, limit-sampled.c and tests/stress/limit-threads.c.
  *
- * Each worker keeps SLOTS blocks of 9 B to 64 KiB, made by malloc, calloc,
- * realloc or aligned_alloc, and hands some to the others through a shared
- * exchange, so that blocks are freed (and reallocated) by threads that did
- * not allocate them. Together the workers want about twice the room the
- * limit leaves them, so some allocations are refused.
+ * Each worker keeps up to SLOTS blocks of 9 B to 64 KiB (most of them
+ * small), made by malloc, calloc, realloc or aligned_alloc, and hands some
+ * to the others through a shared exchange, so that blocks are freed (and
+ * reallocated) by threads that did not allocate them. A worker holds about
+ * 180 KiB at a time when nothing is refused: a room below that makes the
+ * limit refuse some of its allocations.
  *
  * The invariant: the workers count their own live bytes in one atomic
  * counter, adding after an allocation succeeds and subtracting before a
@@ -126,6 +127,18 @@ limitload_refused(struct limitload *l)
 	atomic_fetch_add(&l->refused, 1);
 }
 
+/* A size from bits 8-31 and 56-63 of x: half up to 256 B, a third up to
+ * 4 KiB, the rest up to 64 KiB (about 5.5 KiB on average). */
+static inline size_t
+limitload_size_pick(uint64_t x)
+{
+	unsigned pick = (unsigned)(x >> 56) % 100;
+	size_t top = pick < 50 ? 256 : pick < 85 ? 4096 : LIMITLOAD_MAX_SIZE;
+
+	return LIMITLOAD_MIN_SIZE +
+	       (size_t)((x >> 8) % (top - LIMITLOAD_MIN_SIZE + 1));
+}
+
 /* A new block of n bytes by one of the entry points, or NULL. */
 static inline void *
 limitload_alloc(struct limitload *l, size_t n, uint64_t x)
@@ -202,9 +215,7 @@ limitload_worker(void *arg)
 			break;
 		uint64_t x = limitload_next(&s);
 		unsigned i = (unsigned)(x % LIMITLOAD_SLOTS);
-		size_t n = LIMITLOAD_MIN_SIZE +
-		           (size_t)((x >> 8) % (LIMITLOAD_MAX_SIZE -
-		                                LIMITLOAD_MIN_SIZE + 1));
+		size_t n = limitload_size_pick(x);
 		unsigned what = (unsigned)((x >> 32) % 16);
 
 		if (slot[i] == NULL) {
