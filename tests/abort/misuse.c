@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shim/dbgalloc.h"
+
+/* misuse-plain finds it in the preloaded library. */
+#pragma weak dbgalloc_scope_begin
+
 static void *(*volatile opaque_fn)(void *);
 
 static void *
@@ -159,6 +164,19 @@ run(const char *c)
 		char *q = malloc(41); /* the same block: a new generation */
 		free(opaque(p));      /* the stale pointer frees q's block */
 		free(opaque(q));      /* the owner's free finds it freed */
+	} else if (!strcmp(c, "limit-abort")) {
+		/* DBGALLOC_LIMIT=1M DBGALLOC_LIMIT_ACTION=abort: the 11th
+		 * block is refused, reported, and the process aborts. */
+		for (int i = 0; i < 20; i++)
+			opaque(malloc(100000));
+	} else if (!strcmp(c, "scope-limit-abort")) {
+		/* DBGALLOC_LIMIT_ACTION=abort: a scope's limit too. */
+		static struct dbgalloc_scope s;
+		if (dbgalloc_scope_begin == NULL ||
+		    dbgalloc_scope_begin(&s, 0, 10000) != 0)
+			return 2;
+		for (int i = 0; i < 20; i++)
+			opaque(malloc(6000));
 	} else if (!strcmp(c, "write-after-free-report")) {
 		/* DBGALLOC_ON_ERROR=report: reported, and the run goes on. */
 		char *p = malloc(41);

@@ -3,7 +3,8 @@
 # SIGABRT *and* print its diagnostic, word for word. Each case runs twice:
 # linked with libdbgalloc and, for the plain build, under LD_PRELOAD. Each
 # run sets LD_PRELOAD itself, whatever make check inherited: none for a
-# linked program, the library under test for the plain one.
+# linked program, the library under test for the plain one. A case may
+# name DBGALLOC_ settings to run with (DBGALLOC_LIMIT_ACTION=abort).
 #   case | expected stderr (an extended regular expression)
 set -u
 top=${DA_TEST_TOP_BUILDDIR:?}
@@ -15,14 +16,16 @@ hex='0x[0-9a-f]+'
 pass=0
 fail=0
 
-# expect PROGRAM PRELOAD CASE REGEX
+# expect PROGRAM PRELOAD CASE REGEX [NAME=VALUE...]: the settings given
+# are in the program's environment.
 expect() {
 	prog=$1 pre=$2 case=$3 want=$4
+	shift 4
 	err=$(mktemp)
 	if [ -n "$pre" ]; then
-		LD_PRELOAD=$pre "$prog" "$case" 2>"$err" >/dev/null
+		env LD_PRELOAD="$pre" "$@" "$prog" "$case" 2>"$err" >/dev/null
 	else
-		env -u LD_PRELOAD "$prog" "$case" 2>"$err" >/dev/null
+		env -u LD_PRELOAD "$@" "$prog" "$case" 2>"$err" >/dev/null
 	fi
 	rc=$?
 	got=$(grep -E "$want" "$err" | head -1)
@@ -38,9 +41,12 @@ expect() {
 	rm -f "$err"
 }
 
+# both CASE REGEX [NAME=VALUE...]
 both() {
-	expect "$linked" "" "$1" "$2"
-	expect "$plain" "$lib" "$1" "$2"
+	c=$1 w=$2
+	shift 2
+	expect "$linked" "" "$c" "$w" "$@"
+	expect "$plain" "$lib" "$c" "$w" "$@"
 }
 
 # The harness itself: a plain abort must be seen as one (and say nothing).
@@ -74,6 +80,12 @@ both overflow-at-exit "^dbgalloc: write past the end of $hex \(41-byte block, $g
 both underflow-at-exit "^dbgalloc: write before the block at $hex: its header was overwritten, found at exit$"
 both write-after-free-at-exit "^dbgalloc: write to freed memory at $hex: 30 bytes into the freed block at $hex \(41-byte block, $g\), found at exit$"
 both double-free-after-reuse "^dbgalloc: double free of $hex \(41-byte block, $g\) in free\(\)$"
+# DBGALLOC_LIMIT_ACTION=abort: the report of the refusal, then SIGABRT.
+limit_abort="DBGALLOC_LIMIT=1M DBGALLOC_LIMIT_ACTION=abort"
+both limit-abort "^dbgalloc: memory limit reached: malloc\(\) of 100,000 bytes refused$" $limit_abort
+both limit-abort "^  limit 1,048,576 bytes \(DBGALLOC_LIMIT\); live 1,000,000 bytes in 10 blocks; peak 1,000,000 bytes$" $limit_abort
+both scope-limit-abort "^dbgalloc: memory limit reached: malloc\(\) of 6,000 bytes refused$" DBGALLOC_LIMIT_ACTION=abort
+both scope-limit-abort "^  limit 10,000 bytes above the scope's start \(dbgalloc_scope_begin\); " DBGALLOC_LIMIT_ACTION=abort
 expect "$cxx" "" delete-twice "^dbgalloc: double free of $hex \(4-byte block, $g\) in operator delete$"
 expect "$cxx" "" delete-array-twice "^dbgalloc: double free of $hex \(40-byte block, $g\) in operator delete\[\]$"
 expect "$cxx" "" delete-stack "^dbgalloc: invalid free of $hex: not allocated by dbgalloc, in operator delete$"

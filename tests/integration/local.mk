@@ -55,6 +55,15 @@ tests_integration_cxx_plain_SOURCES = tests/integration/cxx.cc
 tests_integration_cxx_plain_CXXFLAGS = $(DA_INTEGRATION_CXXFLAGS)
 tests_integration_cxx_plain_LDADD = $(PTHREAD_LIBS)
 
+# operator new under dbgalloc_limit_set: bad_alloc, the new-handler and its
+# retry, nothrow nullptr, a container at the limit. Linked.
+check_PROGRAMS += tests/integration/limit-cxx
+TESTS += tests/integration/limit-cxx
+tests_integration_limit_cxx_SOURCES = tests/integration/limit-cxx.cc
+tests_integration_limit_cxx_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_limit_cxx_CXXFLAGS = $(DA_INTEGRATION_CXXFLAGS)
+tests_integration_limit_cxx_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+
 # Start-up traps, each built linked (run as is) and plain (preloaded) and
 # driven by startup.sh.
 tests_integration_preinit_SOURCES = tests/integration/preinit.c \
@@ -102,6 +111,40 @@ tests_integration_interpose_static_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
 tests_integration_interpose_static_CFLAGS = $(DA_INTEGRATION_CFLAGS)
 tests_integration_interpose_static_LDFLAGS = -static
 tests_integration_interpose_static_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+
+# The statistics, the limit and scopes through dbgalloc.h (cmocka), linked.
+# -g and frame pointers, no sibling calls: scope listings name the
+# allocating function.
+DA_INTEGRATION_SITES_CFLAGS = -g -fno-omit-frame-pointer \
+	-fno-optimize-sibling-calls
+check_PROGRAMS += tests/integration/limit
+TESTS += tests/integration/limit
+tests_integration_limit_SOURCES = tests/integration/limit.c \
+	tests/integration/limitload.h
+tests_integration_limit_CFLAGS = $(DA_INTEGRATION_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+tests_integration_limit_LDADD = libdbgalloc.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+# DBGALLOC_LIMIT, DBGALLOC_LIMIT_ACTION and the fault injection settings
+# end to end, preloaded and through the launcher, on limit-prog (built
+# plain, to be preloaded; its allocating functions are named in the
+# reports) and on real programs.
+check_PROGRAMS += tests/integration/limit-prog
+tests_integration_limit_prog_SOURCES = tests/integration/limit-prog.c
+tests_integration_limit_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+TESTS += tests/integration/limit.sh tests/integration/fail.sh
+EXTRA_DIST += tests/integration/limit.sh tests/integration/fail.sh
+
+# Known failures, built but not in TESTS until the library is fixed (see
+# the file's comment): under threads, stats sampled above the limit and a
+# shrinking realloc refused. Run it by hand: tests/integration/limit-races.
+check_PROGRAMS += tests/integration/limit-races
+tests_integration_limit_races_SOURCES = tests/integration/limit-races.c \
+	tests/integration/limitload.h
+tests_integration_limit_races_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_integration_limit_races_LDADD = libdbgalloc.la $(CMOCKA_LIBS) \
+	$(PTHREAD_LIBS)
 
 # The DBGALLOC_ settings: checked by the library preloaded and linked, set
 # by the launcher's options, listed by --help-env.

@@ -18,7 +18,9 @@ check_PROGRAMS += \
 	tests/stress/signal-heavy \
 	tests/stress/signal-heavy-plain \
 	tests/stress/fork-zombies \
-	tests/stress/fork-zombies-plain
+	tests/stress/fork-zombies-plain \
+	tests/stress/limit-threads \
+	tests/stress/limit-threads-plain
 
 TESTS += \
 	tests/stress/threads \
@@ -27,6 +29,7 @@ TESTS += \
 	tests/stress/signal \
 	tests/stress/signal-heavy \
 	tests/stress/fork-zombies \
+	tests/stress/limit-threads \
 	tests/stress/preload.sh
 
 EXTRA_DIST += tests/stress/preload.sh
@@ -91,9 +94,31 @@ tests_stress_fork_zombies_plain_SOURCES = $(tests_stress_fork_zombies_SOURCES)
 tests_stress_fork_zombies_plain_CFLAGS = $(DA_STRESS_CFLAGS)
 tests_stress_fork_zombies_plain_LDADD = $(PTHREAD_LIBS)
 
+# Rounds of 2 to 8 threads under a limit (3 s; 10 minutes under make
+# soak, DA_TEST_SOAK=1): their own count of live bytes never above the
+# room, refusals all ENOMEM, the whole room back once they are gone.
+tests_stress_limit_threads_SOURCES = tests/stress/limit-threads.c \
+	tests/integration/limitload.h tests/integration/probe.h
+tests_stress_limit_threads_CPPFLAGS = $(DA_STRESS_LINKED_CPPFLAGS)
+tests_stress_limit_threads_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_limit_threads_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+tests_stress_limit_threads_plain_SOURCES = $(tests_stress_limit_threads_SOURCES)
+tests_stress_limit_threads_plain_CFLAGS = $(DA_STRESS_CFLAGS)
+tests_stress_limit_threads_plain_LDADD = $(PTHREAD_LIBS)
+
 # dbgalloc_leak_check while 4 threads allocate and free: nothing lost.
 check_PROGRAMS += tests/stress/leakcheck-threads
 TESTS += tests/stress/leakcheck-threads
 tests_stress_leakcheck_threads_SOURCES = tests/stress/leakcheck-threads.c
 tests_stress_leakcheck_threads_CFLAGS = $(DA_STRESS_CFLAGS)
 tests_stress_leakcheck_threads_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
+
+# make soak (the regression tier's, tests/regress/local.mk) also runs
+# limit-threads for 10 minutes, linked and preloaded.
+soak: soak-stress
+soak-stress: tests/stress/limit-threads$(EXEEXT) \
+		tests/stress/limit-threads-plain$(EXEEXT) libdbgalloc.la
+	DA_TEST_SOAK=1 tests/stress/limit-threads
+	DA_TEST_SOAK=1 LD_PRELOAD='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+		tests/stress/limit-threads-plain --expect-dbgalloc
+.PHONY: soak-stress

@@ -19,7 +19,8 @@ if [ ! -r "$lib" ]; then
 	exit 1
 fi
 
-for prog in threads fork thread-churn signal signal-heavy fork-zombies; do
+for prog in threads fork thread-churn signal signal-heavy fork-zombies \
+	limit-threads; do
 	start=$(date +%s)
 	LD_PRELOAD=$lib timeout 600 "$b/$prog-plain" --expect-dbgalloc \
 		>"$out" 2>&1 </dev/null
