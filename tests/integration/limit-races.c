@@ -1,16 +1,15 @@
 /*
- * limit-races.c — what the limit promises under threads and does not keep
- * yet, linked with libdbgalloc (cmocka). Built by make check but not in
- * TESTS: each test fails on the library as it is; move it to TESTS in
- * local.mk with the fix.
+ * limit-races.c — what the limit promises under threads, linked with
+ * libdbgalloc (cmocka). Both failed before the accounting was fixed:
  *
  * 1. dbgalloc_stats_get() sampled while 8 threads allocate at the limit
- *    reports live_bytes above the limit (and peak_bytes may follow): an
- *    allocation's bytes are added to its thread's count before the limit
- *    refuses it, and the sum over the threads sees them in between.
- * 2. A realloc to a smaller size is refused (NULL, ENOMEM) under threads:
- *    realloc gives the old size back to the shared reserve before it
- *    charges the new one, and another thread can take it in between.
+ *    reported live_bytes above the limit: an allocation's bytes are added
+ *    to its thread's count before the limit refuses it, and the sum over
+ *    the threads saw them in between (now each thread counts at most its
+ *    grant).
+ * 2. A realloc to a smaller size was refused (NULL, ENOMEM) under
+ *    threads: realloc gave the old size back to the shared reserve before
+ *    it counted the new one, and another thread took it in between.
  * In one thread neither happens (limit.c checks both exactly there).
  */
 
