@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,9 @@ struct limitload {
 	atomic_ulong shrink_refused;  /* a smaller realloc refused */
 	atomic_ulong corrupt;         /* a block's size or check lost */
 	atomic_int done;              /* workers finished */
+	atomic_int go; /* set by limitload_start once every worker exists:
+	                  pthread_create allocates too (the new thread's TLS
+	                  vector), and must not find the room taken */
 	_Atomic(void *) exchange[LIMITLOAD_EXCHANGE];
 };
 
@@ -210,6 +214,8 @@ limitload_worker(void *arg)
 	void *slot[LIMITLOAD_SLOTS] = {0};
 	uint64_t s = a->seed;
 
+	while (!atomic_load(&l->go) && !atomic_load(&l->stop))
+		sched_yield();
 	for (long op = 0; l->ops == 0 || op < l->ops; op++) {
 		if ((op & 255) == 0 && atomic_load(&l->stop))
 			break;
@@ -252,6 +258,7 @@ limitload_start(struct limitload *l, int n, pthread_t *t,
 		if (rc != 0)
 			return rc;
 	}
+	atomic_store(&l->go, 1);
 	return 0;
 }
 
