@@ -8,7 +8,7 @@
  * Built with -g -fno-omit-frame-pointer -fno-optimize-sibling-calls: the
  * listings of a scope's call sites must name scope_site_alloc, which a
  * tail call would hide. Every allocation goes through a volatile function
- * pointer (and -fno-builtin) so gcc folds none of them (PITFALLS 20).
+ * pointer (and -fno-builtin) so gcc folds none of them.
  */
 
 #include <errno.h>
