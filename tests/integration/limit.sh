@@ -126,6 +126,14 @@ run env DBGALLOC_LIMIT=1M DBGALLOC_LIMIT_ACTION=fail LD_PRELOAD="$lib" \
 grabbed 10 2 && one_report
 result "DBGALLOC_LIMIT_ACTION=fail: the same" $?
 
+# --limit-action=abort: the same report, then SIGABRT (tests/abort/ has
+# the death tests, linked and preloaded).
+# (The braces keep the shell's own "Aborted" out of the log.)
+{ run "$launcher" run --limit 1M --limit-action=abort -- "$prog" grab \
+	100000 12; } 2>/dev/null
+[ "$rc" -eq 134 ] && [ ! -s "$tmp/out" ] && one_report
+result "dbgalloc run --limit-action=abort: the report, then SIGABRT" $?
+
 # Nothing live before main in limit-prog: a limit of 1 byte lets the
 # program start, and its one byte through.
 run env DBGALLOC_LIMIT=1 LD_PRELOAD="$lib" "$prog" grab 1 2
