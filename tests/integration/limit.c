@@ -428,17 +428,18 @@ enum { THREADS = 8, OPS = 200000 };
 #define THREAD_ROOM (512 * KiB)
 
 /* The workers (limitload.h) count their own live bytes: never above the
- * room the limit left them. Some allocations are refused, all with
- * ENOMEM; when the threads are gone the room is all there again, to the
- * byte. What fails still under threads (dbgalloc_stats_get sampled above
- * the limit, a shrinking realloc refused) is in limit-races.c. */
+ * room the limit left them; nor is dbgalloc_stats_get's live_bytes,
+ * sampled meanwhile, above the limit, nor peak_bytes after. Some
+ * allocations are refused, all with ENOMEM, and a shrinking realloc never;
+ * when the threads are gone the room is all there again, to the byte. */
 static void
 test_threads_under_limit(void **state)
 {
 	static struct limitload l;
 	struct limitload_worker_arg a[THREADS];
 	pthread_t t[THREADS];
-	size_t limit;
+	size_t limit, peak_before = stats().peak_bytes, highest = 0;
+	unsigned long samples = 0, sampled_over = 0;
 
 	(void)state;
 	memset(&l, 0, sizeof(l));
@@ -447,18 +448,33 @@ test_threads_under_limit(void **state)
 	dbgalloc_limit_set(limit);
 	l.room = THREAD_ROOM;
 	assert_int_equal(limitload_start(&l, THREADS, t, a, 1), 0);
+	while (atomic_load(&l.done) < THREADS) {
+		size_t live = stats().live_bytes;
+
+		samples++;
+		if (live > limit)
+			sampled_over++;
+		if (live > highest)
+			highest = live;
+	}
 	for (int i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 	limitload_drain(&l);
-	print_message("%lu allocations, %lu refused (%lu of them shrinking)\n",
-	              atomic_load(&l.allocs), atomic_load(&l.refused),
-	              atomic_load(&l.shrink_refused));
+	print_message("%lu allocations, %lu refused; %lu samples, the highest "
+	              "%zu (limit %zu)\n",
+	              atomic_load(&l.allocs), atomic_load(&l.refused), samples,
+	              highest, limit);
 	assert_int_equal(atomic_load(&l.over), 0);
 	assert_int_equal(atomic_load(&l.bad_errno), 0);
+	assert_int_equal(atomic_load(&l.shrink_refused), 0);
 	assert_int_equal(atomic_load(&l.corrupt), 0);
 	assert_true(atomic_load(&l.refused) > 0);
 	assert_true(atomic_load(&l.refused) < atomic_load(&l.allocs));
 	assert_int_equal(atomic_load(&l.live), 0);
+	assert_true(samples > 0);
+	assert_int_equal(sampled_over, 0);
+	assert_true(stats().peak_bytes <=
+	            (peak_before > limit ? peak_before : limit));
 
 	/* One thread again: what the others reserved is all given back. */
 	size_t room = limit - stats().live_bytes;

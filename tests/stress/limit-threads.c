@@ -4,11 +4,12 @@
  * tests/integration/limitload.h and a room of 16 to 144 KiB per thread
  * (each would hold about 180 KiB) (malloc, calloc, realloc,
  * aligned_alloc, frees by other threads). Each round checks the invariant
- * (the workers' own count of their live bytes never above the room), that
- * every refusal was ENOMEM and some happened, that no block lost its size
- * or check byte, and that once the threads are gone the whole room is
- * there again to the byte. Shrinking reallocs refused are only counted:
- * that is a known failure (tests/integration/limit-races.c).
+ * (the workers' own count of their live bytes never above the room, and
+ * dbgalloc_stats_get's live_bytes, sampled every 100 us, never above the
+ * limit), that every refusal was ENOMEM and some happened, none of them
+ * a shrinking realloc, that no block lost its size or check byte, and
+ * that once the threads are gone the whole room is there again to the
+ * byte.
  *
  *   limit-threads [--expect-dbgalloc]
  *   DA_TEST_SECONDS=N   how long (3; 600 under DA_TEST_SOAK=1, make soak)
@@ -71,16 +72,23 @@ round_run(int round, int threads, size_t room, double secs)
 		atomic_store(&l.stop, 1);
 		return;
 	}
-	struct timespec step = {0, 10 * 1000 * 1000};
-	for (double end = now() + secs; now() < end;)
+	struct timespec step = {0, 100 * 1000};
+	unsigned long samples = 0, over = 0;
+	for (double end = now() + secs; now() < end; samples++) {
+		if (live_bytes() > limit)
+			over++;
 		nanosleep(&step, NULL);
+	}
 	atomic_store(&l.stop, 1);
 	for (int i = 0; i < threads; i++)
 		CHECK(pthread_join(t[i], NULL) == 0);
 	limitload_drain(&l);
 
 	CHECK(atomic_load(&l.over) == 0);
+	CHECK(over == 0);
+	CHECK(samples > 0);
 	CHECK(atomic_load(&l.bad_errno) == 0);
+	CHECK(atomic_load(&l.shrink_refused) == 0);
 	CHECK(atomic_load(&l.corrupt) == 0);
 	CHECK(atomic_load(&l.refused) > 0);
 	CHECK(atomic_load(&l.refused) < atomic_load(&l.allocs));
@@ -96,9 +104,9 @@ round_run(int round, int threads, size_t room, double secs)
 	dbgalloc_limit_set(0);
 
 	printf("round %d: %d threads, room %zu: %lu allocations, %lu "
-	       "refused (%lu shrinking)\n",
+	       "refused; %lu samples, %lu above the limit\n",
 	       round, threads, room, atomic_load(&l.allocs),
-	       atomic_load(&l.refused), atomic_load(&l.shrink_refused));
+	       atomic_load(&l.refused), samples, over);
 	fflush(stdout);
 }
 
