@@ -91,11 +91,11 @@ const char *dbgalloc_default_suppressions(void);
  * is sampled (see dbgalloc(3)).
  */
 struct dbgalloc_stats {
-	size_t live_bytes;  /* bytes of the blocks live now */
-	size_t live_blocks; /* blocks live now */
-	size_t peak_bytes;  /* the most live_bytes has been */
-	unsigned long long total_allocs; /* blocks handed out since start */
-	unsigned long long total_bytes;  /* the bytes they asked for */
+	size_t live_bytes;                /* bytes of the blocks live now */
+	size_t live_blocks;               /* blocks live now */
+	size_t peak_bytes;                /* the most live_bytes has been */
+	unsigned long long total_allocs;  /* blocks handed out since start */
+	unsigned long long total_bytes;   /* the bytes they asked for */
 	unsigned long long failed_allocs; /* refused: limit or injected */
 	size_t limit; /* the limit on live_bytes (DBGALLOC_LIMIT), 0: none */
 };
@@ -135,9 +135,9 @@ struct dbgalloc_scope {
 	size_t peak_bytes;  /* the most live bytes rose above the start */
 	size_t live_blocks; /* allocated in the scope, live at its end */
 	size_t live_bytes;
-	size_t limit;       /* as begun (set by dbgalloc_scope_begin) */
-	int limit_crossed;  /* DBGALLOC_SCOPE_WATCH: the limit was crossed */
-	size_t crossed_at;  /* the bytes above the start that crossed it */
+	size_t limit;      /* as begun (set by dbgalloc_scope_begin) */
+	int limit_crossed; /* DBGALLOC_SCOPE_WATCH: the limit was crossed */
+	size_t crossed_at; /* the bytes above the start that crossed it */
 	unsigned long long private_[96]; /* dbgalloc's own */
 };
 /* Returns 0, or -1 (errno EINVAL) for unknown flags. */
@@ -152,7 +152,7 @@ int dbgalloc_scope_end(struct dbgalloc_scope *scope);
  * most max sites, into buf (len bytes, always NUL-terminated; the output is
  * cut at a line's end). which: DBGALLOC_SITES_LIVE, the blocks allocated
  * in the scope and live at its end; DBGALLOC_SITES_AT_LIMIT, those live
- * when the limit was crossed. Each site is one line "    <bytes> in <n>
+ * when the limit was crossed. Each site is one line "  <bytes> in <n>
  * blocks allocated from:" and one line per frame. Returns the length
  * written.
  */
