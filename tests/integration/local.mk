@@ -133,7 +133,8 @@ tests_integration_limit_prog_SOURCES = tests/integration/limit-prog.c
 tests_integration_limit_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
 	$(DA_INTEGRATION_SITES_CFLAGS)
 TESTS += tests/integration/limit.sh tests/integration/fail.sh
-EXTRA_DIST += tests/integration/limit.sh tests/integration/fail.sh
+EXTRA_DIST += tests/integration/limit.sh tests/integration/fail.sh \
+	tests/integration/limit-env.sh
 
 # What the limit keeps under threads: statistics sampled never above the
 # limit, a shrinking realloc never refused.
