@@ -27,27 +27,6 @@ inject() {
 	run env "$@"
 }
 
-# result NAME STATUS: reports the check NAME, passed if STATUS is 0.
-result() {
-	if [ "$2" -eq 0 ]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1 (status $rc)"
-		sed 's/^/  stdout: /' "$tmp/out" | head -10
-		sed 's/^/  stderr: /' "$tmp/err" | head -20
-		failed=$((failed + 1))
-	fi
-}
-
-# stops WANT: the run ended with status 2, nothing on stdout, and exactly
-# the line WANT on stderr.
-stops() {
-	[ "$rc" -eq 2 ] && [ ! -s "$tmp/out" ] &&
-		[ "$(wc -l <"$tmp/err" | tr -d ' ')" -eq 1 ] &&
-		[ "$(cat "$tmp/err")" = "$1" ]
-}
-
 # pattern N FAILING...: the line limit-prog fail N prints when exactly the
 # allocations FAILING (numbers from 1) fail.
 pattern() {
