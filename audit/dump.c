@@ -923,12 +923,17 @@ struct name {
 	int over;
 };
 
+/* Appends what fits of s[0..k); over says something did not. */
 static void
 name_put(struct name *n, const char *s, size_t k)
 {
-	if (n->len + k >= n->cap) {
+	if (n->cap == 0) {
 		n->over = 1;
 		return;
+	}
+	if (n->len + k >= n->cap) {
+		k = n->cap - 1 - n->len;
+		n->over = 1;
 	}
 	memcpy(n->p + n->len, s, k);
 	n->len += k;
