@@ -207,17 +207,17 @@ out_hex(struct out *o, uint64_t v)
 
 /*
  * Strings. Percent-encoding: '%', space, bytes below 0x21, 0x7f and above
- * are written %XX. A list (the command line, the options) encodes each
- * item first, then the whole, so a space inside an item is %2520 and the
- * spaces between items %20: the reader splits the decoded value at its
- * spaces and decodes each item again. A field stops at DA_DUMP_STR_MAX
- * encoded bytes.
+ * are written %XX. The command line encodes each argument first, then the
+ * whole (twice), so a space inside an argument is %2520 and the spaces
+ * between arguments %20: the reader splits the decoded value at its
+ * spaces and decodes each argument again. A field stops at
+ * DA_DUMP_STR_MAX encoded bytes.
  */
 struct field {
 	struct out *o;
 	size_t used; /* encoded bytes so far */
-	int twice;   /* items of a list */
-	int items;   /* items begun */
+	int twice;   /* each item encoded, then the whole */
+	int items;   /* items of a list begun */
 };
 
 static int
@@ -385,11 +385,13 @@ out_cmdline(struct out *o)
 	field_end(&f);
 }
 
-/* The settings that differ from their defaults, as DBGALLOC_NAME=value. */
+/* The settings that differ from their defaults, as DBGALLOC_NAME=value
+ * separated by spaces, the whole encoded once (as the format says; unlike
+ * the command line's, a value's own spaces are then not told apart). */
 static void
 out_options(struct out *o)
 {
-	struct field f = {o, 0, 1, 0};
+	struct field f = {o, 0, 0, 0};
 	const char *base = (const char *)&da_settings;
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];

@@ -3,9 +3,11 @@
  * without dbgalloc, preloaded or run by the launcher. Its allocating
  * functions are noinline and make no tail call, so each is one call site.
  *
- *   known        7 blocks of 1000 bytes from keep_kilo and 3 of 24 from
+ *   known [ARGS...]
+ *                7 blocks of 1000 bytes from keep_kilo and 3 of 24 from
  *                keep_small, kept to the end; 10 more allocated and freed.
- *                One line per kept block: "kilo 0xADDR" or "small 0xADDR"
+ *                One line per kept block: "kilo 0xADDR" or "small 0xADDR".
+ *                ARGS are ignored (they show in the dump's command line)
  *   threads PATTERN N
  *                4 threads allocate and free (64 blocks live each, sizes
  *                16 to 4,111) while the main thread calls
@@ -211,7 +213,7 @@ million(const char *pattern)
 int
 main(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "known") == 0)
+	if (argc >= 2 && strcmp(argv[1], "known") == 0)
 		return known();
 	if (argc == 4 && strcmp(argv[1], "threads") == 0)
 		return threads(argv[2], atoi(argv[3]));

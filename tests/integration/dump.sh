@@ -1,7 +1,8 @@
 #!/bin/sh
 # dump.sh — dumps end to end, preloaded and through the launcher, on
 # dump-prog (see its header), each dump checked whole by dump-check:
-#   - DBGALLOC_DUMP at exit: the file named by %p, the program's known live
+#   - DBGALLOC_DUMP at exit: the file named by %p, the command line (its
+#     arguments encoded one by one, then together), the program's known live
 #     blocks as A records (sizes, one stack per call site, the X totals),
 #     the program's path and build id (as readelf reads it) in M 1, its
 #     call site inside it, nothing left beside the file;
@@ -66,7 +67,8 @@ fi
 
 # --- At exit, preloaded. ---
 fresh
-run env DBGALLOC_DUMP="$tmp/d/x.%p.dump" LD_PRELOAD="$lib" "$prog" known
+run env DBGALLOC_DUMP="$tmp/d/x.%p.dump" LD_PRELOAD="$lib" "$prog" known \
+	"a b" 'c%d'
 f=$(ls "$tmp/d"/x.*.dump 2>/dev/null | head -1)
 pid=${f##*/x.}
 pid=${pid%.dump}
@@ -75,8 +77,11 @@ pid=${pid%.dump}
 	[ "$(h "$f" pid)" = "$pid" ] && [ "$(h "$f" reason)" = exit ] &&
 	[ "$(h "$f" dump_seq)" = 1 ] && [ "$(h "$f" exe)" = "$prog" ] &&
 	[ "$(h "$f" options)" = "DBGALLOC_DUMP=$(echo "$tmp/d/x.%p.dump" |
-		sed 's/%/%2525/g')" ]
+		sed 's/%/%25/g')" ]
 result "DBGALLOC_DUMP at exit: one whole file named by %p, nothing else" $?
+[ "$(h "$f" cmdline)" = "$(echo "$prog" |
+	sed 's/%/%2525/g')%20known%20a%2520b%20c%2525d" ]
+result "H cmdline: each argument encoded, then the whole" $?
 
 # The known blocks: 7 of 1000 bytes from one stack, 3 of 24 from another,
 # and the X records of those stacks.

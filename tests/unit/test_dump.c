@@ -12,6 +12,7 @@
 #include "audit/audit.h"
 #include "audit/dump.h"
 #include "audit/leak.h"
+#include "audit/settings.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -724,6 +725,32 @@ atomic_publish(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/* H options: the settings that differ from their defaults, the whole
+ * percent-encoded once. */
+static void
+options(void **state)
+{
+	(void)state;
+	char path[512], err[256];
+	struct da_settings saved = da_settings;
+	da_settings.leaks = DA_LEAKS_ALL;
+	da_settings.stack_depth = 8;
+	da_settings.limit = 1 << 20;
+	snprintf(da_settings.dump, sizeof(da_settings.dump), "/t/x.%%p y");
+	path_in_dir(path, sizeof(path), "options.dump");
+	int rc = da_dump_write(path, "api", err, sizeof(err));
+	da_settings = saved;
+	assert_int_equal(rc, 0);
+	struct dump d;
+	dump_read(&d, path);
+	assert_string_equal(h_get(&d, "options"),
+	                    "DBGALLOC_LEAKS=all%20DBGALLOC_STACK_DEPTH=8%20"
+	                    "DBGALLOC_LIMIT=1048576%20DBGALLOC_DUMP=/t/"
+	                    "x.%25p%20y");
+	dump_free(&d);
+	assert_int_equal(unlink(path), 0);
+}
+
 static void
 bad_directory(void **state)
 {
@@ -824,6 +851,7 @@ main(void)
 	        cmocka_unit_test(names),
 	        cmocka_unit_test(known_blocks),
 	        cmocka_unit_test(atomic_publish),
+	        cmocka_unit_test(options),
 	        cmocka_unit_test(bad_directory),
 	        cmocka_unit_test(million),
 	};
