@@ -748,6 +748,26 @@ options(void **state)
 	                    "DBGALLOC_LIMIT=1048576%20DBGALLOC_DUMP=/t/"
 	                    "x.%25p%20y");
 	dump_free(&d);
+
+	/* Every path and text setting at its longest, all '%': the field
+	 * stops at DA_DUMP_STR_MAX encoded bytes, between two escapes, and
+	 * the line stays within 65,536 bytes (dump_read checks it). */
+	char *fields[] = {da_settings.suppressions, da_settings.log,
+	                  da_settings.fail_at,      da_settings.fail_rate,
+	                  da_settings.fail_site,    da_settings.dump};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		memset(fields[i], '%', DA_SETTING_PATH_MAX - 1);
+		fields[i][DA_SETTING_PATH_MAX - 1] = '\0';
+	}
+	rc = da_dump_write(path, "api", err, sizeof(err));
+	da_settings = saved;
+	assert_int_equal(rc, 0);
+	dump_read(&d, path);
+	const char *v = h_get(&d, "options");
+	assert_int_equal(strlen(v), DA_DUMP_STR_MAX);
+	assert_int_equal(strncmp(v, "DBGALLOC_SUPPRESSIONS=%25%25", 28), 0);
+	assert_int_equal(strcmp(v + DA_DUMP_STR_MAX - 3, "%25"), 0);
+	dump_free(&d);
 	assert_int_equal(unlink(path), 0);
 }
 
