@@ -257,4 +257,9 @@ struct da_alloc_stats {
 /* Counts by walking; slow (every block), for mallinfo2 and tests. */
 void da_alloc_stats(struct da_alloc_stats *st);
 
+/* Bytes mapped from the OS for blocks (da_alloc_stats' mapped), without
+ * the walk: a few list steps under the chunk lock. 0 if the lock could
+ * not be taken (a signal handler inside the allocator). */
+size_t da_alloc_mapped(void);
+
 #endif /* DA_ALLOC_ALLOC_H */

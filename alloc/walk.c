@@ -134,6 +134,34 @@ count_block(const struct da_block *b, void *arg)
 	return 0;
 }
 
+/* Locking: caller holds da_chunk_lock. */
+static size_t
+mapped_locked(void)
+{
+	size_t n = 0;
+	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next)
+		n += DA_CHUNK_SIZE;
+	for (struct da_pregion *r = da_pregions; r != NULL; r = r->next)
+		n += DA_PAGES_SIZE;
+	for (struct da_huge *h = da_huges; h != NULL; h = h->next)
+		n += h->map_size;
+	return n;
+}
+
+size_t
+da_alloc_mapped(void)
+{
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		DA_OP_LEAVE();
+		return 0;
+	}
+	size_t n = mapped_locked();
+	da_lock_release(&da_chunk_lock);
+	DA_OP_LEAVE();
+	return n;
+}
+
 void
 da_alloc_stats(struct da_alloc_stats *st)
 {
@@ -144,13 +172,12 @@ da_alloc_stats(struct da_alloc_stats *st)
 		return;
 	}
 	walk_locked(count_block, st);
+	st->mapped = mapped_locked();
 	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next)
 		st->arena += DA_CHUNK_SIZE;
 	for (struct da_pregion *r = da_pregions; r != NULL; r = r->next)
 		st->arena += DA_PAGES_SIZE;
-	st->mapped = st->arena;
 	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
-		st->mapped += h->map_size;
 		if (h->cached) {
 			st->huge_cached += h->map_size;
 		} else if (da_live_in_use(h->state)) {

@@ -4,6 +4,7 @@
  * and the diagnosis of bad pointers.
  */
 #include "audit/audit.h"
+#include "audit/dump.h"
 #include "audit/errors.h"
 #include "audit/exitcheck.h"
 #include "audit/fail.h"
@@ -722,5 +723,6 @@ da_audit_fork_child(void)
 	da_acct_fork_child();
 	da_gen_fork_child();
 	da_report_fork_child();
+	da_dump_fork_child();
 	da_audit_exit_check_forked(fork_had_threads);
 }

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 /* A thread's batch is [next, batch_end); end is batch_end, or the first
  * number before it that must come to da_gen_refill (the break, a watched
@@ -33,12 +34,13 @@ static __thread struct {
 } glog;
 
 struct mark {
-	uint64_t first; /* first generation of the epoch */
+	uint64_t first;   /* first generation of the epoch */
+	uint64_t mono_ns; /* CLOCK_MONOTONIC when it began; 0: unknown */
 	char label[DA_MARK_LABEL];
 };
 /* marks[0] is the start; marks_n epochs exist. An entry is written before
  * marks_n grows past it (release), so readers take no lock. */
-static struct mark marks[DA_MARKS_MAX] = {{1, "start"}};
+static struct mark marks[DA_MARKS_MAX] = {{1, 0, "start"}};
 static _Atomic unsigned marks_n = 1;
 static struct da_lock marks_lock = DA_LOCK_INIT;
 
@@ -165,6 +167,11 @@ da_gen_mark(const char *label)
 	unsigned e = n < DA_MARKS_MAX ? n : DA_MARKS_MAX - 1;
 	struct mark *m = &marks[e];
 	m->first = atomic_load_explicit(&gen_top, memory_order_relaxed);
+	struct timespec ts;
+	m->mono_ns = clock_gettime(CLOCK_MONOTONIC, &ts) == 0
+	                     ? (uint64_t)ts.tv_sec * 1000000000u +
+	                               (uint64_t)ts.tv_nsec
+	                     : 0;
 	size_t len = label != NULL ? strnlen(label, DA_MARK_LABEL - 1) : 0;
 	memcpy(m->label, label != NULL ? label : "", len);
 	m->label[len] = '\0';
@@ -204,6 +211,12 @@ uint64_t
 da_gen_epoch_first(unsigned e)
 {
 	return e < da_gen_epochs() ? marks[e].first : 0;
+}
+
+uint64_t
+da_gen_epoch_mono(unsigned e)
+{
+	return e < da_gen_epochs() ? marks[e].mono_ns : 0;
 }
 
 uint64_t

@@ -95,6 +95,8 @@ unsigned da_gen_epochs(void);
 /* Epoch e's label ("start" for 0) and first generation. */
 const char *da_gen_epoch_label(unsigned e);
 uint64_t da_gen_epoch_first(unsigned e);
+/* When epoch e began (CLOCK_MONOTONIC, ns); 0 when unknown (epoch 0). */
+uint64_t da_gen_epoch_mono(unsigned e);
 
 /* fork: the child keeps the numbering; the marks lock is reset. */
 void da_gen_fork_child(void);

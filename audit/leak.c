@@ -237,6 +237,7 @@ collect_block(const struct da_block *b, void *arg)
 	        .gen = i.gen,
 	        .site = i.site,
 	        .cls = DA_LEAK_REACHABLE,
+	        .kind = (uint8_t)i.kind,
 	        .mark = i.site == DA_SITE_IGNORED || i.site == DA_SITE_INTERNAL
 	                        ? M_SKIP
 	                        : M_NONE,

@@ -45,6 +45,7 @@ struct da_lblock {
 	uint32_t site;        /* call-site id */
 	uint8_t cls;          /* enum da_leak_class */
 	uint8_t mark;         /* the scan's own state */
+	uint8_t kind;         /* enum da_kind (header.h) */
 };
 
 struct da_leak_scan {

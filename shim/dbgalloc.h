@@ -162,6 +162,19 @@ size_t dbgalloc_scope_sites(const struct dbgalloc_scope *scope, int which,
                             unsigned max, char *buf, size_t len);
 
 /*
+ * Writes a dump now: the counters, the call stacks, the loaded modules
+ * (with their build ids, for symbolizing elsewhere), the epochs and every
+ * live block, in the format dbgalloc-stats reads. In path, %p is the
+ * process id, %e the program's name, %n the dump's number in this process
+ * (from 1) and %% a %; NULL means DBGALLOC_DUMP's name. The file is
+ * written beside its final name and renamed onto it, so it appears whole
+ * or not at all. Other threads are stopped while the blocks are listed.
+ * Returns 0, or -1 with errno set (EINVAL: path is NULL and DBGALLOC_DUMP
+ * is not set).
+ */
+int dbgalloc_dump(const char *path);
+
+/*
  * C23 sized deallocation (glibc 2.36 does not declare these yet): the same
  * as free(ptr); size (and alignment) must be what the block was asked with.
  */

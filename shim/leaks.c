@@ -24,6 +24,7 @@
 #include "audit/suppress.h"
 #include "audit/symbolize.h"
 #include "shim/dbgalloc.h"
+#include "shim/dump.h"
 #include "shim/export.h"
 #include "shim/leaks.h"
 
@@ -92,6 +93,7 @@ leaks_at_exit(void *arg)
 	(void)arg;
 	da_audit_exit_check();
 	da_fail_exit_report();
+	da_shim_dump_at_exit();
 	if (!exit_leaks)
 		return;
 	struct da_leak_counts c;

@@ -136,6 +136,17 @@ TESTS += tests/integration/limit.sh tests/integration/fail.sh
 EXTRA_DIST += tests/integration/limit.sh tests/integration/fail.sh \
 	tests/integration/limit-env.sh
 
+# Dumps end to end (DBGALLOC_DUMP, run --dump, dbgalloc_dump) on dump-prog,
+# built plain to be preloaded; dump-check reads each dump whole.
+check_PROGRAMS += tests/integration/dump-prog tests/integration/dump-check
+tests_integration_dump_prog_SOURCES = tests/integration/dump-prog.c
+tests_integration_dump_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+tests_integration_dump_prog_LDADD = $(PTHREAD_LIBS)
+tests_integration_dump_check_SOURCES = tests/integration/dump-check.c
+TESTS += tests/integration/dump.sh
+EXTRA_DIST += tests/integration/dump.sh
+
 # What the limit keeps under threads: statistics sampled never above the
 # limit, a shrinking realloc never refused.
 check_PROGRAMS += tests/integration/limit-races

@@ -109,3 +109,12 @@ TESTS += tests/unit/test_acct
 tests_unit_test_acct_SOURCES = tests/unit/test_acct.c
 tests_unit_test_acct_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
 tests_unit_test_acct_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+
+# The dump writer (audit/dump.c): a dump of known blocks read back record
+# by record, names, atomic publish, errors, and the time for a million
+# live blocks (printed).
+check_PROGRAMS += tests/unit/test_dump
+TESTS += tests/unit/test_dump
+tests_unit_test_dump_SOURCES = tests/unit/test_dump.c
+tests_unit_test_dump_CFLAGS = $(DA_UNIT_CFLAGS) -O1
+tests_unit_test_dump_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)

@@ -479,6 +479,7 @@ expects_and_defaults_in_words(void **state)
 	        {"FAIL_RATE",
 	         "a fraction from 0 to 1 (0.01) or a percentage (1%)", "none"},
 	        {"FAIL_LOG", "0 or 1", "0"},
+	        {"DUMP", "a path of at most 4095 bytes", "none"},
 	        {"LIBRARY", "anything (the library does not read it)",
 	         "the one installed with the launcher"},
 	        {"OOM_SWEEP", "anything (the library does not read it)",
@@ -508,8 +509,8 @@ table_is_well_formed(void **state)
 	        "LEAKS",       "LEAKS_EXITCODE", "SUPPRESSIONS", "LOG",
 	        "STACK_DEPTH", "BREAK",          "POISON",       "ON_ERROR",
 	        "LIMIT",       "LIMIT_ACTION",   "FAIL_AT",      "FAIL_RATE",
-	        "FAIL_SEED",   "FAIL_SITE",      "FAIL_LOG",     "LIBRARY",
-	        "OOM_SWEEP"};
+	        "FAIL_SEED",   "FAIL_SITE",      "FAIL_LOG",     "DUMP",
+	        "LIBRARY",     "OOM_SWEEP"};
 	assert_int_equal(da_settings_count, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];

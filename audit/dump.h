@@ -1,0 +1,94 @@
+/*
+ * audit/dump.h — the dump writer: what dbgalloc knows about the process's
+ * memory at one moment, written as a version-1 dump (doc/dump-format.md)
+ * for dbgalloc-stats to read.
+ *
+ * A dump, in the order it is written (one record a line, fields separated
+ * by one space, strings percent-encoded and always last):
+ *
+ *   DBGALLOC-DUMP 1 0                         magic, major, minor
+ *   #fields H key value
+ *   H producer dbgalloc%200.1.0               producer, pid, ppid, exe,
+ *   H pid 4242                                cmdline, reason, dump_seq,
+ *   ...                                       time_unix_ns, mono_ns,
+ *                                             page_size, options,
+ *                                             consistency
+ *   #fields T name value
+ *   T live_bytes 1048576                      the counters (acct.h), the
+ *   ...                                       RSS, mapped bytes, generation
+ *   #fields M id bias lo hi build_id path
+ *   #fields L module vaddr memsz offset perm
+ *   M 1 0x55ec... 0x55ec... 0x55ec... 378a63ace7... /usr/bin/prog
+ *   L 1 0x0 1496 0x0 r--                      each module, then its
+ *   ...                                       PT_LOAD segments
+ *   #fields S id depth pc...
+ *   S 29027 3 0x55ecae0a6234 0x55ecae0a62eb 0x7f5ba285224a
+ *   #fields X stack live_blocks live_bytes    the stacks live blocks
+ *   X 29027 1 1048576                         name, and their totals
+ *   #fields A addr size stack gen epoch flags
+ *   A 0x7f5b9c000010 1048576 29027 10103 1 -  every live block
+ *   #fields C epoch first_gen mono_ns name
+ *   C 0 1 - start                             every epoch (gen.h)
+ *   #fields E lines crc32c
+ *   E 4711 0x1a2b3c4d                         lines before it, CRC-32C
+ *                                             of every byte before it
+ *
+ * Numbers: addresses (and file offsets) 0x-prefixed lower-case hex,
+ * counts and sizes decimal, "-" for none. A block's stack is "-" for
+ * blocks dbgalloc_ignore'd (flag i) and the dynamic loader's; its flags
+ * are "-" or letters: i ignored, n new, N new[], a aligned. dbgalloc's
+ * own blocks are left out.
+ *
+ * The live blocks are listed with every other thread stopped (leak.h,
+ * "consistency stopped"); the counters are read after, so under threads
+ * they may differ from the listing by what happened in between.
+ */
+#ifndef DA_AUDIT_DUMP_H
+#define DA_AUDIT_DUMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DA_DUMP_MAJOR 1
+#define DA_DUMP_MINOR 0
+
+#define DA_DUMP_BUF     (64 * 1024) /* bytes formatted per write(2) */
+#define DA_DUMP_STR_MAX 60000       /* a string field is cut past this */
+#define DA_DUMP_PATH    4096        /* a dump's file name, terminated */
+
+/*
+ * Writes a dump to the file that pattern names (%p: the process id, %e:
+ * the program's name, %n: the dump's number in this process, from 1, %%:
+ * %; any other % stays as it is), reason the H reason ("exit", "api").
+ *
+ * Published atomically: written to DIR/.NAME.tmp.PID.N (created with
+ * O_EXCL, O_NOFOLLOW, mode 0600) in the directory of the final name,
+ * fsync'd, then renamed onto it, so a reader sees the old file or the
+ * whole new one. Returns 0 (errno preserved), or -1 with errno set, the
+ * temporary file removed, and one line (no newline) in err:
+ *   dbgalloc: cannot write the dump /var/tmp/x.dump: No space left on device
+ *
+ * Stops the other threads for a moment (da_leak_list). Must be called
+ * outside any allocator operation and without the dynamic loader's lock.
+ * May allocate: no (its memory is mapped from the OS). No stdio.
+ */
+int da_dump_write(const char *pattern, const char *reason, char *err,
+                  size_t errlen);
+
+/* The file name pattern gives for dump number seq, in out (len bytes).
+ * Returns 0, or ENAMETOOLONG if it does not fit. */
+int da_dump_name(const char *pattern, uint64_t seq, char *out, size_t len);
+
+/* The dumps written (or tried) so far by this process: the next one is
+ * number da_dump_count() + 1. */
+uint64_t da_dump_count(void);
+
+/* CRC-32C (Castagnoli, reflected, as iSCSI and ext4 use it) of p[0..n),
+ * continuing crc (0 to start): da_crc32c(da_crc32c(0, a), b) is the CRC
+ * of a then b. crc32c("123456789") = 0xe3069283. Async-signal-safe. */
+uint32_t da_crc32c(uint32_t crc, const void *p, size_t n);
+
+/* fork: the child numbers its own dumps from 1. */
+void da_dump_fork_child(void);
+
+#endif /* DA_AUDIT_DUMP_H */

@@ -1,0 +1,44 @@
+/*
+ * shim/dump.c — dumps on the program's behalf: dbgalloc_dump, and the dump
+ * at exit that DBGALLOC_DUMP asks for. audit/dump.c writes them.
+ *
+ * The dump at exit comes from the exit handler of shim/leaks.c, after
+ * every other destructor and atexit handler, so what it lists is what the
+ * program left live; before the leak report, so a report that ends the
+ * process with DBGALLOC_LEAKS_EXITCODE still leaves the dump.
+ */
+#include "audit/dump.h"
+#include "audit/report.h"
+#include "audit/settings.h"
+#include "shim/dbgalloc.h"
+#include "shim/dump.h"
+#include "shim/export.h"
+
+#include <errno.h>
+
+DA_EXPORT int
+dbgalloc_dump(const char *path)
+{
+	char err[512];
+	if (path == NULL)
+		path = da_settings.dump;
+	if (path[0] == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	return da_dump_write(path, "api", err, sizeof(err));
+}
+
+void
+da_shim_dump_at_exit(void)
+{
+	char err[512];
+	if (da_settings.dump[0] == '\0' ||
+	    da_dump_write(da_settings.dump, "exit", err, sizeof(err)) == 0)
+		return;
+	int saved = errno;
+	struct da_line l = {.len = 0};
+	da_line_str(&l, err);
+	da_line_emit(&l);
+	errno = saved;
+}
