@@ -62,6 +62,7 @@ struct source {
 	size_t start, end;
 	size_t total; /* bytes read so far */
 	int eof;
+	int err; /* errno of a failed read */
 };
 
 enum line_status {
@@ -203,7 +204,7 @@ source_fill(struct source *s)
 	s->total += got;
 	if (got == 0) {
 		if (ferror(s->f))
-			return EIO;
+			return s->err = errno ? errno : EIO;
 		s->eof = 1;
 	}
 	return 0;
@@ -1098,7 +1099,7 @@ run(struct reader *r, struct source *s)
 			return fail(r, "line longer than %d bytes",
 			            DA_DUMP_LINE_MAX);
 		case LINE_IOERR:
-			return fail_file(r, EIO, strerror(EIO));
+			return fail_file(r, s->err, strerror(s->err));
 		}
 	}
 }
