@@ -32,6 +32,7 @@
  */
 #include "tools/dump.h"
 #include "tools/crc32c.h"
+#include "tools/dumpmodel.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -40,9 +41,6 @@
 #include <string.h>
 
 #define MAGIC "DBGALLOC-DUMP"
-
-/* At most this many fields fit on a line: one byte and a space each. */
-#define FIELDS_MAX (DA_DUMP_LINE_MAX / 2 + 1)
 
 /* Distinct record types this reader skips; more is a corrupt file. */
 #define UNKNOWN_MAX 64
@@ -124,7 +122,7 @@ struct reader {
 	int done; /* the trailer was read */
 
 	struct field *f; /* the current line's fields */
-	size_t nf;
+	size_t nf, fcap;
 	const struct rtype *type;            /* the current record's */
 	const struct field *slot[SLOTS_MAX]; /* its fields by column */
 	const struct field *tail;            /* S: the pcs */
@@ -241,7 +239,10 @@ source_line(struct source *s, const char **line, size_t *n)
 	}
 }
 
-/* Cuts line into r->f at single spaces. */
+/*
+ * Cuts line into r->f at single spaces. r->f grows as lines need it, up
+ * to the most fields a line can hold (a byte and a space each).
+ */
 static int
 split(struct reader *r, const char *line, size_t n)
 {
@@ -252,6 +253,14 @@ split(struct reader *r, const char *line, size_t n)
 		const char *e = sp != NULL ? sp : end;
 		if (e == p)
 			return fail(r, "empty field");
+		if (r->nf == r->fcap) {
+			size_t cap = r->fcap ? 2 * r->fcap : 16;
+			struct field *f = realloc(r->f, cap * sizeof(*f));
+			if (f == NULL)
+				return oom(r);
+			r->f = f;
+			r->fcap = cap;
+		}
 		r->f[r->nf].p = p;
 		r->f[r->nf].n = (size_t)(e - p);
 		r->nf++;
@@ -413,159 +422,12 @@ text(struct reader *r, size_t i, char **s)
 	return *s == NULL ? oom(r) : 0;
 }
 
-/* The model. */
-
-/* Room for add more elements of size bytes after n; capacity doubles. */
-static int
-reserve(void **arr, size_t n, size_t add, size_t size)
-{
-	size_t cap = 8, want = n + add;
-	while (cap < n)
-		cap *= 2;
-	if (n > 0 && want <= cap)
-		return 0;
-	while (cap < want)
-		cap *= 2;
-	if (cap > SIZE_MAX / size)
-		return ENOMEM;
-	void *p = realloc(*arr, cap * size);
-	if (p == NULL)
-		return ENOMEM;
-	*arr = p;
-	return 0;
-}
-
-#define APPEND(r, arr, n) \
-	(reserve((void **)&(arr), (n), 1, sizeof(*(arr))) != 0 ? oom(r) : 0)
-
-/*
- * The indexes: open addressing over a power-of-two table of index + 1,
- * probed linearly from a Fibonacci hash of the id.
- */
-static size_t
-slot_of(uint64_t id, size_t slots)
-{
-	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & (slots - 1);
-}
-
-static uint64_t
-stack_id(const struct da_dump *d, size_t i)
-{
-	return d->stacks[i].id;
-}
-
-static uint64_t
-module_id(const struct da_dump *d, size_t i)
-{
-	return d->modules[i].id;
-}
-
-static uint32_t
-index_find(const struct da_dump *d, const uint32_t *index, size_t slots,
-           uint64_t (*key)(const struct da_dump *, size_t), uint64_t id)
-{
-	if (slots == 0)
-		return 0;
-	for (size_t s = slot_of(id, slots);; s = (s + 1) & (slots - 1)) {
-		if (index[s] == 0 || key(d, index[s] - 1) == id)
-			return index[s];
-	}
-}
-
-/* Adds element n (its id already in place) to the index, growing it. */
-static int
-index_add(struct da_dump *d, uint32_t **index, size_t *slots, size_t n,
-          uint64_t (*key)(const struct da_dump *, size_t))
-{
-	if (n >= UINT32_MAX - 1)
-		return ENOMEM;
-	if ((n + 1) * 2 > *slots) {
-		size_t grown = *slots ? *slots * 2 : 64;
-		uint32_t *t = calloc(grown, sizeof(*t));
-		if (t == NULL)
-			return ENOMEM;
-		for (size_t i = 0; i < n; i++) {
-			size_t s = slot_of(key(d, i), grown);
-			while (t[s] != 0)
-				s = (s + 1) & (grown - 1);
-			t[s] = (uint32_t)i + 1;
-		}
-		free(*index);
-		*index = t;
-		*slots = grown;
-	}
-	size_t s = slot_of(key(d, n), *slots);
-	while ((*index)[s] != 0)
-		s = (s + 1) & (*slots - 1);
-	(*index)[s] = (uint32_t)n + 1;
-	return 0;
-}
-
-const struct da_dump_stack *
-da_dump_stack(const struct da_dump *d, uint64_t id)
-{
-	uint32_t i =
-	        index_find(d, d->stack_index, d->stack_slots, stack_id, id);
-	return i ? &d->stacks[i - 1] : NULL;
-}
-
-const struct da_dump_module *
-da_dump_module(const struct da_dump *d, uint64_t id)
-{
-	uint32_t i =
-	        index_find(d, d->module_index, d->module_slots, module_id, id);
-	return i ? &d->modules[i - 1] : NULL;
-}
-
-const char *
-da_dump_header(const struct da_dump *d, const char *key)
-{
-	for (size_t i = 0; i < d->nheaders; i++)
-		if (strcmp(d->headers[i].key, key) == 0)
-			return d->headers[i].value;
-	return NULL;
-}
-
-uint64_t
-da_dump_counter(const struct da_dump *d, const char *name)
-{
-	for (size_t i = 0; i < d->ncounters; i++)
-		if (strcmp(d->counters[i].name, name) == 0)
-			return d->counters[i].value;
-	return DA_DUMP_NONE;
-}
-
-void
-da_dump_free(struct da_dump *d)
-{
-	for (size_t i = 0; i < d->nheaders; i++) {
-		free(d->headers[i].key);
-		free(d->headers[i].value);
-	}
-	for (size_t i = 0; i < d->ncounters; i++)
-		free(d->counters[i].name);
-	for (size_t i = 0; i < d->nmodules; i++) {
-		free(d->modules[i].build_id);
-		free(d->modules[i].path);
-	}
-	for (size_t i = 0; i < d->nepochs; i++)
-		free(d->epochs[i].name);
-	free(d->headers);
-	free(d->counters);
-	free(d->modules);
-	free(d->segments);
-	free(d->stacks);
-	free(d->sites);
-	free(d->blocks);
-	free(d->epochs);
-	free(d->samples);
-	free(d->pcs);
-	free(d->stack_index);
-	free(d->module_index);
-	memset(d, 0, sizeof(*d));
-}
-
 /* Records: one store function per type, over r->slot[]. */
+
+#define APPEND(r, arr, n)                                              \
+	(da_dump_reserve((void **)&(arr), (n), 1, sizeof(*(arr))) != 0 \
+	         ? oom(r)                                              \
+	         : 0)
 
 static int
 store_h(struct reader *r)
@@ -621,8 +483,7 @@ store_m(struct reader *r)
 		return e;
 	}
 	d->modules[d->nmodules] = m;
-	if (index_add(d, &d->module_index, &d->module_slots, d->nmodules,
-	              module_id) != 0) {
+	if (da_dump_index_module(d, d->nmodules) != 0) {
 		free(m.build_id);
 		free(m.path);
 		return oom(r);
@@ -679,7 +540,8 @@ store_s(struct reader *r)
 	if (da_dump_stack(d, s.id) != NULL)
 		return fail(r, "stack %llu defined twice",
 		            (unsigned long long)s.id);
-	if (reserve((void **)&d->pcs, d->npcs, r->ntail, sizeof(*d->pcs)) != 0)
+	if (da_dump_reserve((void **)&d->pcs, d->npcs, r->ntail,
+	                    sizeof(*d->pcs)) != 0)
 		return oom(r);
 	for (size_t i = 0; i < r->ntail; i++) {
 		const struct field *f = &r->tail[i];
@@ -692,8 +554,7 @@ store_s(struct reader *r)
 	s.depth = r->ntail;
 	s.pcs = NULL;
 	d->stacks[d->nstacks] = s;
-	if (index_add(d, &d->stack_index, &d->stack_slots, d->nstacks,
-	              stack_id) != 0)
+	if (da_dump_index_stack(d, d->nstacks) != 0)
 		return oom(r);
 	d->npcs += r->ntail;
 	d->nstacks++;
@@ -1118,8 +979,7 @@ read_source(struct source *s, const char *name, struct da_dump *d, char *err,
 	r.d = d;
 	if (errlen > 0)
 		err[0] = '\0';
-	r.f = malloc(FIELDS_MAX * sizeof(*r.f));
-	e = r.f == NULL ? oom(&r) : run(&r, s);
+	e = run(&r, s);
 	free(r.f);
 	for (size_t i = 0; i < NTYPES; i++)
 		free(r.tables[i].slot);

@@ -19,4 +19,5 @@ tools_oom_sweep_SOURCES = \
 noinst_LTLIBRARIES += tools/libdumpread.la
 tools_libdumpread_la_SOURCES = \
 	tools/dump.h tools/dumpread.c \
+	tools/dumpmodel.h tools/dumpmodel.c \
 	tools/crc32c.h tools/crc32c.c

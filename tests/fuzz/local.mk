@@ -22,11 +22,12 @@ DA_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-include config.h
 tests/fuzz/fuzz_dumpread: $(srcdir)/tests/fuzz/fuzz_dumpread.c \
 		$(srcdir)/tests/fuzz/fuzz.h $(srcdir)/tools/dumpread.c \
-		$(srcdir)/tools/dump.h $(srcdir)/tools/crc32c.c \
+		$(srcdir)/tools/dump.h $(srcdir)/tools/dumpmodel.c \
+		$(srcdir)/tools/dumpmodel.h $(srcdir)/tools/crc32c.c \
 		$(srcdir)/tools/crc32c.h config.h
 	$(AM_V_CCLD)$(FUZZ_CC) $(DA_FUZZ_FLAGS) -o $@ \
 		$(srcdir)/tests/fuzz/fuzz_dumpread.c $(srcdir)/tools/dumpread.c \
-		$(srcdir)/tools/crc32c.c
+		$(srcdir)/tools/dumpmodel.c $(srcdir)/tools/crc32c.c
 fuzz: tests/fuzz/fuzz_dumpread_driver$(EXEEXT)
 	@if test -z '$(FUZZ_CC)'; then \
 		echo "make fuzz: no clang with libFuzzer; the plain driver" \
