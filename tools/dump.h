@@ -133,7 +133,7 @@ struct da_dump {
  *   PATH: dump version N is not supported (this reader reads version 1)
  *   PATH: truncated: no trailer
  *   PATH: checksum mismatch
- *   PATH: line N: WHAT          (the rest of the catalogue, dumpread.c)
+ *   PATH: line N: WHAT          (all listed in doc/dump-format.md)
  *   PATH: STRERROR              (open or read failed; ENOMEM)
  *
  * A malformed file returns EINVAL. On any error *d is left empty;
