@@ -121,6 +121,7 @@ struct da_dump {
 	size_t npcs;
 	uint32_t *stack_index, *module_index; /* index + 1, 0 when free */
 	size_t stack_slots, module_slots;     /* a power of two, or 0 */
+	uint64_t salt;                        /* of the indexes' hash */
 };
 
 /*

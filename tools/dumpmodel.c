@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 int
 da_dump_reserve(void **arr, size_t n, size_t add, size_t size)
@@ -33,12 +35,30 @@ da_dump_reserve(void **arr, size_t n, size_t add, size_t size)
 
 /*
  * The indexes: open addressing over a power-of-two table of index + 1,
- * probed linearly from a Fibonacci hash of the id.
+ * probed linearly from a hash of the id. The ids come from the file, so
+ * the hash is keyed with a random salt per dump: a file made to put every
+ * id in one chain would make reading it quadratic.
  */
 static size_t
-slot_of(uint64_t id, size_t slots)
+slot_of(const struct da_dump *d, uint64_t id, size_t slots)
 {
-	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & (slots - 1);
+	/* splitmix64's finalizer: every bit of the id moves every bit. */
+	uint64_t z = id ^ d->salt;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (size_t)(z ^ (z >> 31)) & (slots - 1);
+}
+
+static uint64_t
+fresh_salt(const struct da_dump *d)
+{
+	uint64_t salt;
+	struct timespec ts;
+	if (getrandom(&salt, sizeof(salt), GRND_NONBLOCK) == sizeof(salt))
+		return salt;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^
+	       (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)d;
 }
 
 static uint64_t
@@ -59,7 +79,7 @@ index_find(const struct da_dump *d, const uint32_t *index, size_t slots,
 {
 	if (slots == 0)
 		return 0;
-	for (size_t s = slot_of(id, slots);; s = (s + 1) & (slots - 1)) {
+	for (size_t s = slot_of(d, id, slots);; s = (s + 1) & (slots - 1)) {
 		if (index[s] == 0 || key(d, index[s] - 1) == id)
 			return index[s];
 	}
@@ -72,13 +92,15 @@ index_add(struct da_dump *d, uint32_t **index, size_t *slots, size_t n,
 {
 	if (n >= UINT32_MAX - 1)
 		return ENOMEM;
+	if (d->stack_slots == 0 && d->module_slots == 0)
+		d->salt = fresh_salt(d);
 	if ((n + 1) * 2 > *slots) {
 		size_t grown = *slots ? *slots * 2 : 64;
 		uint32_t *t = calloc(grown, sizeof(*t));
 		if (t == NULL)
 			return ENOMEM;
 		for (size_t i = 0; i < n; i++) {
-			size_t s = slot_of(key(d, i), grown);
+			size_t s = slot_of(d, key(d, i), grown);
 			while (t[s] != 0)
 				s = (s + 1) & (grown - 1);
 			t[s] = (uint32_t)i + 1;
@@ -87,7 +109,7 @@ index_add(struct da_dump *d, uint32_t **index, size_t *slots, size_t n,
 		*index = t;
 		*slots = grown;
 	}
-	size_t s = slot_of(key(d, n), *slots);
+	size_t s = slot_of(d, key(d, n), *slots);
 	while ((*index)[s] != 0)
 		s = (s + 1) & (*slots - 1);
 	(*index)[s] = (uint32_t)n + 1;

@@ -128,8 +128,9 @@ struct reader {
 	const struct field *tail;            /* S: the pcs */
 	size_t ntail;
 
-	struct table tables[9]; /* parallel to types[] */
-	char *unknown[UNKNOWN_MAX];
+	struct table tables[9];     /* parallel to types[] */
+	char *unknown[UNKNOWN_MAX]; /* their names, and lengths: */
+	size_t unknown_len[UNKNOWN_MAX];
 	size_t nunknown;
 };
 
@@ -726,7 +727,7 @@ static int
 unknown_of(struct reader *r, const struct field *f)
 {
 	for (size_t i = 0; i < r->nunknown; i++)
-		if (strlen(r->unknown[i]) == f->n &&
+		if (r->unknown_len[i] == f->n &&
 		    memcmp(r->unknown[i], f->p, f->n) == 0)
 			return (int)i;
 	return -1;
@@ -766,7 +767,7 @@ fields_line(struct reader *r)
 			            UNKNOWN_MAX);
 		if ((r->unknown[r->nunknown] = copy(&r->f[1])) == NULL)
 			return oom(r);
-		r->nunknown++;
+		r->unknown_len[r->nunknown++] = r->f[1].n;
 		return 0;
 	}
 	tab = &r->tables[t - types];

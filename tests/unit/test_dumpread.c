@@ -125,6 +125,14 @@ a_size(const char *num, const char *fails, uint64_t want)
 	da_dump_free(&d);
 }
 
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* CRC-32C: the check value, the table, and chaining. */
 static void
 crc32c_values(void **state)
@@ -645,6 +653,54 @@ trailers(void **state)
 	extra_fails("E 42 0x0\n", "checksum mismatch");
 }
 
+/*
+ * Many stacks and modules: the indexes grow and find each one, with ids
+ * that differ only in their high bits (one chain under a weak hash).
+ */
+static void
+many_ids(void **state)
+{
+	(void)state;
+	enum { N = 100000 };
+	struct dumpgen g;
+	struct da_dump d;
+	dumpgen_init(&g);
+	dumpgen_sample(&g, 0);
+	dumpgen_add(&g, "#fields M id path\n");
+	for (uint64_t i = 0; i < 1000; i++)
+		dumpgen_add(&g, "M %llu m%llu\n",
+		            (unsigned long long)(i << 40 | 3),
+		            (unsigned long long)i);
+	for (uint64_t i = 0; i < N; i++)
+		dumpgen_add(&g, "S 0x%llx 1 0x%llx\n",
+		            (unsigned long long)(i << 40),
+		            (unsigned long long)i);
+	dumpgen_add(&g, "A 0x10 1 0x%llx 1 0 -\n",
+	            (unsigned long long)((uint64_t)(N - 1) << 40));
+	dumpgen_seal(&g);
+	double t0 = now();
+	assert_int_equal(read_gen(&g, &d), 0);
+	printf("# %d stacks, 1000 modules read in %.1f ms\n", N,
+	       (now() - t0) * 1e3);
+	assert_int_equal(d.nstacks, N + 3);
+	for (uint64_t i = 0; i < N; i++) {
+		const struct da_dump_stack *s = da_dump_stack(&d, i << 40);
+		assert_non_null(s);
+		assert_int_equal(s->id, i << 40);
+		assert_int_equal(s->pcs[0], i);
+	}
+	assert_null(da_dump_stack(&d, (uint64_t)N << 40));
+	for (uint64_t i = 0; i < 1000; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "m%llu", (unsigned long long)i);
+		assert_string_equal(da_dump_module(&d, i << 40 | 3)->path,
+		                    name);
+	}
+	assert_int_equal(da_dump_module(&d, 1)->bias, 0x55ecae0a5000);
+	da_dump_free(&d);
+	dumpgen_free(&g);
+}
+
 /* Reading a file that cannot be read. */
 static void
 unreadable(void **state)
@@ -661,14 +717,6 @@ unreadable(void **state)
 	assert_int_equal(strlen(err), 7);
 	assert_int_equal(da_dump_read(golden("empty.dump"), &d, NULL, 0),
 	                 EINVAL);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* 200,000 live blocks, through a file; the time is printed. */
@@ -732,6 +780,7 @@ main(void)
 	        cmocka_unit_test(fields_lines),
 	        cmocka_unit_test(references),
 	        cmocka_unit_test(trailers),
+	        cmocka_unit_test(many_ids),
 	        cmocka_unit_test(unreadable),
 	        cmocka_unit_test(large_dump),
 	};
