@@ -21,7 +21,7 @@
  *   line N: bad number in column C         (not decimal or 0x hex; overflow)
  *   line N: missing value in column C      ("-" where a key must be)
  *   line N: bad string in column C         (bad %XX, %00, a byte to escape)
- *   line N: bad value in column C          (perm, flags)
+ *   line N: bad value in column C          (perm, flags, names, build id)
  *   line N: stack ID has depth D but P return addresses
  *   line N: stack ID defined twice / module ID defined twice
  *   line N: stack ID is not defined / module ID is not defined
@@ -419,6 +419,10 @@ text(struct reader *r, size_t i, char **s)
 			return fail(r, "bad string in column %s", c->name);
 		return 0;
 	}
+	/* Names and build ids are plain words: printable, nothing escaped. */
+	for (size_t k = 0; k < f->n; k++)
+		if (f->p[k] < 0x21 || f->p[k] > 0x7e)
+			return fail(r, "bad value in column %s", c->name);
 	*s = copy(f);
 	return *s == NULL ? oom(r) : 0;
 }
