@@ -716,6 +716,9 @@ static const struct rtype types[] = {
         TYPE("P", p_cols, store_p),
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
+_Static_assert(NTYPES == sizeof(((struct reader *)0)->tables) /
+                                 sizeof(struct table),
+               "one #fields table per record type");
 
 static const struct rtype *
 type_of(const struct field *f)
