@@ -45,8 +45,16 @@
 /* Distinct record types this reader skips; more is a corrupt file. */
 #define UNKNOWN_MAX 64
 
-/* Read buffer: a whole longest line, and room to read ahead. */
-#define SOURCE_BUF (4 * DA_DUMP_LINE_MAX)
+/*
+ * Read buffer: a whole longest line, and room to read ahead. The fuzz
+ * harness makes it as small as it may be, so that lines often straddle
+ * two reads.
+ */
+#ifndef DA_DUMP_SOURCE_BUF
+#define DA_DUMP_SOURCE_BUF (4 * DA_DUMP_LINE_MAX)
+#endif
+#define SOURCE_BUF DA_DUMP_SOURCE_BUF
+_Static_assert(SOURCE_BUF >= DA_DUMP_LINE_MAX, "a line fits the buffer");
 
 /*
  * Where lines come from: a file through buf, or memory directly. The bytes

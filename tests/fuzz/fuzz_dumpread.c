@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define NAME "fuzz.dump"
 
@@ -86,11 +88,42 @@ check_model(const struct da_dump *d)
 	sink = sum;
 }
 
+/* The counts of two models are the same. */
+static void
+check_same(const struct da_dump *a, const struct da_dump *b)
+{
+	check(a->lines == b->lines && a->crc32c == b->crc32c &&
+	              a->minor == b->minor && a->nheaders == b->nheaders &&
+	              a->ncounters == b->ncounters &&
+	              a->nmodules == b->nmodules &&
+	              a->nsegments == b->nsegments &&
+	              a->nstacks == b->nstacks && a->npcs == b->npcs &&
+	              a->nsites == b->nsites && a->nblocks == b->nblocks &&
+	              a->nepochs == b->nepochs && a->nsamples == b->nsamples,
+	      "memory and file give different models");
+	check(a->npcs == 0 ||
+	              memcmp(a->pcs, b->pcs, a->npcs * sizeof(*a->pcs)) == 0,
+	      "memory and file give different stacks");
+	/* Field by field: a block's padding is not written. */
+	for (size_t i = 0; i < a->nblocks; i++) {
+		const struct da_dump_block *x = &a->blocks[i],
+		                           *y = &b->blocks[i];
+		check(x->addr == y->addr && x->size == y->size &&
+		              x->stack == y->stack && x->gen == y->gen &&
+		              x->epoch == y->epoch && x->flags == y->flags,
+		      "memory and file give different blocks");
+	}
+}
+
+/*
+ * Reads the input from memory, and from a file (a memfd) through the
+ * reader's buffer; both must agree, on the model or on the message.
+ */
 static void
 read_one(const uint8_t *data, size_t size)
 {
-	struct da_dump d;
-	char err[512];
+	struct da_dump d, fd_d;
+	char err[512], fd_err[512], path[64];
 	int e = da_dump_read_mem(data, size, NAME, &d, err, sizeof(err));
 	if (e == 0) {
 		fuzz_read_ok++;
@@ -106,6 +139,24 @@ read_one(const uint8_t *data, size_t size)
 		              d.headers == NULL,
 		      "a model left after an error");
 	}
+
+	int fd = memfd_create("fuzz_dumpread", MFD_CLOEXEC);
+	check(fd >= 0, "memfd_create failed");
+	for (size_t off = 0; off < size;) {
+		ssize_t w = write(fd, data + off, size - off);
+		check(w > 0, "write to the memfd failed");
+		off += (size_t)w;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int fd_e = da_dump_read(path, &fd_d, fd_err, sizeof(fd_err));
+	close(fd);
+	check(fd_e == e, "memory and file give different results");
+	if (e == 0)
+		check_same(&d, &fd_d);
+	else
+		check(strcmp(err + strlen(NAME), fd_err + strlen(path)) == 0,
+		      "memory and file give different messages");
+	da_dump_free(&fd_d);
 	da_dump_free(&d);
 }
 

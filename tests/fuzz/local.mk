@@ -13,13 +13,17 @@ check_PROGRAMS += tests/fuzz/fuzz_dumpread_driver
 TESTS += tests/fuzz/fuzz_dumpread_driver
 tests_fuzz_fuzz_dumpread_driver_SOURCES = tests/fuzz/fuzz.h \
 	tests/fuzz/fuzz_dumpread.c tests/fuzz/driver.c
-tests_fuzz_fuzz_dumpread_driver_LDADD = tools/libdumpread.la
+# Its own copy of the reader: the read buffer made as small as it may be.
+tests_fuzz_fuzz_dumpread_driver_SOURCES += tools/dumpread.c \
+	tools/dumpmodel.c tools/crc32c.c
+tests_fuzz_fuzz_dumpread_driver_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DDA_DUMP_SOURCE_BUF=65536
 EXTRA_DIST += tests/fuzz/dump.dict
 
 FUZZ_SECONDS = 60
 DA_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I$(top_srcdir) -I$(top_builddir) \
-	-include config.h
+	-include config.h -DDA_DUMP_SOURCE_BUF=65536
 tests/fuzz/fuzz_dumpread: $(srcdir)/tests/fuzz/fuzz_dumpread.c \
 		$(srcdir)/tests/fuzz/fuzz.h $(srcdir)/tools/dumpread.c \
 		$(srcdir)/tools/dump.h $(srcdir)/tools/dumpmodel.c \
