@@ -749,15 +749,17 @@ unknown_of(struct reader *r, const struct field *f)
 }
 
 /*
- * Does the last column of #fields S name the pcs: "pc...", "ip…"? The
- * ellipsis is "..." or U+2026; without such a column, the pcs follow the
- * named ones all the same.
+ * Does this last column of #fields S name the pcs? Any name but the
+ * columns S has before them does: "pc...", "ip…", "pcs". Without one, the
+ * pcs follow the named columns all the same.
  */
 static int
-names_tail(const struct field *f)
+names_tail(const struct rtype *t, const struct field *f)
 {
-	return (f->n >= 3 && memcmp(f->p + f->n - 3, "...", 3) == 0) ||
-	       (f->n >= 3 && memcmp(f->p + f->n - 3, "\xe2\x80\xa6", 3) == 0);
+	for (size_t k = 0; k < t->ncols; k++)
+		if (field_is(f, t->cols[k].name))
+			return 0;
+	return 1;
 }
 
 /* "#fields T name..." */
@@ -787,7 +789,7 @@ fields_line(struct reader *r)
 	}
 	tab = &r->tables[t - types];
 	ncols = r->nf - 2;
-	if (t->store == store_s && ncols > 0 && names_tail(&r->f[r->nf - 1]))
+	if (t->store == store_s && ncols > 0 && names_tail(t, &r->f[r->nf - 1]))
 		ncols--;
 	slot = malloc((ncols ? ncols : 1) * sizeof(*slot));
 	if (slot == NULL)

@@ -549,6 +549,13 @@ fields_lines(void **state)
 	extra_reads("#fields S depth id\nS 2 77 0x1 0x2\n", &d);
 	assert_int_equal(da_dump_stack(&d, 77)->pcs[1], 2);
 	da_dump_free(&d);
+	/* Any last name but id and depth names the pcs. */
+	extra_reads("#fields S id depth pcs\nS 78 2 0x1 0x2\n", &d);
+	assert_int_equal(da_dump_stack(&d, 78)->pcs[1], 2);
+	da_dump_free(&d);
+	extra_fails("#fields S id depth pcs\nS 79 0\n"
+	            "#fields S id depth thread pcs\nS 80 1 9 0x5\nS 81 1 9\n",
+	            "line 45: stack 81 has depth 1 but 0 return addresses");
 	/* Unknown record types are bounded. */
 	struct dumpgen g;
 	dumpgen_init(&g);
