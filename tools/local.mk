@@ -12,3 +12,12 @@ tools_oom_sweep_SOURCES = \
 	tools/oom-sweep.c \
 	tools/sweeprun.h tools/sweeprun.c \
 	tools/sweeplog.h tools/sweeplog.c
+
+# The dump reader (issue 15): doc/dump-format.md read into memory, for
+# dbgalloc-stats, the unit tests and the fuzz harness. A convenience
+# library: nothing installed, linked into each of them.
+noinst_LTLIBRARIES += tools/libdumpread.la
+tools_libdumpread_la_SOURCES = \
+	tools/dump.h tools/dumpread.c \
+	tools/dumpmodel.h tools/dumpmodel.c \
+	tools/crc32c.h tools/crc32c.c

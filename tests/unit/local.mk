@@ -118,3 +118,19 @@ TESTS += tests/unit/test_dump
 tests_unit_test_dump_SOURCES = tests/unit/test_dump.c
 tests_unit_test_dump_CFLAGS = $(DA_UNIT_CFLAGS) -O1
 tests_unit_test_dump_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+
+# The dump reader (tools/dumpread.c): the golden dumps of tests/dumps and
+# dumps made by dumpgen, every message; a large dump's reading, timed.
+check_PROGRAMS += tests/unit/test_dumpread
+TESTS += tests/unit/test_dumpread
+tests_unit_test_dumpread_SOURCES = tests/unit/test_dumpread.c \
+	tests/unit/dumpgen.h tests/unit/dumpgen.c
+tests_unit_test_dumpread_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dumpread_LDADD = tools/libdumpread.la $(CMOCKA_LIBS)
+EXTRA_DIST += tests/dumps/regen.py tests/dumps/good.dump \
+	tests/dumps/truncated.dump tests/dumps/bad-checksum.dump \
+	tests/dumps/unknown-record.dump tests/dumps/unknown-columns.dump \
+	tests/dumps/minor-version.dump tests/dumps/major-version.dump \
+	tests/dumps/overlong-line.dump tests/dumps/before-fields.dump \
+	tests/dumps/bad-number.dump tests/dumps/empty.dump \
+	tests/dumps/foreign.dump

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+# tests/dumps/regen.py — writes the golden dumps of this directory, which
+# tests/unit/test_dumpread.c reads and tests/fuzz/ starts from. Run it
+# here after changing it, and commit what it writes. Its CRC-32C is its
+# own, bit by bit, so the files do not depend on the reader's table.
+
+import os
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
+def seal(body):
+    """body and its trailer: the lines before it and their CRC-32C."""
+    return body + b"E %d 0x%08x\n" % (body.count(b"\n"), crc32c(body))
+
+
+# Every record type, strings with escapes, "-" in optional fields.
+GOOD = b"""DBGALLOC-DUMP 1 0
+#fields H key value
+H producer dbgalloc%200.1.0
+H pid 4242
+H ppid 4200
+H exe /usr/local/bin/img%20srv
+H cmdline img%2520srv%20--port%208080
+H reason signal:USR2
+H dump_seq 3
+H time_unix_ns 1795266552476243188
+H mono_ns 5123456789
+H page_size 4096
+H options DBGALLOC_LIMIT=100M%20DBGALLOC_LEAKS=1
+H consistency stopped
+#fields T name value
+T live_bytes 1048600
+T live_blocks 3
+T peak_bytes 2097152
+T total_allocs 12
+T total_bytes 3145728
+T total_frees 9
+T failed_allocs 0
+T limit -
+T rss_bytes 127205376
+T rss_peak_bytes 131072000
+T mapped_bytes 4194304
+T generation 12
+# the modules, then their loadable segments
+#fields M id bias lo hi build_id path
+M 1 0x55ecae0a5000 0x55ecae0a5000 0x55ecae0a9048 378a63ace770e0c38c49fa38205a3c376766b2bf /usr/local/bin/img%20srv
+M 2 0x7f5ba282b000 0x7f5ba282b000 0x7f5ba2a0cf50 - /lib/x86_64-linux-gnu/libc.so.6
+#fields L module vaddr memsz offset perm
+L 1 0x0 0x5d8 0x0 r--
+L 1 0x1000 0x2c1 0x1000 r-x
+L 2 0x28000 0x155000 0x28000 r-x
+#fields S id depth pc...
+S 29027 3 0x55ecae0a6234 0x55ecae0a62eb 0x7f5ba285224a
+S 5 1 0x55ecae0a6300
+#fields X stack live_blocks live_bytes allocs alloc_bytes frees free_bytes peak_live_bytes temporary
+X 29027 1 1048576 1 1048576 0 0 1048576 0
+X 5 2 24 11 2097152 9 2097128 1048600 8
+#fields A addr size stack gen epoch flags
+A 0x7f5b9c000010 1048576 29027 10 1 -
+A 0x55ecaf0002a0 16 5 3 0 nN
+A 0x55ecaf0002c0 8 - 0 0 ia
+#fields C epoch first_gen mono_ns name
+C 0 0 - start
+C 1 5 4100000000 warm%20up
+#fields P mono_ns live_bytes rss_bytes
+P 4000000000 1024 88080384
+P 5000000000 1048600 127205376
+"""
+
+
+def lines(data):
+    return data.splitlines(keepends=True)
+
+
+def after(data, prefix, extra):
+    """data with extra inserted after the first line starting with prefix."""
+    out = []
+    for line in lines(data):
+        out.append(line)
+        if line.startswith(prefix) and extra is not None:
+            out.append(extra)
+            extra = None
+    return b"".join(out)
+
+
+def replace(data, old, new):
+    assert old in data, old
+    return data.replace(old, new, 1)
+
+
+def write(name, data):
+    with open(name, "wb") as f:
+        f.write(data)
+
+
+def main():
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))
+    good = seal(GOOD)
+    write("good.dump", good)
+    # Cut in the middle of an A line: no trailer.
+    write("truncated.dump", good[: good.index(b"A 0x55ecaf0002a0") + 9])
+    # One digit changed after sealing.
+    write("bad-checksum.dump", replace(good, b"A 0x55ecaf0002c0 8 ", b"A 0x55ecaf0002c0 9 "))
+    # A record type this reader does not know, with and without columns.
+    write("unknown-record.dump", seal(after(GOOD, b"X 5 ",
+          b"#fields R arena kind size_class util\nR 0 small 64 1.000\n#fields Q\nQ\n")))
+    # Columns this reader does not know, and the known ones reordered.
+    unk = replace(GOOD, b"#fields A addr size stack gen epoch flags\n",
+                  b"#fields A tid size addr flags note gen stack epoch\n")
+    unk = replace(unk, b"A 0x7f5b9c000010 1048576 29027 10 1 -\n",
+                  b"A 4242 1048576 0x7f5b9c000010 - big 10 29027 1\n")
+    unk = replace(unk, b"A 0x55ecaf0002a0 16 5 3 0 nN\n",
+                  b"A 4242 16 0x55ecaf0002a0 nN x 3 5 0\n")
+    unk = replace(unk, b"A 0x55ecaf0002c0 8 - 0 0 ia\n",
+                  b"A 4243 8 0x55ecaf0002c0 ia 0.5 0 - 0\n")
+    unk = replace(unk, b"#fields S id depth pc...\n", b"#fields S id thread depth ip\xe2\x80\xa6\n")
+    unk = replace(unk, b"S 29027 3 ", b"S 29027 1 3 ")
+    unk = replace(unk, b"S 5 1 ", b"S 5 2 1 ")
+    write("unknown-columns.dump", seal(unk))
+    # A later minor version: a new header, a new record type, new columns.
+    minor = replace(GOOD, b"DBGALLOC-DUMP 1 0\n", b"DBGALLOC-DUMP 1 7\n")
+    minor = after(minor, b"H consistency", b"H unwinder fp\n")
+    minor = replace(minor, b"#fields P mono_ns live_bytes rss_bytes\n",
+                    b"#fields P mono_ns live_bytes rss_bytes mapped_bytes\n")
+    minor = replace(minor, b"P 4000000000 1024 88080384\n", b"P 4000000000 1024 88080384 4194304\n")
+    minor = replace(minor, b"P 5000000000 1048600 127205376\n",
+                    b"P 5000000000 1048600 127205376 4194304\n#fields F ip func file line\nF 0x55ecae0a6234 big_buffer /src/img.c 11\n")
+    write("minor-version.dump", seal(minor))
+    write("major-version.dump", seal(b"DBGALLOC-DUMP 2 0\n#fields H key value\nH pid 1\n"))
+    # Line 13 is 65,537 bytes long, its newline in.
+    write("overlong-line.dump", seal(after(GOOD, b"H page_size", b"H options " + b"x" * 65526 + b"\n")))
+    write("before-fields.dump", seal(replace(GOOD, b"#fields A addr size stack gen epoch flags\n", b"") +
+                                     b"#fields A addr size stack gen epoch flags\n"))
+    write("bad-number.dump", seal(replace(GOOD, b"A 0x55ecaf0002a0 16 ", b"A 0x55ecaf0002a0 1O ")))
+    write("empty.dump", b"")
+    # An ELF header: the start of a program, not a dump.
+    write("foreign.dump", b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x03\x00\x3e\x00\x01\x00\x00\x00" + bytes(40))
+
+
+main()
