@@ -14,6 +14,7 @@
 #include "alloc/lock.h"
 #include "alloc/os.h"
 #include "audit/acct.h"
+#include "audit/crc32c.h"
 #include "audit/depot.h"
 #include "audit/gen.h"
 #include "audit/header.h"
@@ -29,61 +30,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-/* --- CRC-32C: slicing by 8, tables built at the first use. --- */
-
-static uint32_t crc_tab[8][256];
-static _Atomic int crc_state; /* 0 not built, 1 being built, 2 ready */
-
-static void
-crc_init(void)
-{
-	int s = atomic_load_explicit(&crc_state, memory_order_acquire);
-	if (s == 2)
-		return;
-	int zero = 0;
-	if (s == 0 && atomic_compare_exchange_strong(&crc_state, &zero, 1)) {
-		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t c = i;
-			for (int k = 0; k < 8; k++)
-				c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1)));
-			crc_tab[0][i] = c;
-		}
-		for (uint32_t i = 0; i < 256; i++)
-			for (int t = 1; t < 8; t++)
-				crc_tab[t][i] =
-				        (crc_tab[t - 1][i] >> 8) ^
-				        crc_tab[0][crc_tab[t - 1][i] & 0xff];
-		atomic_store_explicit(&crc_state, 2, memory_order_release);
-		return;
-	}
-	while (atomic_load_explicit(&crc_state, memory_order_acquire) != 2)
-		da_cpu_relax();
-}
-
-uint32_t
-da_crc32c(uint32_t crc, const void *buf, size_t n)
-{
-	const unsigned char *p = buf;
-	uint32_t c = ~crc;
-	crc_init();
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	for (; n >= 8; n -= 8, p += 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		w ^= c;
-		c = crc_tab[7][w & 0xff] ^ crc_tab[6][(w >> 8) & 0xff] ^
-		    crc_tab[5][(w >> 16) & 0xff] ^
-		    crc_tab[4][(w >> 24) & 0xff] ^
-		    crc_tab[3][(w >> 32) & 0xff] ^
-		    crc_tab[2][(w >> 40) & 0xff] ^
-		    crc_tab[1][(w >> 48) & 0xff] ^ crc_tab[0][w >> 56];
-	}
-#endif
-	for (; n > 0; n--, p++)
-		c = (c >> 8) ^ crc_tab[0][(c ^ *p) & 0xff];
-	return ~c;
-}
 
 /* --- The output: one buffer, written as it fills. --- */
 

@@ -83,11 +83,6 @@ int da_dump_name(const char *pattern, uint64_t seq, char *out, size_t len);
  * number da_dump_count() + 1. */
 uint64_t da_dump_count(void);
 
-/* CRC-32C (Castagnoli, reflected, as iSCSI and ext4 use it) of p[0..n),
- * continuing crc (0 to start): da_crc32c(da_crc32c(0, a), b) is the CRC
- * of a then b. crc32c("123456789") = 0xe3069283. Async-signal-safe. */
-uint32_t da_crc32c(uint32_t crc, const void *p, size_t n);
-
 /* fork: the child numbers its own dumps from 1. */
 void da_dump_fork_child(void);
 

@@ -31,7 +31,7 @@
  *   line N: data after the trailer
  */
 #include "tools/dump.h"
-#include "tools/crc32c.h"
+#include "audit/crc32c.h"
 #include "tools/dumpmodel.h"
 
 #include <errno.h>

@@ -20,4 +20,4 @@ noinst_LTLIBRARIES += tools/libdumpread.la
 tools_libdumpread_la_SOURCES = \
 	tools/dump.h tools/dumpread.c \
 	tools/dumpmodel.h tools/dumpmodel.c \
-	tools/crc32c.h tools/crc32c.c
+	audit/crc32c.h audit/crc32c.c

@@ -19,7 +19,7 @@
  * the golden dumps, dump.dict and earlier runs' corpus (commit a0cc183).
  */
 #include "tests/fuzz/fuzz.h"
-#include "tools/crc32c.h"
+#include "audit/crc32c.h"
 #include "tools/dump.h"
 
 #include <stdio.h>

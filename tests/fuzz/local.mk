@@ -15,7 +15,7 @@ tests_fuzz_fuzz_dumpread_driver_SOURCES = tests/fuzz/fuzz.h \
 	tests/fuzz/fuzz_dumpread.c tests/fuzz/driver.c
 # Its own copy of the reader: the read buffer made as small as it may be.
 tests_fuzz_fuzz_dumpread_driver_SOURCES += tools/dumpread.c \
-	tools/dumpmodel.c tools/crc32c.c
+	tools/dumpmodel.c audit/crc32c.c
 tests_fuzz_fuzz_dumpread_driver_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DDA_DUMP_SOURCE_BUF=65536
 EXTRA_DIST += tests/fuzz/dump.dict
@@ -27,11 +27,11 @@ DA_FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 tests/fuzz/fuzz_dumpread: $(srcdir)/tests/fuzz/fuzz_dumpread.c \
 		$(srcdir)/tests/fuzz/fuzz.h $(srcdir)/tools/dumpread.c \
 		$(srcdir)/tools/dump.h $(srcdir)/tools/dumpmodel.c \
-		$(srcdir)/tools/dumpmodel.h $(srcdir)/tools/crc32c.c \
-		$(srcdir)/tools/crc32c.h config.h
+		$(srcdir)/tools/dumpmodel.h $(srcdir)/audit/crc32c.c \
+		$(srcdir)/audit/crc32c.h config.h
 	$(AM_V_CCLD)$(FUZZ_CC) $(DA_FUZZ_FLAGS) -o $@ \
 		$(srcdir)/tests/fuzz/fuzz_dumpread.c $(srcdir)/tools/dumpread.c \
-		$(srcdir)/tools/dumpmodel.c $(srcdir)/tools/crc32c.c
+		$(srcdir)/tools/dumpmodel.c $(srcdir)/audit/crc32c.c
 fuzz: tests/fuzz/fuzz_dumpread_driver$(EXEEXT)
 	@if test -z '$(FUZZ_CC)'; then \
 		echo "make fuzz: no clang with libFuzzer; the plain driver" \

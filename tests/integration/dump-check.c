@@ -13,6 +13,7 @@
  * Prints one line, "lines N H N T N M N L N S N X N A N C N consistency
  * WORD", and exits 0; or one line saying what is wrong, and exits 1.
  */
+#include "audit/crc32c.h"
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,18 +33,6 @@ bad(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stdout);
 	exit(1);
-}
-
-static uint32_t
-crc32c(uint32_t crc, const unsigned char *p, size_t n)
-{
-	crc = ~crc;
-	while (n--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1)));
-	}
-	return ~crc;
 }
 
 static uint64_t
@@ -112,7 +101,7 @@ main(int argc, char **argv)
 			                : "no newline (truncated?)");
 		int is_trailer = strncmp(line, "E ", 2) == 0;
 		if (!is_trailer)
-			crc = crc32c(crc, (const unsigned char *)line, len);
+			crc = da_crc32c(crc, line, len);
 		line[len - 1] = '\0';
 		char *f[80];
 		int n = 0;

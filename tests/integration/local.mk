@@ -144,6 +144,7 @@ tests_integration_dump_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
 	$(DA_INTEGRATION_SITES_CFLAGS)
 tests_integration_dump_prog_LDADD = $(PTHREAD_LIBS)
 tests_integration_dump_check_SOURCES = tests/integration/dump-check.c
+tests_integration_dump_check_LDADD = tools/libdumpread.la
 TESTS += tests/integration/dump.sh
 EXTRA_DIST += tests/integration/dump.sh
 

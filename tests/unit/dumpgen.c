@@ -5,7 +5,7 @@
  * open gets a wrong count, which is then what it tests.
  */
 #include "tests/unit/dumpgen.h"
-#include "tools/crc32c.h"
+#include "audit/crc32c.h"
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,13 +1,22 @@
 /*
- * tools/crc32c.c — CRC-32C over a byte table (see crc32c.h). table[b] is
- * the CRC of the byte b alone: for each of its 8 bits, low bit first,
- * shift right and xor in 0x82f63b78 when the bit shifted out is set.
- * Written out rather than built at run time, so there is nothing to
- * initialize; tests/unit/test_dumpread.c rebuilds it and compares.
+ * audit/crc32c.c — CRC-32C (see crc32c.h), eight bytes a step once the
+ * step's tables are built, one byte a step until then.
+ *
+ * crc_tab0[b] is the CRC of the byte b alone: for each of its 8 bits, low
+ * bit first, shift right and xor in 0x82f63b78 when the bit shifted out is
+ * set (written out, so the byte-wise loop needs nothing built;
+ * tests/unit/test_dump.c rebuilds it and compares). crc_tab[t][b] is that
+ * of b followed by t zero bytes, built at the first call by the one caller
+ * that wins the state's CAS; every other caller, a signal handler that
+ * interrupts the builder included, takes the byte-wise loop meanwhile and
+ * never waits.
  */
-#include "tools/crc32c.h"
+#include "audit/crc32c.h"
 
-const uint32_t da_crc32c_table[256] = {
+#include <stdatomic.h>
+#include <string.h>
+
+static const uint32_t crc_tab0[256] = {
         0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c,
         0x26a1e7e8, 0xd4ca64eb, 0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b,
         0x4d43cfd0, 0xbf284cd3, 0xac78bf27, 0x5e133c24, 0x105ec76f, 0xe235446c,
@@ -53,12 +62,56 @@ const uint32_t da_crc32c_table[256] = {
         0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
+static uint32_t crc_tab[8][256];
+static _Atomic int crc_state; /* 0 not built, 1 being built, 2 ready */
+
+/* 1 when crc_tab is ready. */
+static int
+crc_slices(void)
+{
+	int s = atomic_load_explicit(&crc_state, memory_order_acquire);
+	if (s == 2)
+		return 1;
+	int zero = 0;
+	if (s != 0 || !atomic_compare_exchange_strong(&crc_state, &zero, 1))
+		return 0;
+	memcpy(crc_tab[0], crc_tab0, sizeof(crc_tab0));
+	for (int t = 1; t < 8; t++)
+		for (uint32_t i = 0; i < 256; i++)
+			crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^
+			                crc_tab0[crc_tab[t - 1][i] & 0xff];
+	atomic_store_explicit(&crc_state, 2, memory_order_release);
+	return 1;
+}
+
 uint32_t
 da_crc32c(uint32_t crc, const void *buf, size_t n)
 {
 	const unsigned char *p = buf;
-	crc = ~crc;
-	while (n--)
-		crc = da_crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
+	uint32_t c = ~crc;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n >= 64 && crc_slices()) {
+		for (; n >= 8; n -= 8, p += 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			w ^= c;
+			c = crc_tab[7][w & 0xff] ^ crc_tab[6][(w >> 8) & 0xff] ^
+			    crc_tab[5][(w >> 16) & 0xff] ^
+			    crc_tab[4][(w >> 24) & 0xff] ^
+			    crc_tab[3][(w >> 32) & 0xff] ^
+			    crc_tab[2][(w >> 40) & 0xff] ^
+			    crc_tab[1][(w >> 48) & 0xff] ^ crc_tab[0][w >> 56];
+		}
+	}
+#endif
+	for (; n > 0; n--, p++)
+		c = (c >> 8) ^ crc_tab0[(c ^ *p) & 0xff];
+	return ~c;
+}
+
+/* For the unit test that rebuilds it. */
+const uint32_t *
+da_crc32c_table0(void)
+{
+	return crc_tab0;
 }
