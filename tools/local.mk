@@ -21,3 +21,11 @@ tools_libdumpread_la_SOURCES = \
 	tools/dump.h tools/dumpread.c \
 	tools/dumpmodel.h tools/dumpmodel.c \
 	audit/crc32c.h audit/crc32c.c
+
+# The offline symbolizer (issue 15): a dump's return addresses to function,
+# file:line and inlined frames with libdwfl, from the dump's module map and
+# build ids. A convenience library for dbgalloc-stats and its tests.
+noinst_LTLIBRARIES += tools/libsymbols.la
+tools_libsymbols_la_SOURCES = tools/symbols.h tools/symbols.c
+tools_libsymbols_la_CFLAGS = $(DA_CFLAGS) $(DW_CFLAGS)
+tools_libsymbols_la_LIBADD = $(DW_LIBS) $(DL_LIBS)
