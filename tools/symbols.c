@@ -46,6 +46,7 @@ enum {
 	FILE_MISSING,
 	FILE_OPEN_ERROR,
 	FILE_NOT_ELF,
+	FILE_TRUNCATED,
 	FILE_SEGMENTS,
 	FILE_BUILD_ID
 };
@@ -383,6 +384,52 @@ segments_match(const struct mod *m, Elf *elf)
 	return k == m->nsegs;
 }
 
+/* The section header table and every section with contents lie within
+ * the file's size. (Not the PT_LOAD segments: a separate debug file keeps
+ * the program headers of the file it was split from.) */
+static int
+elf_whole(Elf *elf, const GElf_Ehdr *eh, uint64_t size)
+{
+	size_t n;
+	if (eh->e_shoff != 0 &&
+	    (elf_getshdrnum(elf, &n) != 0 || eh->e_shoff > size ||
+	     (size - eh->e_shoff) / (eh->e_shentsize ? eh->e_shentsize : 1) <
+	             n))
+		return 0;
+	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn != NULL;
+	     scn = elf_nextscn(elf, scn)) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) == NULL)
+			return 0;
+		if (sh.sh_type != SHT_NOBITS &&
+		    (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether elf, of size bytes, is m's file: FILE_OK or why not. */
+static int
+elf_verdict(const struct mod *m, Elf *elf, uint64_t size)
+{
+	GElf_Ehdr eh;
+	if (elf == NULL || elf_kind(elf) != ELF_K_ELF ||
+	    gelf_getehdr(elf, &eh) == NULL)
+		return FILE_NOT_ELF;
+	if (!elf_whole(elf, &eh, size))
+		return FILE_TRUNCATED;
+	if (m->id[0] == '\0' && !m->bad_id)
+		return segments_match(m, elf) ? FILE_OK : FILE_SEGMENTS;
+	const unsigned char *id = NULL;
+	ssize_t n = dwelf_elf_gnu_build_id(elf, (const void **)&id);
+	char hex[BUILD_ID_HEX_MAX + 1];
+	if (n <= 0 || (size_t)n * 2 > BUILD_ID_HEX_MAX)
+		return FILE_BUILD_ID;
+	for (ssize_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+	return strcmp(hex, m->id) == 0 ? FILE_OK : FILE_BUILD_ID;
+}
+
 /* Whether the file at path is m's: FILE_OK or why not. */
 static int
 file_check(const struct mod *m, const char *path, int *err)
@@ -395,32 +442,13 @@ file_check(const struct mod *m, const char *path, int *err)
 		                                           : FILE_OPEN_ERROR;
 	}
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return FILE_NOT_ELF;
-	}
 	int r = FILE_NOT_ELF;
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	GElf_Ehdr eh;
-	if (elf != NULL && elf_kind(elf) == ELF_K_ELF &&
-	    gelf_getehdr(elf, &eh) != NULL) {
-		const unsigned char *id = NULL;
-		ssize_t n = dwelf_elf_gnu_build_id(elf, (const void **)&id);
-		if (m->id[0] != '\0' || m->bad_id) {
-			char hex[BUILD_ID_HEX_MAX + 1];
-			r = FILE_BUILD_ID;
-			if (n > 0 && (size_t)n * 2 <= BUILD_ID_HEX_MAX) {
-				for (ssize_t i = 0; i < n; i++)
-					snprintf(hex + 2 * i, 3, "%02x", id[i]);
-				if (strcmp(hex, m->id) == 0)
-					r = FILE_OK;
-			}
-		} else {
-			r = segments_match(m, elf) ? FILE_OK : FILE_SEGMENTS;
-		}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		r = elf_verdict(m, elf, (uint64_t)st.st_size);
+		if (elf != NULL)
+			elf_end(elf);
 	}
-	if (elf != NULL)
-		elf_end(elf);
 	close(fd);
 	return r;
 }
@@ -576,6 +604,25 @@ fsym_find(const struct mod *m, uint64_t a)
 	return NULL;
 }
 
+static const char *
+reason(int r, int err)
+{
+	switch (r) {
+	case FILE_MISSING:
+		return "not found";
+	case FILE_NOT_ELF:
+		return "not an ELF file";
+	case FILE_TRUNCATED:
+		return "truncated ELF file";
+	case FILE_SEGMENTS:
+		return "segments differ from the dump's";
+	case FILE_BUILD_ID:
+		return "build id differs from the dump's";
+	default:
+		return strerror(err);
+	}
+}
+
 /* Finds m's file, reports it to libdw, reads its symbols; on any failure
  * m is MOD_FAILED with one warning given. */
 static void
@@ -597,7 +644,8 @@ mod_open(struct da_syms *s, struct mod *m)
 			break;
 		}
 		/* Only the dump's own path says more than "not there". */
-		if (i != 0 && r != FILE_BUILD_ID && r != FILE_SEGMENTS)
+		if (i != 0 && r != FILE_BUILD_ID && r != FILE_SEGMENTS &&
+		    r != FILE_TRUNCATED)
 			continue;
 		if (r > worst) {
 			worst = r;
@@ -618,15 +666,8 @@ mod_open(struct da_syms *s, struct mod *m)
 			     m->path);
 		return;
 	}
-	const char *why = worst == FILE_MISSING    ? "not found"
-	                  : worst == FILE_NOT_ELF  ? "not an ELF file"
-	                  : worst == FILE_SEGMENTS ? "segments differ from the "
-	                                             "dump's"
-	                  : worst == FILE_BUILD_ID
-	                          ? "build id differs from the "
-	                            "dump's"
-	                          : strerror(worst_err);
-	warn(s, "%s: %s; its frames are shown as offsets\n", m->path, why);
+	warn(s, "%s: %s; its frames are shown as offsets\n", m->path,
+	     reason(worst, worst_err));
 }
 
 /* The module holding address a (pc - 1), or NULL. */

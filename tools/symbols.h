@@ -27,6 +27,7 @@
  *
  *   PATH: not found; its frames are shown as offsets
  *   PATH: not an ELF file; its frames are shown as offsets
+ *   PATH: truncated ELF file; its frames are shown as offsets
  *   PATH: build id differs from the dump's; its frames are shown as offsets
  *   PATH: segments differ from the dump's; its frames are shown as offsets
  *   PATH: STRERROR; its frames are shown as offsets       (open failed)

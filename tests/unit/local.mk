@@ -134,3 +134,28 @@ EXTRA_DIST += tests/dumps/regen.py tests/dumps/good.dump \
 	tests/dumps/overlong-line.dump tests/dumps/before-fields.dump \
 	tests/dumps/bad-number.dump tests/dumps/empty.dump \
 	tests/dumps/foreign.dump
+
+# The offline symbolizer (tools/symbols.c) on a real dump: symprog, run
+# under the library by the test, allocates from known lines, through an
+# inlined function, strdup, and a C++ library it dlopen()s (libsymtest, a
+# shared library built for the test only); then the same dump with a
+# module's build id, path or segments changed, hostile files, a debug
+# directory, and DA_SYMS_NONE. Frame pointers for the program's own stack
+# walk; -fno-builtin so that strdup stays a call to libc.
+check_PROGRAMS += tests/unit/test_symbols tests/unit/symprog
+TESTS += tests/unit/test_symbols
+check_LTLIBRARIES = tests/unit/libsymtest.la
+tests_unit_test_symbols_SOURCES = tests/unit/test_symbols.c \
+	tests/unit/dumpgen.h tests/unit/dumpgen.c
+tests_unit_test_symbols_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_symbols_LDADD = tools/libsymbols.la tools/libdumpread.la \
+	$(CMOCKA_LIBS)
+DA_SYMPROG_FLAGS = -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+	-fno-builtin
+tests_unit_symprog_SOURCES = tests/unit/symprog.c
+tests_unit_symprog_CFLAGS = $(DA_CFLAGS) $(DA_SYMPROG_FLAGS)
+tests_unit_symprog_LDADD = $(DL_LIBS)
+tests_unit_libsymtest_la_SOURCES = tests/unit/symtest.cc
+tests_unit_libsymtest_la_CXXFLAGS = $(DA_CXXFLAGS) $(DA_SYMPROG_FLAGS)
+tests_unit_libsymtest_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere
