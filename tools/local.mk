@@ -24,8 +24,12 @@ tools_libdumpread_la_SOURCES = \
 
 # The offline symbolizer (issue 15): a dump's return addresses to function,
 # file:line and inlined frames with libdwfl, from the dump's module map and
-# build ids. A convenience library for dbgalloc-stats and its tests.
+# build ids. A convenience library for dbgalloc-stats and its tests:
+# symbols.c the sessions, frames and cache, symfile.c which file is the
+# module's, symscope.c each DWARF unit's function scopes, indexed once.
 noinst_LTLIBRARIES += tools/libsymbols.la
-tools_libsymbols_la_SOURCES = tools/symbols.h tools/symbols.c
+tools_libsymbols_la_SOURCES = tools/symbols.h tools/symbols.c \
+	tools/symfile.h tools/symfile.c \
+	tools/symscope.h tools/symscope.c
 tools_libsymbols_la_CFLAGS = $(DA_CFLAGS) $(DW_CFLAGS)
 tools_libsymbols_la_LIBADD = $(DW_LIBS) $(DL_LIBS)

@@ -4,51 +4,39 @@
  *
  * One Dwfl session per module of the dump's map, begun on the first pc
  * that falls in the module (separate sessions: a hostile map of
- * overlapping modules cannot confuse libdwfl's address lookup). Before a
- * file is handed to libdw it is opened here, checked to be a regular ELF
- * file, and its build id (or, without one, its PT_LOAD segments) compared
- * with the dump's: a name is never taken from a file of another build.
- *
- * Each pc is resolved once: its frames are appended to one array and an
- * entry (pc, first frame, count, hidden) is kept in an open-addressing
- * table keyed by a salted hash of the pc. Names are turned into what is
- * shown (demangled, "@VERSION" cut) once per distinct name string: libdw's
- * strings stay put for the session, so the table is keyed by address.
+ * overlapping modules cannot confuse libdwfl's address lookup), with the
+ * file tools/symfile.c proved to be the dump's build. A module's ELF
+ * symbols are sorted once (libdwfl's dwfl_module_addrinfo scans the table
+ * on every call), each DWARF unit's function scopes are indexed once
+ * (tools/symscope.c), and each pc is resolved once: its frames go to one
+ * array, and a salted hash table maps the pc to (first frame, count,
+ * hidden). Names are made into what is shown (demangled, "@VERSION" cut)
+ * once per distinct string: libdw's strings stay put while the session
+ * lives, so that table is keyed by address.
  */
 #include "tools/symbols.h"
 #include "tools/dump.h"
+#include "tools/symfile.h"
+#include "tools/symscope.h"
 
 #include <dlfcn.h>
 #include <dwarf.h>
-#include <elfutils/libdw.h>
-#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define SYSTEM_DEBUG_DIR "/usr/lib/debug"
-#define BUILD_ID_HEX_MAX 128 /* 64 bytes: longer ids are refused */
 
 enum { MOD_CLOSED, MOD_OPEN, MOD_FAILED };
 
-/* Why a candidate file was refused, worst last: the warning names the
- * worst reason met over all candidates. */
-enum {
-	FILE_OK,
-	FILE_MISSING,
-	FILE_OPEN_ERROR,
-	FILE_NOT_ELF,
-	FILE_TRUNCATED,
-	FILE_SEGMENTS,
-	FILE_BUILD_ID
+/* Open addressing over index + 1 (0: free), keyed by a salted hash. */
+struct map {
+	uint64_t *keys;
+	uint32_t *vals;
+	size_t slots, n; /* slots: a power of two, or 0 */
 };
 
 struct fsym {          /* an ELF FUNC symbol */
@@ -58,16 +46,10 @@ struct fsym {          /* an ELF FUNC symbol */
 	unsigned rank;    /* among aliases at one address, the highest shown */
 };
 
-struct seg {
-	uint64_t vaddr, memsz, offset;
-};
-
 struct mod {
-	char *path;
-	uint64_t bias, lo, hi;         /* [lo, hi): where pc - 1 must lie */
-	char id[BUILD_ID_HEX_MAX + 1]; /* lower-case hex, "" when none */
-	int bad_id;                    /* the dump's id is not hex */
-	struct seg *segs;
+	char *path, *build_id;
+	uint64_t bias, lo, hi; /* [lo, hi): where pc - 1 must lie */
+	struct da_symfile_seg *segs;
 	size_t nsegs, cap_segs;
 	int state; /* MOD_CLOSED until its first pc */
 	int own;   /* libdbgalloc itself */
@@ -75,23 +57,20 @@ struct mod {
 	Dwfl_Module *dm;
 	struct fsym *syms;
 	size_t nsyms;
+	struct map unit_of; /* a unit's DIE offset to index + 1 in units */
+	struct da_scopes *units;
+	size_t nunits, cap_units;
 };
 
 struct entry {
-	uint64_t pc;
 	uint32_t first; /* index in frames */
 	uint8_t n;      /* <= DA_SYMS_MAX_FRAMES */
 	uint8_t hidden;
 };
 
-struct name {
-	const char *raw;   /* libdw's string; NULL: free slot */
-	const char *shown; /* raw, or one of owned */
-};
-
 struct da_syms {
 	unsigned flags;
-	char *debug_dir; /* absolute; NULL for none */
+	char *debug_dir; /* absolute where it could be made so; or NULL */
 	char *dw_path;   /* libdw's debuginfo_path */
 	Dwfl_Callbacks cb;
 	uint64_t salt;
@@ -102,16 +81,16 @@ struct da_syms {
 	size_t norder;
 	size_t last; /* index in order of the last module found */
 
+	struct map entry_of; /* pc to index + 1 in ents */
 	struct entry *ents;
 	size_t nents, cap_ents;
-	uint32_t *slots; /* entry index + 1; 0 free */
-	size_t nslots;   /* a power of two, or 0 */
 	struct da_sym_frame *frames;
 	size_t nframes, cap_frames;
 
-	struct name *names;
-	size_t nnames, name_slots;
-	char **owned; /* strings made here: shown names */
+	struct map name_of; /* a raw name's address to index + 1 in shown */
+	const char **shown; /* the raw name, or one of owned */
+	size_t nshown, cap_shown;
+	char **owned; /* strings made here */
 	size_t nowned, cap_owned;
 
 	char *warn;
@@ -132,14 +111,15 @@ mix(uint64_t x, uint64_t salt)
 	return z ^ (z >> 31);
 }
 
-/* Appends p to v (of n elements of size sz, room for *cap); 0 or ENOMEM. */
+/* Room in v (n used of *cap elements of size sz) for one more; 0 or
+ * ENOMEM. Indexes are 32 bits: no array grows past that. */
 static int
 grow(void **v, size_t *cap, size_t n, size_t sz)
 {
 	if (n < *cap)
 		return 0;
 	size_t c = *cap ? *cap * 2 : 16;
-	if (c > SIZE_MAX / sz)
+	if (c > UINT32_MAX || c > SIZE_MAX / sz)
 		return ENOMEM;
 	void *p = realloc(*v, c * sz);
 	if (p == NULL)
@@ -149,16 +129,62 @@ grow(void **v, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
-static char *
-own(struct da_syms *s, char *str)
+static uint32_t
+map_get(const struct map *m, uint64_t key, uint64_t salt)
 {
-	if (str == NULL || grow((void **)&s->owned, &s->cap_owned, s->nowned,
-	                        sizeof(*s->owned)) != 0) {
-		free(str);
-		return NULL;
+	if (m->slots == 0)
+		return 0;
+	size_t mask = m->slots - 1;
+	for (size_t k = (size_t)mix(key, salt) & mask; m->vals[k] != 0;
+	     k = (k + 1) & mask)
+		if (m->keys[k] == key)
+			return m->vals[k];
+	return 0;
+}
+
+/* Maps key (not there yet) to val (> 0); 0 or ENOMEM. */
+static int
+map_put(struct map *m, uint64_t key, uint32_t val, uint64_t salt)
+{
+	if ((m->n + 1) * 2 > m->slots) {
+		size_t n = m->slots ? m->slots * 2 : 1024;
+		uint64_t *keys = calloc(n, sizeof(*keys));
+		uint32_t *vals = calloc(n, sizeof(*vals));
+		if (keys == NULL || vals == NULL) {
+			free(keys);
+			free(vals);
+			return ENOMEM;
+		}
+		for (size_t i = 0; i < m->slots; i++) {
+			if (m->vals[i] == 0)
+				continue;
+			size_t k = (size_t)mix(m->keys[i], salt) & (n - 1);
+			while (vals[k] != 0)
+				k = (k + 1) & (n - 1);
+			keys[k] = m->keys[i];
+			vals[k] = m->vals[i];
+		}
+		free(m->keys);
+		free(m->vals);
+		m->keys = keys;
+		m->vals = vals;
+		m->slots = n;
 	}
-	s->owned[s->nowned++] = str;
-	return str;
+	size_t k = (size_t)mix(key, salt) & (m->slots - 1);
+	while (m->vals[k] != 0)
+		k = (k + 1) & (m->slots - 1);
+	m->keys[k] = key;
+	m->vals[k] = val;
+	m->n++;
+	return 0;
+}
+
+static void
+map_free(struct map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
 }
 
 static void
@@ -196,117 +222,119 @@ base_name(const char *path)
 
 /* ---- names ------------------------------------------------------------ */
 
-/* What raw is shown as: "@VERSION" cut, C++ demangled. */
+static const char *
+own(struct da_syms *s, char *str)
+{
+	if (str == NULL || grow((void **)&s->owned, &s->cap_owned, s->nowned,
+	                        sizeof(*s->owned)) != 0) {
+		free(str);
+		return NULL;
+	}
+	s->owned[s->nowned++] = str;
+	return str;
+}
+
+/* What raw is shown as: "@VERSION" cut, C++ demangled; raw itself when
+ * neither applies or memory runs out. */
 static const char *
 name_make(struct da_syms *s, const char *raw)
 {
-	const char *at = raw[0] != '\0' ? strchr(raw + 1, '@') : NULL;
+	const char *at = strchr(raw + 1, '@');
 	char *cut = at != NULL ? strndup(raw, (size_t)(at - raw)) : NULL;
 	const char *n = cut != NULL ? cut : raw;
+	const char *shown = NULL;
 	if (s->demangle != NULL && n[0] == '_' && n[1] == 'Z') {
 		int status = -1;
 		char *d = s->demangle(n, NULL, NULL, &status);
-		if (status == 0 && d != NULL) {
-			free(cut);
-			return own(s, d);
-		}
-		free(d);
+		if (status == 0 && d != NULL)
+			shown = own(s, d);
+		else
+			free(d);
 	}
-	if (cut != NULL)
-		return own(s, cut);
-	return raw;
+	if (shown == NULL && cut != NULL)
+		shown = own(s, cut);
+	else
+		free(cut);
+	return shown != NULL ? shown : raw;
 }
 
-static size_t
-name_slot(const struct da_syms *s, const char *raw)
-{
-	size_t mask = s->name_slots - 1;
-	size_t i = (size_t)mix((uint64_t)(uintptr_t)raw, s->salt) & mask;
-	while (s->names[i].raw != NULL && s->names[i].raw != raw)
-		i = (i + 1) & mask;
-	return i;
-}
-
-/* The shown form of raw, made once per distinct string address. */
+/* The shown form of raw (NULL for none or ""), made once per address. */
 static const char *
 name_shown(struct da_syms *s, const char *raw)
 {
 	if (raw == NULL || raw[0] == '\0')
 		return NULL;
-	if ((s->nnames + 1) * 2 > s->name_slots) {
-		size_t n = s->name_slots ? s->name_slots * 2 : 1024;
-		struct name *old = s->names, *t = calloc(n, sizeof(*t));
-		if (t == NULL)
-			return raw;
-		size_t oldn = s->name_slots;
-		s->names = t;
-		s->name_slots = n;
-		for (size_t i = 0; i < oldn; i++)
-			if (old[i].raw != NULL)
-				s->names[name_slot(s, old[i].raw)] = old[i];
-		free(old);
-	}
-	size_t i = name_slot(s, raw);
-	if (s->names[i].raw == NULL) {
-		const char *shown = name_make(s, raw);
-		s->names[i].raw = raw;
-		s->names[i].shown = shown != NULL ? shown : raw;
-		s->nnames++;
-	}
-	return s->names[i].shown;
+	uint64_t key = (uint64_t)(uintptr_t)raw;
+	uint32_t i = map_get(&s->name_of, key, s->salt);
+	if (i != 0)
+		return s->shown[i - 1];
+	const char *shown = name_make(s, raw);
+	if (grow((void **)&s->shown, &s->cap_shown, s->nshown,
+	         sizeof(*s->shown)) == 0 &&
+	    map_put(&s->name_of, key, (uint32_t)s->nshown + 1, s->salt) == 0)
+		s->shown[s->nshown++] = shown;
+	return shown;
 }
 
 /* The allocation wrappers of symbols.h, as named in C. */
-static const char *const wrapper_names[] = {
-        "malloc",
-        "calloc",
-        "realloc",
-        "reallocarray",
-        "memalign",
-        "posix_memalign",
-        "aligned_alloc",
-        "valloc",
-        "pvalloc",
-        "__libc_malloc",
-        "__libc_calloc",
-        "__libc_realloc",
-        "__libc_reallocarray",
-        "__libc_memalign",
-        "__libc_valloc",
-        "__libc_pvalloc",
-        "__posix_memalign",
-        "strdup",
-        "strndup",
-        "wcsdup",
-        "__strdup",
-        "__strndup",
-        "__wcsdup",
-        "asprintf",
-        "vasprintf",
-        "___asprintf",
-        "__asprintf",
-        "__vasprintf",
-        "__vasprintf_internal",
-        "_IO_vasprintf",
-        "__asprintf_chk",
-        "__vasprintf_chk",
-        "realpath",
-        "canonicalize_file_name",
-        "getcwd",
-        "get_current_dir_name",
-        "tempnam",
-        "__realpath",
-        "__realpath_chk",
-        "__getcwd",
-        "__getcwd_chk",
-        "getline",
-        "getdelim",
-        "__getline",
-        "__getdelim",
-        "_IO_getdelim",
-        "open_memstream",
-        "open_wmemstream",
+#define W(name)                        \
+	{                              \
+		name, sizeof(name) - 1 \
+	}
+static const struct {
+	const char *name;
+	size_t len;
+} wrappers[] = {
+        W("malloc"),
+        W("calloc"),
+        W("realloc"),
+        W("reallocarray"),
+        W("memalign"),
+        W("posix_memalign"),
+        W("aligned_alloc"),
+        W("valloc"),
+        W("pvalloc"),
+        W("__libc_malloc"),
+        W("__libc_calloc"),
+        W("__libc_realloc"),
+        W("__libc_reallocarray"),
+        W("__libc_memalign"),
+        W("__libc_valloc"),
+        W("__libc_pvalloc"),
+        W("__posix_memalign"),
+        W("strdup"),
+        W("strndup"),
+        W("wcsdup"),
+        W("__strdup"),
+        W("__strndup"),
+        W("__wcsdup"),
+        W("asprintf"),
+        W("vasprintf"),
+        W("___asprintf"),
+        W("__asprintf"),
+        W("__vasprintf"),
+        W("__vasprintf_internal"),
+        W("_IO_vasprintf"),
+        W("__asprintf_chk"),
+        W("__vasprintf_chk"),
+        W("realpath"),
+        W("canonicalize_file_name"),
+        W("getcwd"),
+        W("get_current_dir_name"),
+        W("tempnam"),
+        W("__realpath"),
+        W("__realpath_chk"),
+        W("__getcwd"),
+        W("__getcwd_chk"),
+        W("getline"),
+        W("getdelim"),
+        W("__getline"),
+        W("__getdelim"),
+        W("_IO_getdelim"),
+        W("open_memstream"),
+        W("open_wmemstream"),
 };
+#undef W
 
 static int
 is_wrapper(const char *name)
@@ -320,204 +348,14 @@ is_wrapper(const char *name)
 	if (strncmp(name, "__GI_", 5) == 0)
 		name += 5;
 	size_t len = strcspn(name, "@");
-	for (size_t i = 0; i < sizeof(wrapper_names) / sizeof(*wrapper_names);
-	     i++)
-		if (strlen(wrapper_names[i]) == len &&
-		    memcmp(wrapper_names[i], name, len) == 0)
+	for (size_t i = 0; i < sizeof(wrappers) / sizeof(*wrappers); i++)
+		if (wrappers[i].len == len &&
+		    memcmp(wrappers[i].name, name, len) == 0)
 			return 1;
 	return 0;
 }
 
-/* ---- the modules' files ------------------------------------------------ */
-
-static int
-hex_digit(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
-}
-
-/* The dump's build id, lower-cased, if it is hex of whole bytes. */
-static void
-mod_set_id(struct mod *m, const char *hex)
-{
-	size_t n = hex != NULL ? strlen(hex) : 0;
-	m->id[0] = '\0';
-	if (n == 0)
-		return;
-	if (n % 2 != 0 || n > BUILD_ID_HEX_MAX) {
-		m->bad_id = 1;
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!hex_digit(hex[i])) {
-			m->bad_id = 1;
-			m->id[0] = '\0';
-			return;
-		}
-		m->id[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F'
-		                          ? hex[i] - 'A' + 'a'
-		                          : hex[i]);
-	}
-	m->id[n] = '\0';
-}
-
-/* The file's PT_LOAD segments are the dump's L records of m. */
-static int
-segments_match(const struct mod *m, Elf *elf)
-{
-	size_t phnum, k = 0;
-	if (elf_getphdrnum(elf, &phnum) != 0)
-		return 0;
-	for (size_t i = 0; i < phnum; i++) {
-		GElf_Phdr ph;
-		if (gelf_getphdr(elf, (int)i, &ph) == NULL)
-			return 0;
-		if (ph.p_type != PT_LOAD)
-			continue;
-		if (k == m->nsegs || ph.p_vaddr != m->segs[k].vaddr ||
-		    ph.p_memsz != m->segs[k].memsz ||
-		    ph.p_offset != m->segs[k].offset)
-			return 0;
-		k++;
-	}
-	return k == m->nsegs;
-}
-
-/* The section header table and every section with contents lie within
- * the file's size. (Not the PT_LOAD segments: a separate debug file keeps
- * the program headers of the file it was split from.) */
-static int
-elf_whole(Elf *elf, const GElf_Ehdr *eh, uint64_t size)
-{
-	size_t n;
-	if (eh->e_shoff != 0 &&
-	    (elf_getshdrnum(elf, &n) != 0 || eh->e_shoff > size ||
-	     (size - eh->e_shoff) / (eh->e_shentsize ? eh->e_shentsize : 1) <
-	             n))
-		return 0;
-	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn != NULL;
-	     scn = elf_nextscn(elf, scn)) {
-		GElf_Shdr sh;
-		if (gelf_getshdr(scn, &sh) == NULL)
-			return 0;
-		if (sh.sh_type != SHT_NOBITS &&
-		    (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset))
-			return 0;
-	}
-	return 1;
-}
-
-/* Whether elf, of size bytes, is m's file: FILE_OK or why not. */
-static int
-elf_verdict(const struct mod *m, Elf *elf, uint64_t size)
-{
-	GElf_Ehdr eh;
-	if (elf == NULL || elf_kind(elf) != ELF_K_ELF ||
-	    gelf_getehdr(elf, &eh) == NULL)
-		return FILE_NOT_ELF;
-	if (!elf_whole(elf, &eh, size))
-		return FILE_TRUNCATED;
-	if (m->id[0] == '\0' && !m->bad_id)
-		return segments_match(m, elf) ? FILE_OK : FILE_SEGMENTS;
-	const unsigned char *id = NULL;
-	ssize_t n = dwelf_elf_gnu_build_id(elf, (const void **)&id);
-	char hex[BUILD_ID_HEX_MAX + 1];
-	if (n <= 0 || (size_t)n * 2 > BUILD_ID_HEX_MAX)
-		return FILE_BUILD_ID;
-	for (ssize_t i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", id[i]);
-	return strcmp(hex, m->id) == 0 ? FILE_OK : FILE_BUILD_ID;
-}
-
-/* Whether the file at path is m's: FILE_OK or why not. */
-static int
-file_check(const struct mod *m, const char *path, int *err)
-{
-	/* O_NONBLOCK: a FIFO named by a hostile dump must not block open. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		*err = errno;
-		return errno == ENOENT || errno == ENOTDIR ? FILE_MISSING
-		                                           : FILE_OPEN_ERROR;
-	}
-	struct stat st;
-	int r = FILE_NOT_ELF;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-		r = elf_verdict(m, elf, (uint64_t)st.st_size);
-		if (elf != NULL)
-			elf_end(elf);
-	}
-	close(fd);
-	return r;
-}
-
-/* Reports the file at path to a new session for m; 0, or -1 with a warning
- * given. */
-static int
-mod_report(struct da_syms *s, struct mod *m, const char *path)
-{
-	m->dwfl = dwfl_begin(&s->cb);
-	if (m->dwfl == NULL) {
-		warn(s, "%s: libdw: %s; its frames are shown as offsets\n",
-		     m->path, dwfl_errmsg(-1));
-		return -1;
-	}
-	dwfl_report_begin(m->dwfl);
-	/* add_p_vaddr: base is the load bias, as for a shared object. */
-	m->dm = dwfl_report_elf(m->dwfl, m->path, path, -1, m->bias, true);
-	dwfl_report_end(m->dwfl, NULL, NULL);
-	if (m->dm == NULL) {
-		warn(s, "%s: libdw: %s; its frames are shown as offsets\n",
-		     m->path, dwfl_errmsg(-1));
-		dwfl_end(m->dwfl);
-		m->dwfl = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static char *
-path_join(const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char *p = malloc(la + lb + lc + 1);
-	if (p != NULL) {
-		memcpy(p, a, la);
-		memcpy(p + la, b, lb);
-		memcpy(p + la + lb, c, lc + 1);
-	}
-	return p;
-}
-
-/* dir/.build-id/xx/rest.debug for m's build id. */
-static char *
-build_id_path(const struct mod *m, const char *dir)
-{
-	char tail[BUILD_ID_HEX_MAX + 32];
-	if (strlen(m->id) < 4)
-		return NULL;
-	snprintf(tail, sizeof(tail), "/.build-id/%.2s/%s.debug", m->id,
-	         m->id + 2);
-	return path_join(dir, tail, "");
-}
-
-/* The candidate files of symbols.h, in order; NULL entries are skipped. */
-#define NCAND 5
-static void
-candidates(const struct da_syms *s, const struct mod *m, char **c)
-{
-	memset(c, 0, NCAND * sizeof(*c));
-	c[0] = strdup(m->path);
-	if (s->debug_dir != NULL) {
-		c[1] = path_join(s->debug_dir, m->path[0] == '/' ? "" : "/",
-		                 m->path);
-		c[2] = path_join(s->debug_dir, "/", base_name(m->path));
-		c[3] = build_id_path(m, s->debug_dir);
-	}
-	c[4] = build_id_path(m, SYSTEM_DEBUG_DIR);
-}
+/* ---- a module's ELF symbols ------------------------------------------- */
 
 static int
 fsym_cmp(const void *a, const void *b)
@@ -541,8 +379,7 @@ fsym_rank(const GElf_Sym *sym, const char *name)
 	       (strchr(name, '@') == NULL);
 }
 
-/* m's FUNC symbols, sorted by address, one per address. libdwfl's own
- * lookup (dwfl_module_addrinfo) scans the table on every call. */
+/* m's FUNC symbols, sorted by address, one per address. */
 static void
 mod_symbols(struct mod *m)
 {
@@ -604,70 +441,46 @@ fsym_find(const struct mod *m, uint64_t a)
 	return NULL;
 }
 
-static const char *
-reason(int r, int err)
-{
-	switch (r) {
-	case FILE_MISSING:
-		return "not found";
-	case FILE_NOT_ELF:
-		return "not an ELF file";
-	case FILE_TRUNCATED:
-		return "truncated ELF file";
-	case FILE_SEGMENTS:
-		return "segments differ from the dump's";
-	case FILE_BUILD_ID:
-		return "build id differs from the dump's";
-	default:
-		return strerror(err);
-	}
-}
+/* ---- modules ----------------------------------------------------------- */
 
-/* Finds m's file, reports it to libdw, reads its symbols; on any failure
- * m is MOD_FAILED with one warning given. */
+/* Finds m's file, reports it to a session of its own, reads its symbols;
+ * m is then MOD_OPEN, or MOD_FAILED with one warning given. */
 static void
 mod_open(struct da_syms *s, struct mod *m)
 {
-	char *c[NCAND];
-	int worst = FILE_MISSING, worst_err = 0;
+	char why[256];
+	struct da_symfile f = {m->path, m->build_id, m->segs, m->nsegs};
 	m->state = MOD_FAILED;
-	candidates(s, m, c);
-	for (int i = 0; i < NCAND; i++) {
-		int err = 0, r;
-		if (c[i] == NULL)
-			continue;
-		r = file_check(m, c[i], &err);
-		if (r == FILE_OK) {
-			if (mod_report(s, m, c[i]) == 0)
-				m->state = MOD_OPEN;
-			worst = FILE_OK;
-			break;
-		}
-		/* Only the dump's own path says more than "not there". */
-		if (i != 0 && r != FILE_BUILD_ID && r != FILE_SEGMENTS &&
-		    r != FILE_TRUNCATED)
-			continue;
-		if (r > worst) {
-			worst = r;
-			worst_err = err;
-		}
-	}
-	for (int i = 0; i < NCAND; i++)
-		free(c[i]);
-	if (worst == FILE_OK) {
-		if (m->state != MOD_OPEN)
-			return;
-		Dwarf_Addr bias;
-		mod_symbols(m);
-		if (dwfl_module_getdwarf(m->dm, &bias) == NULL)
-			warn(s,
-			     "%s: no debug info; its frames have no "
-			     "file:line\n",
-			     m->path);
+	char *file = da_symfile_find(&f, s->debug_dir, why, sizeof(why));
+	if (file == NULL) {
+		warn(s, "%s: %s; its frames are shown as offsets\n", m->path,
+		     why);
 		return;
 	}
-	warn(s, "%s: %s; its frames are shown as offsets\n", m->path,
-	     reason(worst, worst_err));
+	m->dwfl = dwfl_begin(&s->cb);
+	if (m->dwfl != NULL) {
+		dwfl_report_begin(m->dwfl);
+		/* add_p_vaddr: base is the load bias, as for a shared
+		 * object (and 0 for a fixed-address program). */
+		m->dm = dwfl_report_elf(m->dwfl, m->path, file, -1, m->bias,
+		                        true);
+		dwfl_report_end(m->dwfl, NULL, NULL);
+	}
+	free(file);
+	if (m->dm == NULL) {
+		warn(s, "%s: libdw: %s; its frames are shown as offsets\n",
+		     m->path, dwfl_errmsg(-1));
+		if (m->dwfl != NULL)
+			dwfl_end(m->dwfl);
+		m->dwfl = NULL;
+		return;
+	}
+	m->state = MOD_OPEN;
+	mod_symbols(m);
+	Dwarf_Addr bias;
+	if (dwfl_module_getdwarf(m->dm, &bias) == NULL)
+		warn(s, "%s: no debug info; its frames have no file:line\n",
+		     m->path);
 }
 
 /* The module holding address a (pc - 1), or NULL. */
@@ -696,14 +509,29 @@ mod_find(struct da_syms *s, uint64_t a)
 	return m;
 }
 
-/* ---- one pc ------------------------------------------------------------ */
-
-static int
-is_function(int tag)
+/* The scope index of unit cu of m, built on first use; NULL without
+ * memory. */
+static const struct da_scopes *
+unit_scopes(struct da_syms *s, struct mod *m, Dwarf_Die *cu)
 {
-	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
-	       tag == DW_TAG_entry_point;
+	uint64_t key = dwarf_dieoffset(cu);
+	uint32_t i = map_get(&m->unit_of, key, s->salt);
+	if (i != 0)
+		return &m->units[i - 1];
+	if (grow((void **)&m->units, &m->cap_units, m->nunits,
+	         sizeof(*m->units)) != 0)
+		return NULL;
+	struct da_scopes *sc = &m->units[m->nunits];
+	da_scopes_build(sc, cu); /* empty when memory runs out */
+	if (map_put(&m->unit_of, key, (uint32_t)m->nunits + 1, s->salt) != 0) {
+		da_scopes_free(sc);
+		return NULL;
+	}
+	m->nunits++;
+	return sc;
 }
+
+/* ---- one pc ------------------------------------------------------------ */
 
 /* The name of a function's DIE: a C++ linkage name, demangled (it has the
  * class and the arguments), else its name (a C linkage name is only an
@@ -740,30 +568,32 @@ frame_add(struct da_syms *s, struct entry *e)
 	return f;
 }
 
-/* Where an inlined subroutine was called: its DW_AT_call_file and line. */
+/* Where an inlined subroutine was called: its DW_AT_call_file and line;
+ * file NULL and line 0 when either is missing. */
 static void
 call_site(Dwarf_Die *inl, const char **file, unsigned *line)
 {
 	Dwarf_Attribute at;
-	Dwarf_Word v;
+	Dwarf_Word f, l;
 	Dwarf_Die cu;
 	Dwarf_Files *files;
 	size_t nfiles;
 	*file = NULL;
 	*line = 0;
-	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &at), &v) == 0 &&
-	    dwarf_diecu(inl, &cu, NULL, NULL) != NULL &&
-	    dwarf_getsrcfiles(&cu, &files, &nfiles) == 0 && v < nfiles)
-		*file = dwarf_filesrc(files, v, NULL, NULL);
-	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &at), &v) == 0 &&
-	    v <= UINT_MAX)
-		*line = (unsigned)v;
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &at), &f) != 0 ||
+	    dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &at), &l) != 0 ||
+	    l == 0 || l > UINT_MAX ||
+	    dwarf_diecu(inl, &cu, NULL, NULL) == NULL ||
+	    dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || f >= nfiles ||
+	    (*file = dwarf_filesrc(files, f, NULL, NULL)) == NULL)
+		return;
+	*line = (unsigned)l;
 }
 
 /*
  * The frames of address a from DWARF: the innermost function-like scope
- * (an inlined subroutine, or the function), then up its chain of
- * physically enclosing scopes, each inlined subroutine's call site giving
+ * holding it (an inlined subroutine, or the function), then each scope
+ * that physically encloses it, an inlined subroutine's call site giving
  * the file:line of the frame that called it. The innermost frame's
  * file:line is the line table's at a.
  */
@@ -771,19 +601,10 @@ static void
 dwarf_frames(struct da_syms *s, struct mod *m, uint64_t a, struct entry *e)
 {
 	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(m->dm, a, &bias), *scopes = NULL;
-	if (cu == NULL)
-		return;
-	int n = dwarf_getscopes(cu, a - bias, &scopes), fn = -1;
-	for (int i = 0; i < n; i++)
-		if (is_function(dwarf_tag(&scopes[i]))) {
-			fn = i;
-			break;
-		}
-	Dwarf_Die *chain = NULL;
-	int nc = fn >= 0 ? dwarf_getscopes_die(&scopes[fn], &chain) : 0;
-	free(scopes);
-
+	Dwarf_Die *cu = dwfl_module_addrdie(m->dm, a, &bias);
+	const struct da_scopes *sc = cu != NULL ? unit_scopes(s, m, cu) : NULL;
+	const struct da_scope *in =
+	        sc != NULL ? da_scopes_find(sc, a - bias) : NULL;
 	const char *file = NULL;
 	unsigned line = 0;
 	int ln = 0;
@@ -795,29 +616,23 @@ dwarf_frames(struct da_syms *s, struct mod *m, uint64_t a, struct entry *e)
 	else
 		file = NULL;
 
-	for (int i = 0; i < nc;) {
+	while (in != NULL) {
 		struct da_sym_frame *f = frame_add(s, e);
 		if (f == NULL)
 			break;
-		f->function = die_name(s, &chain[i]);
+		Dwarf_Die die = in->die;
+		f->function = die_name(s, &die);
 		f->file = file;
-		f->line = file != NULL ? line : 0;
-		if (dwarf_tag(&chain[i]) != DW_TAG_inlined_subroutine)
-			break;
-		int j = i + 1;
-		while (j < nc && !is_function(dwarf_tag(&chain[j])))
-			j++;
-		if (j == nc)
+		f->line = line;
+		const struct da_scope *up = da_scopes_parent(sc, in);
+		if (dwarf_tag(&die) != DW_TAG_inlined_subroutine || up == NULL)
 			break;
 		f->inlined = 1;
-		call_site(&chain[i], &file, &line);
-		if (line == 0)
-			file = NULL;
-		i = j;
+		call_site(&die, &file, &line);
+		in = up;
 	}
-	free(chain);
-	/* Line table but no function DIE (assembly): one nameless frame, named
-	 * below from the symbol table. */
+	/* A line but no function DIE (assembly): one frame, named from the
+	 * symbol table by the caller. */
 	if (e->n == 0 && file != NULL) {
 		struct da_sym_frame *f = frame_add(s, e);
 		if (f != NULL) {
@@ -830,7 +645,6 @@ dwarf_frames(struct da_syms *s, struct mod *m, uint64_t a, struct entry *e)
 static void
 pc_resolve(struct da_syms *s, uint64_t pc, struct entry *e)
 {
-	e->pc = pc;
 	e->first = (uint32_t)s->nframes;
 	e->n = 0;
 	e->hidden = 0;
@@ -863,37 +677,22 @@ pc_resolve(struct da_syms *s, uint64_t pc, struct entry *e)
 
 /* The entry of pc, resolved on first use; NULL only without memory. */
 static struct entry *
-entry_of(struct da_syms *s, uint64_t pc)
+entry_get(struct da_syms *s, uint64_t pc)
 {
-	if ((s->nents + 1) * 2 > s->nslots) {
-		size_t n = s->nslots ? s->nslots * 2 : 4096;
-		uint32_t *t = calloc(n, sizeof(*t));
-		if (t == NULL || s->nents >= UINT32_MAX - 1) {
-			free(t);
-			return NULL;
-		}
-		for (size_t i = 0; i < s->nents; i++) {
-			size_t k =
-			        (size_t)mix(s->ents[i].pc, s->salt) & (n - 1);
-			while (t[k] != 0)
-				k = (k + 1) & (n - 1);
-			t[k] = (uint32_t)i + 1;
-		}
-		free(s->slots);
-		s->slots = t;
-		s->nslots = n;
-	}
-	size_t mask = s->nslots - 1;
-	size_t k = (size_t)mix(pc, s->salt) & mask;
-	for (; s->slots[k] != 0; k = (k + 1) & mask)
-		if (s->ents[s->slots[k] - 1].pc == pc)
-			return &s->ents[s->slots[k] - 1];
+	uint32_t i = map_get(&s->entry_of, pc, s->salt);
+	if (i != 0)
+		return &s->ents[i - 1];
 	if (grow((void **)&s->ents, &s->cap_ents, s->nents, sizeof(*s->ents)) !=
 	    0)
 		return NULL;
 	struct entry *e = &s->ents[s->nents];
+	size_t nframes = s->nframes;
 	pc_resolve(s, pc, e);
-	s->slots[k] = (uint32_t)++s->nents;
+	if (map_put(&s->entry_of, pc, (uint32_t)s->nents + 1, s->salt) != 0) {
+		s->nframes = nframes;
+		return NULL;
+	}
+	s->nents++;
 	return e;
 }
 
@@ -903,7 +702,7 @@ size_t
 da_syms_frames(struct da_syms *s, uint64_t pc, struct da_sym_frame *out,
                size_t max)
 {
-	struct entry *e = entry_of(s, pc);
+	struct entry *e = entry_get(s, pc);
 	size_t n = e != NULL ? e->n : 0;
 	if (n > max)
 		n = max;
@@ -923,7 +722,7 @@ da_syms_where(struct da_syms *s, uint64_t pc, struct da_sym_where *w)
 int
 da_syms_hidden(struct da_syms *s, uint64_t pc)
 {
-	struct entry *e = entry_of(s, pc);
+	struct entry *e = entry_get(s, pc);
 	if (e != NULL)
 		return e->hidden;
 	struct mod *m = pc != 0 ? mod_find(s, pc - 1) : NULL;
@@ -945,6 +744,19 @@ order_cmp(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
+static char *
+concat(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *p = malloc(la + lb + lc + 1);
+	if (p != NULL) {
+		memcpy(p, a, la);
+		memcpy(p + la, b, lb);
+		memcpy(p + la + lb, c, lc + 1);
+	}
+	return p;
+}
+
 /* libdw's debuginfo_path: the file's own directory, its .debug, then
  * debug_dir (unless a ':' in it would split it) and /usr/lib/debug. */
 static int
@@ -959,10 +771,10 @@ set_debug_dir(struct da_syms *s, const char *debug_dir)
 	}
 	if (s->debug_dir != NULL && s->debug_dir[0] == '/' &&
 	    strchr(s->debug_dir, ':') == NULL)
-		s->dw_path = path_join(":.debug:", s->debug_dir,
-		                       ":" SYSTEM_DEBUG_DIR);
+		s->dw_path = concat(":.debug:", s->debug_dir,
+		                    ":" DA_SYMFILE_SYSTEM_DEBUG_DIR);
 	else
-		s->dw_path = strdup(":.debug:" SYSTEM_DEBUG_DIR);
+		s->dw_path = strdup(":.debug:" DA_SYMFILE_SYSTEM_DEBUG_DIR);
 	return s->dw_path != NULL ? 0 : ENOMEM;
 }
 
@@ -978,14 +790,15 @@ copy_modules(struct da_syms *s, const struct da_dump *d)
 	for (size_t i = 0; i < d->nmodules; i++) {
 		const struct da_dump_module *dm = &d->modules[i];
 		struct mod *m = &s->mods[i];
-		m->path = strdup(dm->path != NULL ? dm->path : "");
-		if (m->path == NULL)
-			return ENOMEM;
 		s->nmods = i + 1;
+		m->path = strdup(dm->path != NULL ? dm->path : "");
+		if (m->path == NULL ||
+		    (dm->build_id != NULL &&
+		     (m->build_id = strdup(dm->build_id)) == NULL))
+			return ENOMEM;
 		m->bias = dm->bias;
 		m->lo = dm->lo;
 		m->hi = dm->hi;
-		mod_set_id(m, dm->build_id);
 		m->own = strncmp(base_name(m->path), "libdbgalloc", 11) == 0;
 		if (m->path[0] != '\0' && dm->lo != DA_DUMP_NONE &&
 		    dm->hi != DA_DUMP_NONE && dm->lo < dm->hi &&
@@ -1003,7 +816,7 @@ copy_modules(struct da_syms *s, const struct da_dump *d)
 		         sizeof(*m->segs)) != 0)
 			return ENOMEM;
 		m->segs[m->nsegs++] =
-		        (struct seg){g->vaddr, g->memsz, g->offset};
+		        (struct da_symfile_seg){g->vaddr, g->memsz, g->offset};
 	}
 	qsort_r(s->order, s->norder, sizeof(*s->order), order_cmp, s->mods);
 	return 0;
@@ -1016,6 +829,8 @@ da_syms_open(const struct da_dump *d, unsigned flags, const char *debug_dir)
 	if (s == NULL)
 		return NULL;
 	s->flags = flags;
+	/* The dump's own random salt (see tools/dumpmodel.c), mixed with
+	 * this session's address. */
 	s->salt = mix(d->salt ^ (uint64_t)(uintptr_t)s, 0x5bd1e995u);
 	if (set_debug_dir(s, debug_dir) != 0 || copy_modules(s, d) != 0) {
 		da_syms_close(s);
@@ -1046,20 +861,26 @@ da_syms_close(struct da_syms *s)
 		return;
 	for (size_t i = 0; i < s->nmods; i++) {
 		struct mod *m = &s->mods[i];
+		for (size_t k = 0; k < m->nunits; k++)
+			da_scopes_free(&m->units[k]);
+		free(m->units);
+		map_free(&m->unit_of);
 		if (m->dwfl != NULL)
 			dwfl_end(m->dwfl);
 		free(m->syms);
 		free(m->segs);
+		free(m->build_id);
 		free(m->path);
 	}
 	for (size_t i = 0; i < s->nowned; i++)
 		free(s->owned[i]);
 	if (s->cxxlib != NULL)
 		dlclose(s->cxxlib);
+	map_free(&s->entry_of);
+	map_free(&s->name_of);
 	free(s->owned);
-	free(s->names);
+	free(s->shown);
 	free(s->frames);
-	free(s->slots);
 	free(s->ents);
 	free(s->order);
 	free(s->mods);
