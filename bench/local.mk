@@ -152,3 +152,12 @@ bench_unwind_cost_SOURCES = bench/unwind-cost.c
 bench_unwind_cost_CFLAGS = $(DA_BENCH_CFLAGS) $(PTHREAD_CFLAGS) \
 	-fno-omit-frame-pointer -fno-optimize-sibling-calls
 bench_unwind_cost_LDADD = libdbgalloc-core.la $(PTHREAD_LIBS)
+
+# bench/symbolize-cost: the time tools/symbols.c takes for every pc of a
+# dump, cold and cached (what dbgalloc-stats pays before it prints). Built
+# by make check so it keeps compiling; run by hand:
+# bench/symbolize-cost DUMP [DEBUG_DIR].
+check_PROGRAMS += bench/symbolize-cost
+bench_symbolize_cost_SOURCES = bench/symbolize-cost.c
+bench_symbolize_cost_CFLAGS = $(DA_BENCH_CFLAGS)
+bench_symbolize_cost_LDADD = tools/libsymbols.la tools/libdumpread.la
