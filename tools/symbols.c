@@ -46,6 +46,12 @@ struct fsym {          /* an ELF FUNC symbol */
 	unsigned rank;    /* among aliases at one address, the highest shown */
 };
 
+/* A DWARF unit's address range, for files without .debug_aranges. */
+struct unit_range {
+	uint64_t lo, hi; /* DWARF addresses */
+	Dwarf_Die cu;
+};
+
 struct mod {
 	char *path, *build_id;
 	uint64_t bias, lo, hi; /* [lo, hi): where pc - 1 must lie */
@@ -60,6 +66,10 @@ struct mod {
 	struct map unit_of; /* a unit's DIE offset to index + 1 in units */
 	struct da_scopes *units;
 	size_t nunits, cap_units;
+	struct unit_range *uranges; /* by lo; built on the first miss */
+	size_t nuranges, cap_uranges;
+	int uranges_built;
+	Dwarf_Addr dwbias; /* of the units */
 };
 
 struct entry {
@@ -509,6 +519,64 @@ mod_find(struct da_syms *s, uint64_t a)
 	return m;
 }
 
+static int
+urange_cmp(const void *a, const void *b)
+{
+	const struct unit_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Every unit's ranges, from its DIE (DW_AT_ranges, or low_pc and
+ * high_pc), sorted. */
+static void
+uranges_build(struct mod *m)
+{
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+	m->uranges_built = 1;
+	while ((cu = dwfl_module_nextcu(m->dm, cu, &bias)) != NULL) {
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+		m->dwbias = bias;
+		while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
+			if (lo >= hi)
+				continue;
+			if (grow((void **)&m->uranges, &m->cap_uranges,
+			         m->nuranges, sizeof(*m->uranges)) != 0)
+				goto sort;
+			m->uranges[m->nuranges++] =
+			        (struct unit_range){lo, hi, *cu};
+		}
+	}
+sort:
+	qsort(m->uranges, m->nuranges, sizeof(*m->uranges), urange_cmp);
+}
+
+/* The unit holding runtime address a, and the bias of its addresses: by
+ * .debug_aranges (libdwfl), else by the units' own ranges (clang emits
+ * no .debug_aranges by default). */
+static Dwarf_Die *
+unit_find(struct mod *m, uint64_t a, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(m->dm, a, bias);
+	if (cu != NULL)
+		return cu;
+	if (!m->uranges_built)
+		uranges_build(m);
+	size_t lo = 0, hi = m->nuranges;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->uranges[mid].lo <= a - m->dwbias)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || a - m->dwbias >= m->uranges[lo - 1].hi)
+		return NULL;
+	*bias = m->dwbias;
+	return &m->uranges[lo - 1].cu;
+}
+
 /* The scope index of unit cu of m, built on first use; NULL without
  * memory. */
 static const struct da_scopes *
@@ -595,13 +663,14 @@ call_site(Dwarf_Die *inl, const char **file, unsigned *line)
  * holding it (an inlined subroutine, or the function), then each scope
  * that physically encloses it, an inlined subroutine's call site giving
  * the file:line of the frame that called it. The innermost frame's
- * file:line is the line table's at a.
+ * file:line is the line table's at a (libdwfl's lookup, else the unit's
+ * own table when the unit was found by its ranges).
  */
 static void
 dwarf_frames(struct da_syms *s, struct mod *m, uint64_t a, struct entry *e)
 {
-	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(m->dm, a, &bias);
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = unit_find(m, a, &bias);
 	const struct da_scopes *sc = cu != NULL ? unit_scopes(s, m, cu) : NULL;
 	const struct da_scope *in =
 	        sc != NULL ? da_scopes_find(sc, a - bias) : NULL;
@@ -609,9 +678,13 @@ dwarf_frames(struct da_syms *s, struct mod *m, uint64_t a, struct entry *e)
 	unsigned line = 0;
 	int ln = 0;
 	Dwfl_Line *l = dwfl_module_getsrc(m->dm, a);
-	if (l != NULL &&
-	    (file = dwfl_lineinfo(l, NULL, &ln, NULL, NULL, NULL)) != NULL &&
-	    ln > 0)
+	Dwarf_Line *dl =
+	        l == NULL && cu != NULL ? dwarf_getsrc_die(cu, a - bias) : NULL;
+	if (l != NULL)
+		file = dwfl_lineinfo(l, NULL, &ln, NULL, NULL, NULL);
+	else if (dl != NULL && dwarf_lineno(dl, &ln) == 0)
+		file = dwarf_linesrc(dl, NULL, NULL);
+	if (file != NULL && ln > 0)
 		line = (unsigned)ln;
 	else
 		file = NULL;
@@ -864,6 +937,7 @@ da_syms_close(struct da_syms *s)
 		for (size_t k = 0; k < m->nunits; k++)
 			da_scopes_free(&m->units[k]);
 		free(m->units);
+		free(m->uranges);
 		map_free(&m->unit_of);
 		if (m->dwfl != NULL)
 			dwfl_end(m->dwfl);

@@ -584,6 +584,33 @@ debug_dir(void **state)
 	da_dump_free(&d);
 }
 
+/* A file without .debug_aranges (clang emits none by default): its units
+ * are found by their own ranges, lines by the unit's line table. */
+static void
+no_aranges(void **state)
+{
+	struct da_dump d;
+	struct da_sym_frame f[8];
+	char copy[300], cmd[8800];
+	(void)state;
+	snprintf(copy, sizeof(copy), "%s/noaranges.so", tmp);
+	snprintf(cmd, sizeof(cmd),
+	         "objcopy --remove-section=.debug_aranges '%s' '%s'", lib,
+	         copy);
+	assert_int_equal(system(cmd), 0);
+	variant(&d, NULL, copy, 0, NULL);
+	struct da_syms *s = da_syms_open(&d, 0, NULL);
+	assert_int_equal(da_syms_frames(s, pc_of(&d, 1004, 0), f, 8), 1);
+	assert_frame(&f[0], "operator new(unsigned long, symtest::Arena&)",
+	             "tests/unit/symtest.cc", at.new_, 0);
+	assert_int_equal(da_syms_frames(s, pc_of(&d, 1004, 1), f, 8), 1);
+	assert_frame(&f[0], "symtest::Box::make(int)", "tests/unit/symtest.cc",
+	             at.make, 0);
+	assert_string_equal(da_syms_warnings(s), "");
+	da_syms_close(s);
+	da_dump_free(&d);
+}
+
 /* Without a build id the segments decide: the dump's own are the file's,
  * one changed is another file's. */
 static void
@@ -794,6 +821,7 @@ main(void)
 	        cmocka_unit_test(other_build_id),
 	        cmocka_unit_test(missing_file),
 	        cmocka_unit_test(debug_dir),
+	        cmocka_unit_test(no_aranges),
 	        cmocka_unit_test(no_build_id_segments),
 	        cmocka_unit_test(hostile_files),
 	        cmocka_unit_test(mutated_library),
