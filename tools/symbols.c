@@ -2,10 +2,13 @@
  * tools/symbols.c — a dump's return addresses to frames, offline, with
  * libdwfl (symbols.h).
  *
- * One Dwfl session per module of the dump's map, begun on the first pc
- * that falls in the module (separate sessions: a hostile map of
- * overlapping modules cannot confuse libdwfl's address lookup), with the
- * file tools/symfile.c proved to be the dump's build. A module's ELF
+ * One Dwfl session per file, begun on the first pc that falls in a module
+ * of the dump's map that is that file (tools/symfile.c proves it the
+ * dump's build), the file reported at its own link-time addresses: a pc
+ * is looked up as pc - 1 - the module's bias. Sessions apart, one file
+ * each: a hostile map of overlapping modules cannot confuse libdwfl's
+ * address lookup, and one that names a library a thousand times reads it
+ * once. A module's ELF
  * symbols are sorted once (libdwfl's dwfl_module_addrinfo scans the table
  * on every call), each DWARF unit's function scopes are indexed once
  * (tools/symscope.c), and each pc is resolved once: its frames go to one
@@ -40,7 +43,7 @@ struct map {
 };
 
 struct fsym {          /* an ELF FUNC symbol */
-	uint64_t addr; /* its runtime address (bias added) */
+	uint64_t addr; /* its address as libdwfl gives it (link-time) */
 	uint64_t size;
 	const char *name; /* as in the symbol table */
 	unsigned rank;    /* among aliases at one address, the highest shown */
@@ -52,15 +55,17 @@ struct unit_range {
 	Dwarf_Die cu;
 };
 
-struct mod {
-	char *path, *build_id;
-	uint64_t bias, lo, hi; /* [lo, hi): where pc - 1 must lie */
-	struct da_symfile_seg *segs;
-	size_t nsegs, cap_segs;
-	int state; /* MOD_CLOSED until its first pc */
-	int own;   /* libdbgalloc itself */
+/*
+ * A file read by libdw: one session, reported at its link-time addresses
+ * (base 0), shared by every module that is that file, so that a dump
+ * naming one library at many places reads it once. Lookups are in
+ * link-time addresses: pc - 1 - the module's bias.
+ */
+struct sess {
+	char *file;
 	Dwfl *dwfl;
-	Dwfl_Module *dm;
+	Dwfl_Module *dm; /* NULL: libdw refused the file, saying err */
+	char *err;
 	struct fsym *syms;
 	size_t nsyms;
 	struct map unit_of; /* a unit's DIE offset to index + 1 in units */
@@ -70,6 +75,16 @@ struct mod {
 	size_t nuranges, cap_uranges;
 	int uranges_built;
 	Dwarf_Addr dwbias; /* of the units */
+};
+
+struct mod {
+	char *path, *build_id;
+	uint64_t bias, lo, hi; /* [lo, hi): where pc - 1 must lie */
+	struct da_symfile_seg *segs;
+	size_t nsegs, cap_segs;
+	int state;         /* MOD_CLOSED until its first pc */
+	int own;           /* libdbgalloc itself */
+	struct sess *sess; /* when MOD_OPEN */
 };
 
 struct entry {
@@ -87,7 +102,10 @@ struct da_syms {
 
 	struct mod *mods;
 	size_t nmods;
-	size_t *order; /* the modules with lo < hi, by lo */
+	struct sess **sess; /* each allocated apart: modules point to them */
+	size_t nsess, cap_sess;
+	struct map sess_of; /* a file name's hash to index + 1 in sess */
+	size_t *order;      /* the modules with lo < hi, by lo */
 	size_t norder;
 	size_t last; /* index in order of the last module found */
 
@@ -389,72 +407,140 @@ fsym_rank(const GElf_Sym *sym, const char *name)
 	       (strchr(name, '@') == NULL);
 }
 
-/* m's FUNC symbols, sorted by address, one per address. */
+/* The file's FUNC symbols, sorted by address, one per address. */
 static void
-mod_symbols(struct mod *m)
+sess_symbols(struct sess *x)
 {
-	int n = dwfl_module_getsymtab(m->dm);
+	int n = dwfl_module_getsymtab(x->dm);
 	if (n <= 1)
 		return;
-	m->syms = calloc((size_t)n, sizeof(*m->syms));
-	if (m->syms == NULL)
+	x->syms = calloc((size_t)n, sizeof(*x->syms));
+	if (x->syms == NULL)
 		return;
 	for (int i = 1; i < n; i++) {
 		GElf_Sym sym;
 		GElf_Addr addr;
 		GElf_Word shndx;
 		const char *name = dwfl_module_getsym_info(
-		        m->dm, i, &sym, &addr, &shndx, NULL, NULL);
+		        x->dm, i, &sym, &addr, &shndx, NULL, NULL);
 		unsigned type = GELF_ST_TYPE(sym.st_info);
 		if (name == NULL || name[0] == '\0' ||
 		    (type != STT_FUNC && type != STT_GNU_IFUNC) ||
 		    shndx == SHN_UNDEF || addr == 0)
 			continue;
-		m->syms[m->nsyms++] = (struct fsym){
+		x->syms[x->nsyms++] = (struct fsym){
 		        .addr = addr,
 		        .size = sym.st_size,
 		        .name = name,
 		        .rank = fsym_rank(&sym, name),
 		};
 	}
-	if (m->nsyms == 0)
+	if (x->nsyms == 0)
 		return;
-	qsort(m->syms, m->nsyms, sizeof(*m->syms), fsym_cmp);
+	qsort(x->syms, x->nsyms, sizeof(*x->syms), fsym_cmp);
 	size_t w = 1;
-	for (size_t r = 1; r < m->nsyms; r++)
-		if (m->syms[r].addr != m->syms[w - 1].addr)
-			m->syms[w++] = m->syms[r];
-	m->nsyms = w;
+	for (size_t r = 1; r < x->nsyms; r++)
+		if (x->syms[r].addr != x->syms[w - 1].addr)
+			x->syms[w++] = x->syms[r];
+	x->nsyms = w;
 }
 
-/* The ELF symbol holding runtime address a, or NULL. */
+/* The ELF symbol holding link-time address a, or NULL. */
 static const char *
-fsym_find(const struct mod *m, uint64_t a)
+fsym_find(const struct sess *x, uint64_t a)
 {
-	size_t lo = 0, hi = m->nsyms;
+	size_t lo = 0, hi = x->nsyms;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (m->syms[mid].addr <= a)
+		if (x->syms[mid].addr <= a)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (lo == 0)
 		return NULL;
-	const struct fsym *f = &m->syms[lo - 1];
+	const struct fsym *f = &x->syms[lo - 1];
 	if (f->size == 0 || a - f->addr < f->size)
 		return f->name;
 	/* a may be past a small symbol nested in a larger one before it. */
 	for (size_t i = lo - 1, k = 0; i-- > 0 && k < 8; k++)
-		if (a - m->syms[i].addr < m->syms[i].size)
-			return m->syms[i].name;
+		if (a - x->syms[i].addr < x->syms[i].size)
+			return x->syms[i].name;
 	return NULL;
 }
 
 /* ---- modules ----------------------------------------------------------- */
 
-/* Finds m's file, reports it to a session of its own, reads its symbols;
- * m is then MOD_OPEN, or MOD_FAILED with one warning given. */
+static uint64_t
+name_hash(const char *p)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	return h;
+}
+
+/* The session of file (taken over), begun on first use; NULL without
+ * memory. A file libdw refuses gets a session with no module. */
+static struct sess *
+sess_get(struct da_syms *s, struct mod *m, char *file)
+{
+	uint64_t key = name_hash(file);
+	uint32_t i = map_get(&s->sess_of, key, s->salt);
+	if (i != 0 && strcmp(s->sess[i - 1]->file, file) == 0) {
+		free(file);
+		return s->sess[i - 1];
+	}
+	struct sess *x = calloc(1, sizeof(*x));
+	if (x == NULL || grow((void **)&s->sess, &s->cap_sess, s->nsess,
+	                      sizeof(*s->sess)) != 0) {
+		free(x);
+		free(file);
+		return NULL;
+	}
+	x->file = file;
+	s->sess[s->nsess++] = x;
+	/* Another file of the same hash keeps its entry: this one is then
+	 * not shared, which costs time, not correctness. */
+	if (i == 0)
+		map_put(&s->sess_of, key, (uint32_t)s->nsess, s->salt);
+	x->dwfl = dwfl_begin(&s->cb);
+	if (x->dwfl != NULL) {
+		dwfl_report_begin(x->dwfl);
+		/* Base 0, add_p_vaddr: the file's own addresses. */
+		x->dm = dwfl_report_elf(x->dwfl, m->path, file, -1, 0, true);
+		dwfl_report_end(x->dwfl, NULL, NULL);
+	}
+	if (x->dm == NULL) {
+		x->err = strdup(dwfl_errmsg(-1));
+		return x;
+	}
+	sess_symbols(x);
+	Dwarf_Addr bias;
+	if (dwfl_module_getdwarf(x->dm, &bias) == NULL)
+		warn(s, "%s: no debug info; its frames have no file:line\n",
+		     m->path);
+	return x;
+}
+
+static void
+sess_free(struct sess *x)
+{
+	for (size_t k = 0; k < x->nunits; k++)
+		da_scopes_free(&x->units[k]);
+	free(x->units);
+	free(x->uranges);
+	map_free(&x->unit_of);
+	if (x->dwfl != NULL)
+		dwfl_end(x->dwfl);
+	free(x->syms);
+	free(x->err);
+	free(x->file);
+	free(x);
+}
+
+/* Finds m's file and its session; m is then MOD_OPEN, or MOD_FAILED with
+ * one warning given. */
 static void
 mod_open(struct da_syms *s, struct mod *m)
 {
@@ -467,30 +553,15 @@ mod_open(struct da_syms *s, struct mod *m)
 		     why);
 		return;
 	}
-	m->dwfl = dwfl_begin(&s->cb);
-	if (m->dwfl != NULL) {
-		dwfl_report_begin(m->dwfl);
-		/* add_p_vaddr: base is the load bias, as for a shared
-		 * object (and 0 for a fixed-address program). */
-		m->dm = dwfl_report_elf(m->dwfl, m->path, file, -1, m->bias,
-		                        true);
-		dwfl_report_end(m->dwfl, NULL, NULL);
-	}
-	free(file);
-	if (m->dm == NULL) {
+	struct sess *x = sess_get(s, m, file);
+	if (x == NULL || x->dm == NULL) {
 		warn(s, "%s: libdw: %s; its frames are shown as offsets\n",
-		     m->path, dwfl_errmsg(-1));
-		if (m->dwfl != NULL)
-			dwfl_end(m->dwfl);
-		m->dwfl = NULL;
+		     m->path,
+		     x == NULL || x->err == NULL ? strerror(ENOMEM) : x->err);
 		return;
 	}
+	m->sess = x;
 	m->state = MOD_OPEN;
-	mod_symbols(m);
-	Dwarf_Addr bias;
-	if (dwfl_module_getdwarf(m->dm, &bias) == NULL)
-		warn(s, "%s: no debug info; its frames have no file:line\n",
-		     m->path);
 }
 
 /* The module holding address a (pc - 1), or NULL. */
@@ -529,73 +600,73 @@ urange_cmp(const void *a, const void *b)
 /* Every unit's ranges, from its DIE (DW_AT_ranges, or low_pc and
  * high_pc), sorted. */
 static void
-uranges_build(struct mod *m)
+uranges_build(struct sess *x)
 {
 	Dwarf_Die *cu = NULL;
 	Dwarf_Addr bias;
-	m->uranges_built = 1;
-	while ((cu = dwfl_module_nextcu(m->dm, cu, &bias)) != NULL) {
+	x->uranges_built = 1;
+	while ((cu = dwfl_module_nextcu(x->dm, cu, &bias)) != NULL) {
 		Dwarf_Addr base, lo, hi;
 		ptrdiff_t off = 0;
-		m->dwbias = bias;
+		x->dwbias = bias;
 		while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
 			if (lo >= hi)
 				continue;
-			if (grow((void **)&m->uranges, &m->cap_uranges,
-			         m->nuranges, sizeof(*m->uranges)) != 0)
+			if (grow((void **)&x->uranges, &x->cap_uranges,
+			         x->nuranges, sizeof(*x->uranges)) != 0)
 				goto sort;
-			m->uranges[m->nuranges++] =
+			x->uranges[x->nuranges++] =
 			        (struct unit_range){lo, hi, *cu};
 		}
 	}
 sort:
-	qsort(m->uranges, m->nuranges, sizeof(*m->uranges), urange_cmp);
+	qsort(x->uranges, x->nuranges, sizeof(*x->uranges), urange_cmp);
 }
 
-/* The unit holding runtime address a, and the bias of its addresses: by
+/* The unit holding address a, and the bias of its addresses: by
  * .debug_aranges (libdwfl), else by the units' own ranges (clang emits
  * no .debug_aranges by default). */
 static Dwarf_Die *
-unit_find(struct mod *m, uint64_t a, Dwarf_Addr *bias)
+unit_find(struct sess *x, uint64_t a, Dwarf_Addr *bias)
 {
-	Dwarf_Die *cu = dwfl_module_addrdie(m->dm, a, bias);
+	Dwarf_Die *cu = dwfl_module_addrdie(x->dm, a, bias);
 	if (cu != NULL)
 		return cu;
-	if (!m->uranges_built)
-		uranges_build(m);
-	size_t lo = 0, hi = m->nuranges;
+	if (!x->uranges_built)
+		uranges_build(x);
+	size_t lo = 0, hi = x->nuranges;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (m->uranges[mid].lo <= a - m->dwbias)
+		if (x->uranges[mid].lo <= a - x->dwbias)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == 0 || a - m->dwbias >= m->uranges[lo - 1].hi)
+	if (lo == 0 || a - x->dwbias >= x->uranges[lo - 1].hi)
 		return NULL;
-	*bias = m->dwbias;
-	return &m->uranges[lo - 1].cu;
+	*bias = x->dwbias;
+	return &x->uranges[lo - 1].cu;
 }
 
-/* The scope index of unit cu of m, built on first use; NULL without
+/* The scope index of unit cu, built on first use; NULL without
  * memory. */
 static const struct da_scopes *
-unit_scopes(struct da_syms *s, struct mod *m, Dwarf_Die *cu)
+unit_scopes(struct da_syms *s, struct sess *x, Dwarf_Die *cu)
 {
 	uint64_t key = dwarf_dieoffset(cu);
-	uint32_t i = map_get(&m->unit_of, key, s->salt);
+	uint32_t i = map_get(&x->unit_of, key, s->salt);
 	if (i != 0)
-		return &m->units[i - 1];
-	if (grow((void **)&m->units, &m->cap_units, m->nunits,
-	         sizeof(*m->units)) != 0)
+		return &x->units[i - 1];
+	if (grow((void **)&x->units, &x->cap_units, x->nunits,
+	         sizeof(*x->units)) != 0)
 		return NULL;
-	struct da_scopes *sc = &m->units[m->nunits];
+	struct da_scopes *sc = &x->units[x->nunits];
 	da_scopes_build(sc, cu); /* empty when memory runs out */
-	if (map_put(&m->unit_of, key, (uint32_t)m->nunits + 1, s->salt) != 0) {
+	if (map_put(&x->unit_of, key, (uint32_t)x->nunits + 1, s->salt) != 0) {
 		da_scopes_free(sc);
 		return NULL;
 	}
-	m->nunits++;
+	x->nunits++;
 	return sc;
 }
 
@@ -667,17 +738,17 @@ call_site(Dwarf_Die *inl, const char **file, unsigned *line)
  * own table when the unit was found by its ranges).
  */
 static void
-dwarf_frames(struct da_syms *s, struct mod *m, uint64_t a, struct entry *e)
+dwarf_frames(struct da_syms *s, struct sess *x, uint64_t a, struct entry *e)
 {
 	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu = unit_find(m, a, &bias);
-	const struct da_scopes *sc = cu != NULL ? unit_scopes(s, m, cu) : NULL;
+	Dwarf_Die *cu = unit_find(x, a, &bias);
+	const struct da_scopes *sc = cu != NULL ? unit_scopes(s, x, cu) : NULL;
 	const struct da_scope *in =
 	        sc != NULL ? da_scopes_find(sc, a - bias) : NULL;
 	const char *file = NULL;
 	unsigned line = 0;
 	int ln = 0;
-	Dwfl_Line *l = dwfl_module_getsrc(m->dm, a);
+	Dwfl_Line *l = dwfl_module_getsrc(x->dm, a);
 	Dwarf_Line *dl =
 	        l == NULL && cu != NULL ? dwarf_getsrc_die(cu, a - bias) : NULL;
 	if (l != NULL)
@@ -731,9 +802,9 @@ pc_resolve(struct da_syms *s, uint64_t pc, struct entry *e)
 		mod_open(s, m);
 	if (m->state != MOD_OPEN)
 		return;
-	uint64_t a = pc - 1;
-	const char *sym = name_shown(s, fsym_find(m, a));
-	dwarf_frames(s, m, a, e);
+	uint64_t a = pc - 1 - m->bias;
+	const char *sym = name_shown(s, fsym_find(m->sess, a));
+	dwarf_frames(s, m->sess, a, e);
 	if (e->n == 0 && sym != NULL) {
 		struct da_sym_frame *f = frame_add(s, e);
 		if (f != NULL)
@@ -934,18 +1005,14 @@ da_syms_close(struct da_syms *s)
 		return;
 	for (size_t i = 0; i < s->nmods; i++) {
 		struct mod *m = &s->mods[i];
-		for (size_t k = 0; k < m->nunits; k++)
-			da_scopes_free(&m->units[k]);
-		free(m->units);
-		free(m->uranges);
-		map_free(&m->unit_of);
-		if (m->dwfl != NULL)
-			dwfl_end(m->dwfl);
-		free(m->syms);
 		free(m->segs);
 		free(m->build_id);
 		free(m->path);
 	}
+	for (size_t i = 0; i < s->nsess; i++)
+		sess_free(s->sess[i]);
+	free(s->sess);
+	map_free(&s->sess_of);
 	for (size_t i = 0; i < s->nowned; i++)
 		free(s->owned[i]);
 	if (s->cxxlib != NULL)

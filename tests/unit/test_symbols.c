@@ -611,6 +611,56 @@ no_aranges(void **state)
 	da_dump_free(&d);
 }
 
+/* libsymtest named again by 1,000 more modules, each at its own bias
+ * (the same file loaded many times, or a hostile map): a pc at the same
+ * offset in any of them has the same frames, and the file is read once
+ * (the whole lookup stays fast). */
+static void
+same_file_many_times(void **state)
+{
+	const struct da_dump_module *m = module_named(&dump, "libsymtest.so");
+	size_t cap = 1000 * 300, len = 0;
+	char *extra = malloc(cap);
+	struct da_sym_frame f[8], g[8];
+	(void)state;
+	assert_non_null(extra);
+	for (int i = 1; i <= 1000; i++) {
+		uint64_t delta = 0x100000000000ull + (uint64_t)i * 0x1000000ull;
+		len += (size_t)snprintf(
+		        extra + len, cap - len,
+		        "M %d 0x%llx 0x%llx 0x%llx %s %s\n", 5000 + i,
+		        (unsigned long long)(m->bias + delta),
+		        (unsigned long long)(m->lo + delta),
+		        (unsigned long long)(m->hi + delta), m->build_id, lib);
+		assert_true(len < cap);
+	}
+	struct da_dump d;
+	variant(&d, NULL, NULL, 0, extra);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct da_syms *s = da_syms_open(&d, 0, NULL);
+	uint64_t pc = pc_of(&d, 1004, 1);
+	assert_int_equal(da_syms_frames(s, pc, f, 8), 1);
+	for (int i = 1; i <= 1000; i++) {
+		uint64_t delta = 0x100000000000ull + (uint64_t)i * 0x1000000ull;
+		struct da_sym_where w;
+		assert_int_equal(da_syms_frames(s, pc + delta, g, 8), 1);
+		assert_memory_equal(f, g, sizeof(*f));
+		da_syms_where(s, pc + delta, &w);
+		assert_int_equal(w.offset, pc - m->bias);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_frame(&f[0], "symtest::Box::make(int)", "tests/unit/symtest.cc",
+	             at.make, 0);
+	assert_string_equal(da_syms_warnings(s), "");
+	printf("# one file at 1,001 places: %.1f ms\n",
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	               (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	da_syms_close(s);
+	da_dump_free(&d);
+	free(extra);
+}
+
 /* Without a build id the segments decide: the dump's own are the file's,
  * one changed is another file's. */
 static void
@@ -822,6 +872,7 @@ main(void)
 	        cmocka_unit_test(missing_file),
 	        cmocka_unit_test(debug_dir),
 	        cmocka_unit_test(no_aranges),
+	        cmocka_unit_test(same_file_many_times),
 	        cmocka_unit_test(no_build_id_segments),
 	        cmocka_unit_test(hostile_files),
 	        cmocka_unit_test(mutated_library),
