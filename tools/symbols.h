@@ -37,13 +37,23 @@
  *
  *   PATH: no debug info; its frames have no file:line
  *
- * Function names: from DWARF (the linkage name, demangled, else the name),
- * else from the ELF symbol table (without "@VERSION", demangled). C++ is
- * demangled with the C++ runtime's __cxa_demangle when one can be loaded
- * (libstdc++.so.6), else shown mangled.
+ * (given once per file, with the path of the first module found to be it:
+ * a file is read once however many modules of the map are that file).
+ *
+ * Function names: from DWARF (a C++ linkage name demangled, with class and
+ * arguments; else the name), else from the ELF symbol table (without
+ * "@VERSION", demangled; of aliases the one with fewest leading
+ * underscores). C++ is demangled with the C++ runtime's __cxa_demangle
+ * when one can be loaded (libstdc++.so.6), else shown mangled. File names
+ * are DWARF's: relative to the compilation directory when the compiler was
+ * given a relative path ("tests/unit/symprog.c", glibc's
+ * "./string/strdup.c"), as in the library's own reports.
  *
  * Every answer is computed once per pc and kept (a hash table keyed by
- * pc). Not thread-safe: one thread at a time per struct da_syms.
+ * pc). Measured: 63,438 return addresses into libpython 3.11, libc and two
+ * extension modules, all with DWARF, 1.0 to 2.6 s from a fresh da_syms
+ * (bench/symbolize-cost). Not thread-safe: one thread at a time per
+ * struct da_syms.
  */
 #ifndef DA_TOOLS_SYMBOLS_H
 #define DA_TOOLS_SYMBOLS_H
