@@ -584,6 +584,18 @@ debug_dir(void **state)
 	da_dump_free(&d);
 }
 
+static void
+shell(const char *fmt, ...)
+{
+	char cmd[16384];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("failed: %s", cmd);
+}
+
 /* A file without .debug_aranges (clang emits none by default): its units
  * are found by their own ranges, lines by the unit's line table. */
 static void
@@ -591,13 +603,10 @@ no_aranges(void **state)
 {
 	struct da_dump d;
 	struct da_sym_frame f[8];
-	char copy[300], cmd[8800];
+	char copy[300];
 	(void)state;
 	snprintf(copy, sizeof(copy), "%s/noaranges.so", tmp);
-	snprintf(cmd, sizeof(cmd),
-	         "objcopy --remove-section=.debug_aranges '%s' '%s'", lib,
-	         copy);
-	assert_int_equal(system(cmd), 0);
+	shell("objcopy --remove-section=.debug_aranges '%s' '%s'", lib, copy);
 	variant(&d, NULL, copy, 0, NULL);
 	struct da_syms *s = da_syms_open(&d, 0, NULL);
 	assert_int_equal(da_syms_frames(s, pc_of(&d, 1004, 0), f, 8), 1);
@@ -659,6 +668,58 @@ same_file_many_times(void **state)
 	da_syms_close(s);
 	da_dump_free(&d);
 	free(extra);
+}
+
+/* libsymtest stripped of everything (names from .dynsym only), its DWARF
+ * in a separate file: found by build id under the debug directory, or by
+ * .gnu_debuglink beside the file, as libdw finds it; neither there: the
+ * exported names, no file:line, and the warning. */
+static void
+separate_debug_info(void **state)
+{
+	struct da_dump d;
+	struct da_sym_frame f[8];
+	char dir[300], stripped[400], want[600];
+	(void)state;
+	const char *id = module_named(&dump, "libsymtest.so")->build_id;
+	snprintf(dir, sizeof(dir), "%s/sep", tmp);
+	snprintf(stripped, sizeof(stripped), "%s/bin/libsymtest.so", dir);
+	shell("mkdir -p '%s/bin' '%s/dbg/.build-id/%.2s' && "
+	      "objcopy --only-keep-debug '%s' '%s/dbg/.build-id/%.2s/%s.debug' "
+	      "&& strip --strip-all -o '%s' '%s'",
+	      dir, dir, id, lib, dir, id, id + 2, stripped, lib);
+	variant(&d, NULL, stripped, 0, NULL);
+
+	struct da_syms *s = da_syms_open(&d, 0, NULL);
+	assert_int_equal(da_syms_frames(s, pc_of(&d, 1004, 1), f, 8), 1);
+	assert_string_equal(f[0].function, "symtest::Box::make(int)");
+	assert_null(f[0].file);
+	assert_int_equal(f[0].line, 0);
+	snprintf(want, sizeof(want),
+	         "%s: no debug info; its frames have no file:line\n", stripped);
+	assert_string_equal(da_syms_warnings(s), want);
+	da_syms_close(s);
+
+	snprintf(want, sizeof(want), "%s/dbg", dir);
+	s = da_syms_open(&d, 0, want);
+	assert_int_equal(da_syms_frames(s, pc_of(&d, 1004, 1), f, 8), 1);
+	assert_frame(&f[0], "symtest::Box::make(int)", "tests/unit/symtest.cc",
+	             at.make, 0);
+	assert_string_equal(da_syms_warnings(s), "");
+	da_syms_close(s);
+
+	shell("cd '%s/bin' && cp '../dbg/.build-id/%.2s/%s.debug' "
+	      "libsymtest.debug && "
+	      "objcopy --add-gnu-debuglink=libsymtest.debug libsymtest.so",
+	      dir, id, id + 2);
+	s = da_syms_open(&d, 0, NULL);
+	assert_int_equal(da_syms_frames(s, pc_of(&d, 1004, 0), f, 8), 1);
+	assert_frame(&f[0], "operator new(unsigned long, symtest::Arena&)",
+	             "tests/unit/symtest.cc", at.new_, 0);
+	assert_int_equal(da_syms_hidden(s, pc_of(&d, 1004, 0)), 1);
+	assert_string_equal(da_syms_warnings(s), "");
+	da_syms_close(s);
+	da_dump_free(&d);
 }
 
 /* Without a build id the segments decide: the dump's own are the file's,
@@ -872,6 +933,7 @@ main(void)
 	        cmocka_unit_test(missing_file),
 	        cmocka_unit_test(debug_dir),
 	        cmocka_unit_test(no_aranges),
+	        cmocka_unit_test(separate_debug_info),
 	        cmocka_unit_test(same_file_many_times),
 	        cmocka_unit_test(no_build_id_segments),
 	        cmocka_unit_test(hostile_files),
