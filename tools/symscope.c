@@ -1,7 +1,9 @@
 /*
  * tools/symscope.c — one walk of a unit's DIE tree into the scope index of
  * symscope.h. The walk is iterative (a hostile file's nesting depth costs
- * memory, not the C stack) and descends only into DIEs that can hold code:
+ * memory, not the C stack), visits DIEs at growing offsets only (each
+ * once at most, whatever the sibling links say) and descends only into DIEs that
+ * can hold code:
  * the unit, namespaces, modules, classes, structures, unions, and the
  * function-like and block DIEs.
  */
@@ -106,7 +108,8 @@ walk_unit(struct da_scopes *sc, Dwarf_Die *cu)
 	struct walk *st = NULL;
 	size_t n = 0, cap = 0;
 	Dwarf_Die child;
-	int err = 0;
+	Dwarf_Off last = 0;
+	int err = 0, seen = 0;
 	if (dwarf_child(cu, &child) != 0)
 		return 0;
 	if (grow((void **)&st, &cap, n, sizeof(*st)) != 0)
@@ -116,6 +119,16 @@ walk_unit(struct da_scopes *sc, Dwarf_Die *cu)
 		struct walk *w = &st[n - 1];
 		Dwarf_Die die = w->die;
 		uint32_t parent = w->parent;
+		/* A walk in order visits DIEs at growing offsets; a spoilt
+		 * sibling or child link that leads back ends its level, so
+		 * each DIE is visited once at most. */
+		Dwarf_Off off = dwarf_dieoffset(&die);
+		if (seen && off <= last) {
+			n--;
+			continue;
+		}
+		seen = 1;
+		last = off;
 		/* The level moves on to die's sibling, or ends with die. */
 		if (dwarf_siblingof(&die, &w->die) != 0)
 			n--;
