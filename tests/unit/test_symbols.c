@@ -6,8 +6,11 @@
  * the lines of its calls. Each test finds its stack by the size allocated
  * there (1001 to 1004) and checks names, files, lines and inlined frames
  * exactly. Variants of the same dump (a module's build id, path or
- * segments changed, modules naming hostile files) are the dump's text
- * edited line by line and sealed again, read from memory.
+ * segments changed, the library stripped, without .debug_aranges, in a
+ * debug directory or named a thousand times, modules naming hostile or
+ * spoilt files) are the dump's text edited line by line and sealed again,
+ * read from memory; the files they name are made here with objcopy and
+ * strip (binutils).
  *
  * A real dump rather than one made from /proc/self/maps: the point is
  * that what the library writes is what the symbolizer reads, and the
