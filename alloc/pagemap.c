@@ -51,6 +51,7 @@ da_pagemap_set(void *base, size_t size, unsigned kind)
 
 _Atomic(unsigned long) da_pagemap_readers[2];
 _Atomic(unsigned) da_pagemap_epoch;
+__thread unsigned da_pagemap_reading;
 
 /* Switches new lookups to the other counter and waits (briefly) until no
  * lookup counted on the one they leave is under way. 1 if none is. */
@@ -75,6 +76,13 @@ flip_and_wait(void)
 int
 da_pagemap_retire(void *base, size_t size, unsigned kind)
 {
+	/* This thread's own lookup, interrupted, cannot end while we wait:
+	 * the region stays (seen under signal-heavy: a handler nested in
+	 * da_alloc_diagnose held the chunk lock through hundreds of retires
+	 * of cached huge regions, each waiting out its spins, while every
+	 * other thread waited for the lock). */
+	if (da_pagemap_reading != 0)
+		return 0;
 	da_pagemap_set(base, size, DA_PM_NONE);
 	atomic_thread_fence(memory_order_seq_cst);
 	/* A lookup that read the map before the clear is counted on either

@@ -74,6 +74,10 @@ void da_pagemap_set(void *base, size_t size, unsigned kind);
  */
 extern _Atomic(unsigned long) da_pagemap_readers[2];
 extern _Atomic(unsigned) da_pagemap_epoch;
+/* The calling thread's lookups under way: a retire that one of them
+ * would wait for (a signal handler that interrupted the lookup, then
+ * took the chunk lock) gives up at once. */
+extern __thread unsigned da_pagemap_reading;
 
 /*
  * Returns the ticket to give da_pagemap_leave. A lookup counts itself on
@@ -91,6 +95,7 @@ da_pagemap_enter(void)
 	 * a lock (lock.h). */
 	da_op_depth++;
 	da_locks_held++;
+	da_pagemap_reading++;
 	atomic_signal_fence(memory_order_seq_cst);
 	for (;;) {
 		unsigned i = atomic_load_explicit(&da_pagemap_epoch,
@@ -113,6 +118,7 @@ da_pagemap_leave(unsigned ticket)
 	atomic_fetch_sub_explicit(&da_pagemap_readers[ticket], 1,
 	                          memory_order_release);
 	atomic_signal_fence(memory_order_seq_cst);
+	da_pagemap_reading--;
 	da_locks_held--;
 	da_op_depth--;
 }

@@ -72,6 +72,35 @@ unlock(void)
 	da_acct_tls.in_lock--;
 }
 
+/*
+ * The lock for the allocation path's own work (registering the thread,
+ * peaks, scopes): taken as lock() does, unless this thread holds one of
+ * alloc's locks. Then this is a signal handler's allocation nested in an
+ * interrupted allocator operation, and it must not wait: another thread
+ * may hold the registry lock while its own handler waits for the alloc
+ * lock this thread holds (a deadlock seen under signal-heavy: one thread
+ * in da_pages_free holding the chunk lock, another in note_peaks holding
+ * the registry; each one's handler waited for the other's lock). Only
+ * tried then; 0 if busy, and the caller leaves its work to the thread's
+ * next slow path. The other way round is safe: a handler nested in the
+ * registry's holder may wait for an alloc lock, since no holder of an
+ * alloc lock waits for the registry.
+ */
+static int
+lock_from_alloc(void)
+{
+	if (da_locks_held == 0) {
+		lock();
+		return 1;
+	}
+	da_acct_tls.in_lock++;
+	if (!atomic_flag_test_and_set_explicit(&acct.lock,
+	                                       memory_order_acquire))
+		return 1;
+	da_acct_tls.in_lock--;
+	return 0;
+}
+
 void
 da_acct_lock(void)
 {
@@ -172,10 +201,13 @@ thread_key_destructor(void *arg)
 	da_acct_thread_exit();
 }
 
+/* Puts t in the registry; leaves it out (for its next slow path) when
+ * the lock cannot be waited for (lock_from_alloc). */
 static void
 register_thread(struct da_acct_tls *t)
 {
-	lock();
+	if (!lock_from_alloc())
+		return;
 	if (!acct.key_made)
 		acct.key_made = pthread_key_create(&acct.key,
 		                                   thread_key_destructor) == 0;
@@ -232,16 +264,20 @@ reserve(struct da_acct_tls *t, int64_t need, int internal)
 	}
 }
 
-/* The live bytes may have passed a peak: under threads, sum them. */
-static int64_t
+/* The live bytes may have passed a peak: under threads, sum them. A
+ * nested allocation that finds the registry busy skips it (see
+ * lock_from_alloc): the peak under threads is sampled anyway. */
+static void
 note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 {
 	int64_t live;
+	*crossed = NULL;
 	if (alone()) {
 		live = atomic_load_explicit(&acct.base, memory_order_relaxed) +
 		       t->net;
 	} else {
-		lock();
+		if (!lock_from_alloc())
+			return;
 		live = da_acct_live_locked();
 		unlock();
 	}
@@ -250,10 +286,8 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 	                           &acct.peak, &p, live, memory_order_relaxed,
 	                           memory_order_relaxed))
 		;
-	*crossed = NULL;
-	if (da_scope_process_list == NULL)
-		return live;
-	lock();
+	if (da_scope_process_list == NULL || !lock_from_alloc())
+		return;
 	for (struct da_scope *s = da_scope_process_list; s != NULL;
 	     s = s->pnext) {
 		if (live > s->peak)
@@ -267,7 +301,6 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 		}
 	}
 	unlock();
-	return live;
 }
 
 static void

@@ -114,11 +114,16 @@ tests_stress_leakcheck_threads_CFLAGS = $(DA_STRESS_CFLAGS)
 tests_stress_leakcheck_threads_LDADD = libdbgalloc.la $(PTHREAD_LIBS)
 
 # make soak (the regression tier's, tests/regress/local.mk) also runs
-# limit-threads for 10 minutes, linked and preloaded.
+# limit-threads and signal-heavy for 10 minutes each, linked and preloaded.
 soak: soak-stress
 soak-stress: tests/stress/limit-threads$(EXEEXT) \
-		tests/stress/limit-threads-plain$(EXEEXT) libdbgalloc.la
+		tests/stress/limit-threads-plain$(EXEEXT) \
+		tests/stress/signal-heavy$(EXEEXT) \
+		tests/stress/signal-heavy-plain$(EXEEXT) libdbgalloc.la
 	DA_TEST_SOAK=1 tests/stress/limit-threads
 	DA_TEST_SOAK=1 LD_PRELOAD='$(abs_top_builddir)/.libs/libdbgalloc.so' \
 		tests/stress/limit-threads-plain --expect-dbgalloc
+	tests/stress/signal-heavy --expect-dbgalloc 600
+	LD_PRELOAD='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+		tests/stress/signal-heavy-plain --expect-dbgalloc 600
 .PHONY: soak-stress

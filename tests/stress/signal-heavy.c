@@ -92,6 +92,7 @@ main(int argc, char **argv)
 	long sent = 0;
 	probe_start(&argc, argv);
 	unsigned seconds = argc > 1 ? (unsigned)atoi(argv[1]) : 3;
+	probe_watchdog(seconds + 120);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;

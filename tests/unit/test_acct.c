@@ -5,6 +5,7 @@
  * dbgalloc's own blocks left out, and the batch log of thread scopes.
  */
 #include "audit/acct.h"
+#include "alloc/lock.h"
 #include "audit/audit.h"
 #include "audit/scope.h"
 
@@ -14,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -228,6 +230,48 @@ batch_log(void **state)
 	da_gen_log_stop();
 }
 
+/* What a new thread's first slow path left, run as a handler nested in
+ * an allocator operation would run it (holding one of alloc's locks) or
+ * not. */
+static void *
+enter_holding_alloc_lock(void *arg)
+{
+	unsigned n = *(unsigned *)arg;
+	da_locks_held += n;
+	da_acct_enter();
+	da_locks_held -= n;
+	return (void *)(uintptr_t)da_acct_tls.state;
+}
+
+/* While another thread holds the registry lock, a thread that holds one
+ * of alloc's locks does not wait for it (its registration waits for its
+ * next slow path): waiting could close a cycle through two signal
+ * handlers. One that holds none waits, and is registered. */
+static void
+registry_never_waited_for_under_alloc_lock(void **state)
+{
+	(void)state;
+	pthread_t t;
+	void *got;
+	unsigned holding = 1;
+	alarm(20); /* a wait here is the bug: die rather than hang */
+	da_acct_lock();
+	assert_int_equal(
+	        pthread_create(&t, NULL, enter_holding_alloc_lock, &holding),
+	        0);
+	assert_int_equal(pthread_join(t, &got), 0);
+	da_acct_unlock();
+	assert_int_equal((int)(uintptr_t)got, DA_ACCT_NEW);
+
+	holding = 0;
+	assert_int_equal(
+	        pthread_create(&t, NULL, enter_holding_alloc_lock, &holding),
+	        0);
+	assert_int_equal(pthread_join(t, &got), 0);
+	assert_int_equal((int)(uintptr_t)got, DA_ACCT_LIVE);
+	alarm(0);
+}
+
 int
 main(void)
 {
@@ -239,6 +283,7 @@ main(void)
 	        cmocka_unit_test(scope_limits),
 	        cmocka_unit_test(own_blocks_not_counted),
 	        cmocka_unit_test(batch_log),
+	        cmocka_unit_test(registry_never_waited_for_under_alloc_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

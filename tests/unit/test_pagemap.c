@@ -70,6 +70,35 @@ foreign_addresses_are_not_ours(void **state)
 	assert_null(da_pagemap_find((void *)((uintptr_t)1 << 63)));
 }
 
+/* Retiring a region waits for the lookups under way; but a lookup of the
+ * retiring thread itself (a signal handler nested in it) never ends while
+ * it waits: the retire gives up at once, without switching the lookups'
+ * side, and leaves the map as it was. With no lookup under way it
+ * succeeds, switching sides twice. */
+static void
+retire_inside_own_lookup(void **state)
+{
+	(void)state;
+	char *base = da_os_map_aligned(DA_CHUNK_SIZE, DA_CHUNK_SIZE);
+	assert_non_null(base);
+	da_pagemap_set(base, DA_CHUNK_SIZE, DA_PM_CHUNK);
+
+	unsigned ticket = da_pagemap_enter();
+	unsigned epoch = atomic_load(&da_pagemap_epoch);
+	assert_int_equal(da_pagemap_retire(base, DA_CHUNK_SIZE, DA_PM_CHUNK),
+	                 0);
+	assert_int_equal(atomic_load(&da_pagemap_epoch), epoch);
+	assert_int_equal(da_pagemap_kind(base), DA_PM_CHUNK);
+	da_pagemap_leave(ticket);
+	assert_int_equal(da_pagemap_reading, 0);
+
+	assert_int_equal(da_pagemap_retire(base, DA_CHUNK_SIZE, DA_PM_CHUNK),
+	                 1);
+	assert_int_equal(atomic_load(&da_pagemap_epoch), epoch + 2);
+	assert_int_equal(da_pagemap_kind(base), DA_PM_NONE);
+	da_os_unmap(base, DA_CHUNK_SIZE);
+}
+
 int
 main(void)
 {
@@ -77,6 +106,7 @@ main(void)
 	        cmocka_unit_test(chunk_granule),
 	        cmocka_unit_test(huge_granules),
 	        cmocka_unit_test(foreign_addresses_are_not_ours),
+	        cmocka_unit_test(retire_inside_own_lookup),
 	};
 	return cmocka_run_group_tests_name("pagemap", tests, NULL, NULL);
 }
