@@ -76,6 +76,57 @@ P 5000000000 1048600 127205376
 """
 
 
+# Minor 1: every record and column it adds (K; X's totals and lifetime
+# histograms; A's thread and leak verdict; C's totals and peak; P's gen and
+# reason), beside "-" in each optional one.
+GOOD1 = b"""DBGALLOC-DUMP 1 1
+#fields H key value
+H producer dbgalloc%200.1.0
+H pid 4343
+H exe /opt/bin/churn
+H reason exit
+H leak_scan yes
+H temporary_threshold 0
+#fields T name value
+T live_bytes 1048664
+T live_blocks 4
+T peak_bytes 1050000
+T total_allocs 40
+T total_bytes 1060000
+T total_frees 36
+T free_bytes 11336
+T peak_mono_ns 7000000000
+T peak_epoch 2
+T header_bytes 128
+T metadata_bytes 65536
+#fields M id bias lo hi build_id path
+M 1 0x400000 0x400000 0x402000 - /opt/bin/churn
+#fields S id depth pc...
+S 1 2 0x401010 0x401100
+S 2 1 0x401020
+#fields K block_size slabs slab_bytes live_blocks live_bytes allocs frees peak_live_blocks
+K 32 1 65536 3 88 38 35 9
+K 64 0 0 0 0 1 1 -
+K - 1 1052672 1 1048576 1 0 1
+#fields X stack live_blocks live_bytes allocs alloc_bytes frees free_bytes peak_live_bytes temporary life_allocs life_us
+X 1 1 1048576 1 1048576 0 0 1048576 0 - -
+X 2 3 88 39 11424 36 11336 1424 30 30,0,4,2 12,20,0,0,0,0,0,0,0,0,0,4
+#fields A addr size stack gen epoch flags thread leak
+A 0x7f0000001000 1048576 1 30 2 - - d
+A 0x7f0000002010 24 2 35 2 - 1 i
+A 0x7f0000002030 32 2 36 2 n 2 r
+A 0x7f0000002050 32 2 37 2 - 2 -
+#fields C epoch first_gen mono_ns allocs alloc_bytes frees free_bytes peak_bytes name
+C 0 0 - 0 0 0 0 0 start
+C 1 10 5000000000 10 1000 8 800 2000 load
+C 2 30 6000000000 30 10000 28 9800 1050000 serve
+#fields P mono_ns live_bytes rss_bytes gen reason
+P 5000000000 200 4096000 10 mark
+P 7000000000 1050000 8192000 31 step
+P 8000000000 1048664 8192000 40 -
+"""
+
+
 def lines(data):
     return data.splitlines(keepends=True)
 
@@ -141,6 +192,11 @@ def main():
                                      b"#fields A addr size stack gen epoch flags\n"))
     write("bad-number.dump", seal(replace(GOOD, b"A 0x55ecaf0002a0 16 ", b"A 0x55ecaf0002a0 1O ")))
     write("empty.dump", b"")
+    good1 = seal(GOOD1)
+    write("good-minor1.dump", good1)
+    # 65 buckets: one more than a reader keeps.
+    write("long-histogram.dump", seal(replace(GOOD1, b" 30,0,4,2 ", b" " + b",".join([b"1"] * 65) + b" ")))
+    write("bad-histogram.dump", seal(replace(GOOD1, b" 30,0,4,2 ", b" 30,,4,2 ")))
     # An ELF header: the start of a program, not a dump.
     write("foreign.dump", b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x03\x00\x3e\x00\x01\x00\x00\x00" + bytes(40))
 

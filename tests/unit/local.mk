@@ -133,4 +133,5 @@ EXTRA_DIST += tests/dumps/regen.py tests/dumps/good.dump \
 	tests/dumps/minor-version.dump tests/dumps/major-version.dump \
 	tests/dumps/overlong-line.dump tests/dumps/before-fields.dump \
 	tests/dumps/bad-number.dump tests/dumps/empty.dump \
-	tests/dumps/foreign.dump
+	tests/dumps/foreign.dump tests/dumps/good-minor1.dump \
+	tests/dumps/long-histogram.dump tests/dumps/bad-histogram.dump
