@@ -21,3 +21,23 @@ tools_libdumpread_la_SOURCES = \
 	tools/dump.h tools/dumpread.c \
 	tools/dumpmodel.h tools/dumpmodel.c \
 	audit/crc32c.h audit/crc32c.c
+
+# dbgalloc-stats (issue 15): reads dumps and prints what they hold, as text
+# or JSON. stats.c is main and the options; one file per command (or two
+# close ones); stats-agg groups sites into rows, stats-site names them
+# (frames, keys) through tools/symbols.h, stats-out builds the output once
+# and writes it in either form, stats-units reads and writes quantities.
+# symbols-none.c is the symbolizer without debug information, until the
+# libdw one (tools/symbols.c) replaces it.
+bin_PROGRAMS = tools/dbgalloc-stats
+tools_dbgalloc_stats_SOURCES = \
+	tools/stats.h tools/stats.c \
+	tools/stats-out.h tools/stats-out.c \
+	tools/stats-units.h tools/stats-units.c \
+	tools/stats-site.h tools/stats-site.c \
+	tools/stats-agg.h tools/stats-agg.c \
+	tools/stats-summary.c tools/stats-top.c tools/stats-leaks.c \
+	tools/stats-classes.c tools/stats-stages.c tools/stats-diff.c \
+	tools/stats-check.c tools/stats-temporaries.c \
+	tools/symbols.h tools/symbols-none.c
+tools_dbgalloc_stats_LDADD = tools/libdumpread.la
