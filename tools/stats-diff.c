@@ -43,6 +43,11 @@ bigger_change(const void *pa, const void *pb)
 	if (mx != my)
 		return mx > my ? -1 : 1;
 	const struct st_row *rx = x->b ? x->b : x->a, *ry = y->b ? y->b : y->a;
+	/* Unchanged: the larger first. */
+	mx = known(rx->live_bytes);
+	my = known(ry->live_bytes);
+	if (mx != my)
+		return mx > my ? -1 : 1;
 	return strcmp(rx->key, ry->key);
 }
 

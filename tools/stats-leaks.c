@@ -252,8 +252,8 @@ st_leaks(struct o_node *out, struct st_dump *sd)
 		since = o_printf(doc, " since stage \"%s\" (epoch %" PRIu64 ")",
 		                 opt->since_stage, epoch0);
 	if (opt->since_gen != ST_NONE)
-		since = o_printf(doc, "%s since generation %" PRIu64, since,
-		                 gen0);
+		since = o_printf(doc, "%s%s generation %" PRIu64, since,
+		                 *since ? " and since" : " since", gen0);
 	o_flags(o_str(out, "source", NULL,
 	              verdict ? "leak_check" : "live_blocks"),
 	        O_JSON_ONLY);

@@ -41,8 +41,8 @@ headline(struct o_doc *doc, const struct st_dump *sd)
 	const char *reason = da_dump_header(d, "reason");
 	const char *t = da_dump_header(d, "time_unix_ns");
 	const char *at = t != NULL ? when(doc, t) : NULL;
-	char *line = o_printf(doc, "%s:", st_program(doc, sd));
-	const char *sep = " ";
+	char *line = o_strdup(doc, st_program(doc, sd));
+	const char *sep = ": ";
 	if (seq != NULL) {
 		line = o_printf(doc, "%s%sdump %s", line, sep, seq);
 		sep = ", ";
@@ -160,7 +160,9 @@ temporary(struct o_node *f, struct st_dump *sd)
 	if (allocs != ST_NONE)
 		o_suffix(n, " of %s allocations%s%s%s", st_fmt_count(allocs, a),
 		         th ? " (freed with at most " : "", th ? th : "",
-		         th ? " allocations in between)" : "");
+		         th == NULL             ? ""
+		         : strcmp(th, "1") == 0 ? " allocation in between)"
+		                                : " allocations in between)");
 	o_flags(o_count(f, "temporary_threshold", NULL,
 	                th ? strtoull(th, NULL, 10) : ST_NONE),
 	        O_JSON_ONLY);
@@ -285,8 +287,9 @@ st_summary(struct o_node *out, struct st_dump *sd)
 	struct o_node *f = o_obj(out, NULL, headline(doc, sd), 2);
 
 	uint64_t blocks = st_counter(sd, "live_blocks");
-	struct o_node *n =
-	        o_size(f, "live_bytes", "live", st_counter(sd, "live_bytes"));
+	struct o_node *n = o_flags(
+	        o_size(f, "live_bytes", "live", st_counter(sd, "live_bytes")),
+	        O_HIDE_NONE);
 	if (blocks != ST_NONE)
 		o_suffix(n, " in %s block%s", st_fmt_count(blocks, a),
 		         blocks == 1 ? "" : "s");

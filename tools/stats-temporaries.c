@@ -50,6 +50,10 @@ hist(struct o_node *row, const char *key, const char *label,
 			else if (min == max)
 				snprintf(text, sizeof(text), "%s:%" PRIu64, lo,
 				         sum[k]);
+			else if (max < 1000) /* "2-3us" */
+				snprintf(text, sizeof(text),
+				         "%" PRIu64 "-%s:%" PRIu64, min, hi,
+				         sum[k]);
 			else
 				snprintf(text, sizeof(text), "%s-%s:%" PRIu64,
 				         lo, hi, sum[k]);
@@ -99,12 +103,13 @@ st_temporaries(struct o_node *out, struct st_dump *sd)
 		       "(format 1.%u)",
 		       st_program(doc, sd), d->minor);
 	const char *title =
-	        o_printf(doc,
-	                 "%s: %zu of %zu %s with temporary allocations (freed "
-	                 "with at most %s allocation%s of their thread in "
-	                 "between)",
-	                 st_program(doc, sd), n, rows, st_by_plural(opt->by),
-	                 th ? th : "?", th && strcmp(th, "1") == 0 ? "" : "s");
+	        o_printf(doc, "%s: %zu of %zu %s with temporary allocations",
+	                 st_program(doc, sd), n, rows, st_by_plural(opt->by));
+	if (th != NULL)
+		title = o_printf(doc,
+		                 "%s (freed with at most %s allocation%s of "
+		                 "their thread in between)",
+		                 title, th, strcmp(th, "1") == 0 ? "" : "s");
 	struct o_node *t = o_table(out, "rows", any ? title : NULL, 2);
 	/* The sites of each row shown, together: a counting sort. */
 	size_t *first = calloc(n + 2, sizeof(*first));

@@ -242,3 +242,9 @@ tests_integration_check_plain_CFLAGS = $(DA_CHECK_HELPERS_CFLAGS)
 tests_integration_check_plain_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
 TESTS += tests/integration/cmocka-helpers.sh
 EXTRA_DIST += tests/integration/cmocka-helpers.sh
+
+# dbgalloc-stats: every command on the dumps of tests/dumps against its
+# golden output (stats-golden.sh, cases in tests/dumps/stats/cases), then
+# on dumps of real programs (stats.sh).
+TESTS += tests/integration/stats-golden.sh
+EXTRA_DIST += tests/integration/stats-golden.sh tests/dumps/stats
