@@ -248,3 +248,9 @@ EXTRA_DIST += tests/integration/cmocka-helpers.sh
 # on dumps of real programs (stats.sh).
 TESTS += tests/integration/stats-golden.sh
 EXTRA_DIST += tests/integration/stats-golden.sh tests/dumps/stats
+check_PROGRAMS += tests/integration/stats-prog
+tests_integration_stats_prog_SOURCES = tests/integration/stats-prog.c
+tests_integration_stats_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+TESTS += tests/integration/stats.sh
+EXTRA_DIST += tests/integration/stats.sh
