@@ -152,3 +152,14 @@ bench_unwind_cost_SOURCES = bench/unwind-cost.c
 bench_unwind_cost_CFLAGS = $(DA_BENCH_CFLAGS) $(PTHREAD_CFLAGS) \
 	-fno-omit-frame-pointer -fno-optimize-sibling-calls
 bench_unwind_cost_LDADD = libdbgalloc-core.la $(PTHREAD_LIBS)
+
+# make bench-stats: dbgalloc-stats's time and memory on a dump of a million
+# live blocks, written by bench/statsdump (bench/stats.sh). BENCH_STATS_BLOCKS
+# and BENCH_STATS_STACKS change the dump's size.
+check_PROGRAMS += bench/statsdump
+bench_statsdump_SOURCES = bench/statsdump.c audit/crc32c.h audit/crc32c.c
+bench_statsdump_CFLAGS = $(DA_BENCH_CFLAGS)
+EXTRA_DIST += bench/stats.sh
+bench-stats: bench/statsdump$(EXEEXT) tools/dbgalloc-stats$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/stats.sh --builddir='$(abs_top_builddir)'
+.PHONY: bench-stats
