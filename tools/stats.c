@@ -327,11 +327,11 @@ refused(int c, char **argv, int at)
 			    strncmp(o->name, arg + 2, len) == 0)
 				st_fail("option '--%s' takes no value",
 				        o->name);
-		st_fail("unknown option '%.*s' (see " PROG " --help)",
+		st_fail("unknown option '%.*s' (see dbgalloc-stats --help)",
 		        (int)(eq != NULL ? (size_t)(eq - arg) : strlen(arg)),
 		        arg);
 	}
-	st_fail("unknown option '-%c' (see " PROG " --help)",
+	st_fail("unknown option '-%c' (see dbgalloc-stats --help)",
 	        optopt ? optopt : '?');
 }
 
@@ -431,7 +431,7 @@ parse(int argc, char **argv, struct st_opts *opt)
 				        optarg);
 			break;
 		default:
-			st_fail("unknown option (see " PROG " --help)");
+			refused(c, argv, optind);
 		}
 	}
 	return seen;
@@ -458,12 +458,12 @@ main(int argc, char **argv)
 	int rc = 0;
 
 	if (optind >= argc)
-		st_fail("no command (see " PROG " --help)");
+		st_fail("no command (see dbgalloc-stats --help)");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			cmd = &commands[i];
 	if (cmd == NULL)
-		st_fail("unknown command '%s' (see " PROG " --help)",
+		st_fail("unknown command '%s' (see dbgalloc-stats --help)",
 		        argv[optind]);
 	int id = not_taken(seen, cmd);
 	if (id != 0)
@@ -480,8 +480,8 @@ main(int argc, char **argv)
 			st_fail("diff needs two dumps, A and B, not %d",
 			        ndumps);
 	} else if (ndumps == 0) {
-		st_fail("%s needs a dump (" PROG " %s DUMP...)", cmd->name,
-		        cmd->name);
+		st_fail("%s needs a dump (dbgalloc-stats %s DUMP...)",
+		        cmd->name, cmd->name);
 	}
 	if (strcmp(cmd->name, "check") == 0) {
 		if (opt.baseline != NULL && !opt.fail_on_increase)
