@@ -21,6 +21,7 @@ enum type {
 	T_ARR,
 	T_HIST,
 	T_LINE,
+	T_FRAME, /* one frame: text and v.frame */
 	/* values */
 	T_STR,
 	T_COUNT,
@@ -52,6 +53,7 @@ struct o_node {
 		int64_t i;
 		double f;
 		const char *s;
+		const struct o_frame_info *frame;
 	} v;
 	struct o_node *first, *last, *next;
 	size_t n;
@@ -67,6 +69,8 @@ struct chunk {
 struct o_doc {
 	struct chunk *chunks;
 	struct o_node *root;
+	const char **strings; /* o_intern's, open addressing */
+	size_t nstrings, string_slots;
 };
 
 #define CHUNK_SIZE (64 * 1024)
@@ -156,6 +160,7 @@ o_free(struct o_doc *doc)
 		next = c->next;
 		free(c);
 	}
+	free(doc->strings);
 	free(doc);
 }
 
@@ -186,8 +191,9 @@ add(struct o_node *parent, enum type type, const char *key, const char *label)
 	struct o_node *n = o_alloc(doc, sizeof(*n));
 	n->type = type;
 	n->doc = doc;
-	n->key = o_strdup(doc, key);
-	n->label = o_strdup(doc, label);
+	/* Keys and labels repeat row after row: kept once. */
+	n->key = o_intern(doc, key);
+	n->label = o_intern(doc, label);
 	if (parent->last != NULL)
 		parent->last->next = n;
 	else
@@ -249,11 +255,60 @@ o_frames(struct o_node *parent, const char *key, enum o_frame_style style,
 	return n;
 }
 
-struct o_node *
-o_frame(struct o_node *frames, const char *text)
+static uint64_t
+str_hash(const char *s)
 {
-	struct o_node *n = add(frames, T_OBJ, NULL, NULL);
-	n->text = o_strdup(frames->doc, text);
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+const char *
+o_intern(struct o_doc *doc, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	if ((doc->nstrings + 1) * 2 > doc->string_slots) {
+		size_t slots = doc->string_slots ? 2 * doc->string_slots : 256;
+		const char **t = calloc(slots, sizeof(*t));
+		if (t == NULL)
+			st_oom();
+		for (size_t i = 0; i < doc->string_slots; i++) {
+			const char *k = doc->strings[i];
+			if (k == NULL)
+				continue;
+			size_t j = (size_t)str_hash(k) & (slots - 1);
+			while (t[j] != NULL)
+				j = (j + 1) & (slots - 1);
+			t[j] = k;
+		}
+		free(doc->strings);
+		doc->strings = t;
+		doc->string_slots = slots;
+	}
+	size_t j = (size_t)str_hash(s) & (doc->string_slots - 1);
+	for (; doc->strings[j] != NULL; j = (j + 1) & (doc->string_slots - 1))
+		if (strcmp(doc->strings[j], s) == 0)
+			return doc->strings[j];
+	doc->strings[j] = o_strdup(doc, s);
+	doc->nstrings++;
+	return doc->strings[j];
+}
+
+struct o_node *
+o_frame(struct o_node *frames, const char *text,
+        const struct o_frame_info *info)
+{
+	struct o_doc *doc = frames->doc;
+	struct o_node *n = add(frames, T_FRAME, NULL, NULL);
+	struct o_frame_info *f = o_alloc(doc, sizeof(*f));
+	*f = *info;
+	f->function = o_intern(doc, info->function);
+	f->file = o_intern(doc, info->file);
+	f->module = o_intern(doc, info->module);
+	n->text = o_strdup(doc, text);
+	n->v.frame = f;
 	return n;
 }
 
@@ -892,8 +947,58 @@ json_children(FILE *f, const struct o_node *n, int depth, int keyed)
 }
 
 static void
+json_frame(FILE *f, const struct o_frame_info *fr, int depth)
+{
+	const char *const keys[] = {"pc",     "function", "file",   "line",
+	                            "module", "offset",   "inlined"};
+	fputc('{', f);
+	for (int k = 0; k < 7; k++) {
+		fputs(k ? ",\n" : "\n", f);
+		pad(f, (size_t)(depth + 1) * 2);
+		json_str(f, keys[k]);
+		fputs(": ", f);
+		const char *s = k == 1   ? fr->function
+		                : k == 2 ? fr->file
+		                         : fr->module;
+		switch (k) {
+		case 0:
+			fprintf(f, "\"0x%" PRIx64 "\"", fr->pc);
+			break;
+		case 3:
+			if (fr->line == 0)
+				fputs("null", f);
+			else
+				fprintf(f, "%u", fr->line);
+			break;
+		case 5:
+			if (fr->offset == NONE)
+				fputs("null", f);
+			else
+				fprintf(f, "\"0x%" PRIx64 "\"", fr->offset);
+			break;
+		case 6:
+			fputs(fr->inlined ? "true" : "false", f);
+			break;
+		default:
+			if (s == NULL)
+				fputs("null", f);
+			else
+				json_str(f, s);
+			break;
+		}
+	}
+	fputc('\n', f);
+	pad(f, (size_t)depth * 2);
+	fputc('}', f);
+}
+
+static void
 json_node(FILE *f, const struct o_node *n, int depth)
 {
+	if (n->type == T_FRAME) {
+		json_frame(f, n->v.frame, depth);
+		return;
+	}
 	if (is_value(n) || n->none)
 		json_value(f, n);
 	else

@@ -76,12 +76,27 @@ struct o_node *o_records(struct o_node *parent, const char *key,
 struct o_node *o_record(struct o_node *records, const char *headline);
 /*
  * Frames: in text, at most depth of them (0: all) after the first skip,
- * in a style; o_frame adds one object, text the line it prints.
+ * in a style; o_frame adds one, text the line it prints and the rest its
+ * JSON object {pc, function, file, line, module, offset, inlined} (NULL
+ * strings, a line of 0 and an offset of ST_NONE are null). A frame is one
+ * node, its strings kept once per document: a dump's thousands of frames
+ * repeat the same few modules and functions.
  */
 struct o_node *o_frames(struct o_node *parent, const char *key,
                         enum o_frame_style style, unsigned depth,
                         unsigned skip);
-struct o_node *o_frame(struct o_node *frames, const char *text);
+struct o_frame_info {
+	uint64_t pc;
+	const char *function, *file;
+	unsigned line;
+	const char *module;
+	uint64_t offset;
+	int inlined;
+};
+struct o_node *o_frame(struct o_node *frames, const char *text,
+                       const struct o_frame_info *info);
+/* s kept once in the document. */
+const char *o_intern(struct o_doc *doc, const char *s);
 enum o_frame_style o_frames_style(const struct o_node *frames);
 /* A plain array of objects or values: in text, each in turn. */
 struct o_node *o_arr(struct o_node *parent, const char *key);

@@ -220,16 +220,17 @@ st_add_frames(struct o_node *parent, struct st_dump *sd,
 	const struct st_frame *f = st_frames(sd, s, &n);
 	struct o_node *frames = o_frames(parent, "frames", style, depth, skip);
 	for (size_t i = 0; i < n; i++) {
-		struct o_node *o = o_frame(
-		        frames, st_frame_text(&f[i], style, buf, sizeof(buf)));
-		o_hex(o, "pc", NULL, f[i].pc);
-		o_str(o, "function", NULL, f[i].function);
-		o_str(o, "file", NULL, f[i].file);
-		o_count(o, "line", NULL, f[i].line ? f[i].line : ST_NONE);
-		o_str(o, "module", NULL, f[i].module);
-		o_hex(o, "offset", NULL,
-		      f[i].module != NULL ? f[i].offset : ST_NONE);
-		o_bool(o, "inlined", NULL, f[i].inlined);
+		struct o_frame_info info = {
+		        .pc = f[i].pc,
+		        .function = f[i].function,
+		        .file = f[i].file,
+		        .line = f[i].line,
+		        .module = f[i].module,
+		        .offset = f[i].module != NULL ? f[i].offset : ST_NONE,
+		        .inlined = f[i].inlined,
+		};
+		o_frame(frames, st_frame_text(&f[i], style, buf, sizeof(buf)),
+		        &info);
 	}
 	return frames;
 }
