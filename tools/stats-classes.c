@@ -22,7 +22,7 @@ static void
 add(uint64_t *sum, uint64_t v)
 {
 	if (v != ST_NONE && *sum != ST_NONE)
-		*sum += v;
+		*sum = st_add(*sum, v);
 	else
 		*sum = ST_NONE;
 }

@@ -110,7 +110,8 @@ summary(struct o_node *out, const uint64_t *bytes, const uint64_t *blocks,
 {
 	struct o_doc *doc = o_doc_of(out);
 	char a[ST_NUM_MAX], b[ST_NUM_MAX];
-	uint64_t all_bytes = bytes[DEFINITE] + bytes[INDIRECT] + bytes[LIVE];
+	uint64_t all_bytes =
+	        st_add(st_add(bytes[DEFINITE], bytes[INDIRECT]), bytes[LIVE]);
 	uint64_t all_blocks =
 	        blocks[DEFINITE] + blocks[INDIRECT] + blocks[LIVE];
 	o_flags(o_size(out, "bytes", NULL, all_bytes), O_JSON_ONLY);
@@ -183,13 +184,15 @@ st_leaked(const struct st_dump *sd, uint64_t *per_stack, int *verdict)
 		uint64_t size = b->size == ST_NONE ? 0 : b->size;
 		if (class_of(b, *verdict) < 0)
 			continue;
-		sum += size;
-		if (per_stack != NULL)
-			per_stack[b->stack == ST_NONE
-			                  ? d->nstacks
-			                  : (size_t)(da_dump_stack(d,
-			                                           b->stack) -
-			                             d->stacks)] += size;
+		sum = st_add(sum, size);
+		if (per_stack != NULL) {
+			size_t k =
+			        b->stack == ST_NONE
+			                ? d->nstacks
+			                : (size_t)(da_dump_stack(d, b->stack) -
+			                           d->stacks);
+			per_stack[k] = st_add(per_stack[k], size);
+		}
 	}
 	return sum;
 }
@@ -229,7 +232,7 @@ st_leaks(struct o_node *out, struct st_dump *sd)
 			e->cls = cls;
 			e->stack = k;
 		}
-		e->bytes += b->size == ST_NONE ? 0 : b->size;
+		e->bytes = st_add(e->bytes, b->size == ST_NONE ? 0 : b->size);
 		if (b->gen != ST_NONE &&
 		    (e->first_gen == ST_NONE || b->gen < e->first_gen)) {
 			e->first_gen = b->gen;
@@ -241,7 +244,7 @@ st_leaks(struct o_node *out, struct st_dump *sd)
 	for (size_t i = 0; i < nslots; i++) {
 		if (g[i].blocks == 0)
 			continue;
-		bytes[g[i].cls] += g[i].bytes;
+		bytes[g[i].cls] = st_add(bytes[g[i].cls], g[i].bytes);
 		blocks[g[i].cls] += g[i].blocks;
 		g[n++] = g[i];
 	}

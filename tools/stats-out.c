@@ -572,7 +572,7 @@ text_frames(FILE *f, const struct o_node *n, int indent)
 	const struct o_node *c = n->first;
 	for (; c != NULL && i < n->skip; c = c->next, i++)
 		;
-	if (n->first == NULL && n->style == O_FRAMES_REPORT) {
+	if (n->first == NULL && n->style != O_FRAMES_SHORT) {
 		line_start(f, indent);
 		fputs("(no frames recorded)\n", f);
 		return;

@@ -57,7 +57,8 @@ st_stages(struct o_node *out, struct st_dump *sd)
 				hi = mid;
 		}
 		if (lo < n && e[lo]->epoch == b->epoch) {
-			live[lo] += b->size == ST_NONE ? 0 : b->size;
+			live[lo] = st_add(live[lo],
+			                  b->size == ST_NONE ? 0 : b->size);
 			blocks[lo]++;
 		}
 	}

@@ -153,7 +153,7 @@ temporary(struct o_node *f, struct st_dump *sd)
 	for (size_t i = 0; i < sd->d.nsites; i++) {
 		uint64_t t = sd->d.sites[i].temporary;
 		if (t != ST_NONE)
-			sum = (sum == ST_NONE ? 0 : sum) + t;
+			sum = st_add(sum == ST_NONE ? 0 : sum, t);
 	}
 	struct o_node *n =
 	        o_flags(o_count(f, "temporary", "temporary", sum), O_HIDE_NONE);

@@ -131,9 +131,9 @@ st_temporaries(struct o_node *out, struct st_dump *sd)
 		for (size_t m = first[i]; m < first[i + 1]; m++) {
 			const struct da_dump_site *x = &d->sites[order[m]];
 			for (unsigned j = 0; j < x->nlife_allocs; j++)
-				la[j] += x->life_allocs[j];
+				la[j] = st_add(la[j], x->life_allocs[j]);
 			for (unsigned j = 0; j < x->nlife_us; j++)
-				lu[j] += x->life_us[j];
+				lu[j] = st_add(lu[j], x->life_us[j]);
 			na = x->nlife_allocs > na ? x->nlife_allocs : na;
 			nu = x->nlife_us > nu ? x->nlife_us : nu;
 		}

@@ -192,6 +192,12 @@ st_fmt_ns(uint64_t ns, char *buf)
 	return buf;
 }
 
+uint64_t
+st_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - 1 - b ? UINT64_MAX - 1 : a + b;
+}
+
 int64_t
 st_sub(uint64_t b, uint64_t a)
 {

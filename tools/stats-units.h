@@ -45,6 +45,9 @@ char *st_fmt_pct(double v, char *buf);
 /* Nanoseconds as "1.25 s", "250.00 ms", "12.00 us", "80 ns". */
 char *st_fmt_ns(uint64_t ns, char *buf);
 
+/* a + b, saturated below ST_NONE (2^64 - 1, a missing value). */
+uint64_t st_add(uint64_t a, uint64_t b);
+
 /* b - a as a signed 64-bit number, saturated. */
 int64_t st_sub(uint64_t b, uint64_t a);
 

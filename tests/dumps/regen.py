@@ -293,6 +293,57 @@ H pid 7
 """
 
 
+# tests/dumps/stats/huge.dump: numbers at the edge of 64 bits, sums that
+# would wrap, empty names, a module of no name, an epoch named with control
+# bytes and bytes that are not UTF-8: every command must read it, its sums
+# saturated, its text one line per line, its JSON valid.
+M = b"18446744073709551614"  # "@" below; "@L" a list of 64 of them
+STATS_HUGE = b"""DBGALLOC-DUMP 1 1
+#fields H key value
+H pid 99999999999999999999999
+H exe /
+H dump_seq x
+H time_unix_ns 99999999999999999999
+H mono_ns 5
+H leak_scan yes
+H temporary_threshold @
+#fields T name value
+T live_bytes @
+T live_blocks @
+T peak_bytes @
+T total_allocs 3
+T total_bytes @
+T total_frees @
+T free_bytes 1
+T limit 1
+T peak_mono_ns @
+T peak_epoch @
+#fields M id bias lo hi build_id path
+M 1 @ 0 @ - %
+M 2 0 @ 1 - -
+#fields S id depth pc...
+S 1 3 0x0 0x1 0xfffffffffffffffe
+S @ 0
+#fields K block_size slabs slab_bytes live_blocks live_bytes allocs frees peak_live_blocks
+K @ @ 0 @ @ @ @ @
+K - 1 1 @ @ @ @ @
+#fields X stack live_blocks live_bytes allocs alloc_bytes frees free_bytes peak_live_bytes temporary life_allocs life_us
+X 1 @ @ 0 @ @ @ @ @ @L @L
+X 1 @ @ @ @ @ @ @ @ - -
+X @ 0 0 0 0 0 0 0 0 0 0
+#fields A addr size stack gen epoch flags thread leak
+A 0x0 @ 1 @ @ nNa @ d
+A 0x1 @ @ 0 0 - 0 i
+A 0x2 @ - @ 3 i - d
+#fields C epoch first_gen mono_ns allocs alloc_bytes frees free_bytes peak_bytes name
+C @ 0 @ @ @ @ @ @ %
+C 0 0 0 0 0 0 0 0 -
+C 3 0 1 5 5 5 5 5 a%0Ab%09c%FF%C3
+#fields P mono_ns live_bytes rss_bytes gen reason
+P @ @ @ @ x
+""".replace(b"@L", b",".join([M] * 64)).replace(b"@", M)
+
+
 def lines(data):
     return data.splitlines(keepends=True)
 
@@ -366,6 +417,7 @@ def main():
     write("stats/a.dump", seal(STATS_A))
     write("stats/b.dump", seal(STATS_B))
     write("stats/bare.dump", seal(STATS_BARE))
+    write("stats/huge.dump", seal(STATS_HUGE))
     write("bad-histogram.dump", seal(replace(GOOD1, b" 30,0,4,2 ", b" 30,,4,2 ")))
     # An ELF header: the start of a program, not a dump.
     write("foreign.dump", b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x03\x00\x3e\x00\x01\x00\x00\x00" + bytes(40))
