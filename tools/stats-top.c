@@ -64,7 +64,7 @@ st_top(struct o_node *out, struct st_dump *sd)
 		       n, temporary);
 		o_flags(o_str(row, "key", NULL, r->key), O_JSON_ONLY);
 		if (opt->by == ST_BY_THREAD)
-			o_flags(o_count(row, "thread", NULL, r->thread),
+			o_flags(o_count(row, "thread_number", NULL, r->thread),
 			        O_JSON_ONLY);
 		else
 			o_flags(o_count(row, "stacks", NULL, r->nmembers),

@@ -3,8 +3,8 @@
 # tests/dumps/stats/cases (NAME STATUS ARGUMENTS) is run in tests/dumps, and
 # its exit status, standard output and standard error must be exactly
 # STATUS, stats/NAME.out and stats/NAME.err (empty when there is no such
-# file). A JSON output must parse too (python3 -m json.tool, when configure
-# found python3). A case of status 2 must print nothing on stdout and one
+# file). A JSON output must parse too, no object naming a key twice (with
+# python3, when configure found it). A case of status 2 must print nothing on stdout and one
 # line on stderr.
 #
 # With DA_STATS_GOLDEN_UPDATE=1 the outputs are written instead of
@@ -51,9 +51,15 @@ while read -r name status args; do
 	fi
 	case " $args " in
 	*" --format json "* | *" --format=json "*)
-		if [ -n "${PYTHON3:-}" ] &&
-			! "$PYTHON3" -m json.tool "$tmp/out" >/dev/null 2>&1; then
-			bad "the JSON does not parse"
+		if [ -n "${PYTHON3:-}" ] && ! "$PYTHON3" -c '
+import json, sys
+def pairs(p):
+    keys = [k for k, v in p]
+    if len(keys) != len(set(keys)):
+        sys.exit("a key twice in one object: %s" % keys)
+    return dict(p)
+json.load(open(sys.argv[1]), object_pairs_hook=pairs)' "$tmp/out"; then
+			bad "the JSON does not parse, or names a key twice"
 			continue
 		fi
 		;;
