@@ -17,6 +17,10 @@
  * undefined, one job, beside other work on two cores) ran 1,801 s crash-
  * free: 6,168,742 inputs (each read four ways), 471 edges covered, from
  * the golden dumps, dump.dict and earlier runs' corpus (commit a0cc183).
+ * With minor 1 (K, histograms, verdicts; commit 80fbbbb): 1,501 s crash-
+ * free, 3,111,438 inputs, 549 edges, from the golden dumps and dump.dict;
+ * dbgalloc-stats, built with ASan and UBSan, then ran every command on
+ * the 182 dumps of that corpus that read once resealed: no error.
  */
 #include "tests/fuzz/fuzz.h"
 #include "audit/crc32c.h"
