@@ -12,7 +12,11 @@
 #     dbgalloc.1, and so is every message of oom-sweep (tools/oom-sweep.c)
 #     and every line of its --help;
 #   - every variable the built launcher's --help-env lists is in dbgalloc.7,
-#     and every option of run that sets one is in dbgalloc.1.
+#     and every option of run that sets one is in dbgalloc.1;
+#   - every message of dbgalloc-stats (tools/stats*.c: st_fail() and its
+#     "dbgalloc-stats: ..." literals), every message of the dump reader
+#     (tools/dumpread.c) and every line of dbgalloc-stats --help is in
+#     dbgalloc-stats.1.
 # dbgalloc.7 is built (from doc/dbgalloc.7.in and audit/settings.def), so
 # it and the launcher are read from the build tree.
 # Texts are compared with the rendered page (fonts dropped, no hyphenation,
@@ -24,7 +28,7 @@ set -u
 top=${DA_TEST_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 build=${DA_TEST_TOP_BUILDDIR:-$top}
 doc=$top/doc
-pages="dbgalloc.1 dbgalloc.3 dbgalloc.7"
+pages="dbgalloc.1 dbgalloc.3 dbgalloc.7 dbgalloc-stats.1"
 pass=0
 fail=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-man.XXXXXX") || exit 1
@@ -241,6 +245,50 @@ if [ -s "$tmp/variables" ] && [ -s "$tmp/options" ]; then
 	expect "$tmp/dbgalloc.1.txt" "dbgalloc.1 option of run" "$tmp/options"
 else
 	bad "no setting listed by $build/dbgalloc --help-env or $build/doc/settings-gen options (not built?)"
+fi
+
+# dbgalloc-stats: each message given to st_fail() (its literals joined, cut
+# at each printf conversion), its other "dbgalloc-stats: ..." literals, the
+# dump reader's messages (given to fail() and fail_file(), and the version
+# line it formats), and each line of --help.
+cut_messages() {
+	awk -v start="$1" '
+	$0 ~ start { inside = 1; msg = "" }
+	inside {
+		line = $0
+		while (match(line, /"([^"\\]|\\.)*"/)) {
+			msg = msg substr(line, RSTART + 1, RLENGTH - 2)
+			line = substr(line, RSTART + RLENGTH)
+		}
+		if ($0 ~ /;/) {
+			inside = 0
+			gsub(/\\n/, "", msg)
+			gsub(/\\"/, "\"", msg)
+			gsub(/%%/, "\001", msg)
+			gsub(/%[-0-9.*]*[lz]*[a-z]/, "\n", msg)
+			gsub(/\001/, "%", msg)
+			print msg
+		}
+	}' "$2"
+}
+for f in "$top"/tools/stats*.c; do
+	cut_messages '^[ \t]+.*st_fail\(' "$f"
+	grep -h -E -v '^[[:space:]]*(\*|/\*|//)' "$f" |
+		grep -o '"dbgalloc-stats: [^"]*"' | sed 's/^"//; s/"$//; s/\\n$//'
+done | trim >"$tmp/stats-messages"
+cut_messages '^[ \t]+.*(fail\(r, |fail_file\(r, [A-Z]+, "|snprintf\(what,)' \
+	"$top/tools/dumpread.c" | trim >"$tmp/reader-messages"
+"$build/tools/dbgalloc-stats" --help 2>/dev/null | trim >"$tmp/stats-usage"
+if [ -s "$tmp/stats-messages" ] && [ -s "$tmp/reader-messages" ] &&
+	[ -s "$tmp/stats-usage" ]; then
+	expect "$tmp/dbgalloc-stats.1.txt" "dbgalloc-stats.1 message" \
+		"$tmp/stats-messages"
+	expect "$tmp/dbgalloc-stats.1.txt" "dbgalloc-stats.1 reader message" \
+		"$tmp/reader-messages"
+	expect "$tmp/dbgalloc-stats.1.txt" "dbgalloc-stats.1 usage" \
+		"$tmp/stats-usage"
+else
+	bad "no message in tools/stats*.c or tools/dumpread.c, or no --help from $build/tools/dbgalloc-stats (not built?)"
 fi
 
 finish

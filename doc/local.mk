@@ -3,6 +3,8 @@
 #   dbgalloc(1)  the launcher, shim/dbgalloc.in
 #   dbgalloc(3)  the library: every entry point, the memory layout, and
 #                every diagnostic word for word
+#   dbgalloc-stats(1)  the dump reader's program, tools/stats*.c: every
+#                command, option, output column and message
 #   dbgalloc(7)  overview: what it is for, how to use it in a test suite,
 #                what it detects and what it does not do yet, the settings
 #                (built from doc/dbgalloc.7.in, see below)
@@ -10,7 +12,7 @@
 # doc/check-man.sh (a test) formats each page with groff -ww and fails on
 # any warning, and fails when a message in the source (alloc/, audit/, shim/
 # and the launcher) or an exported function is missing from its page.
-dist_man_MANS = doc/dbgalloc.1 doc/dbgalloc.3
+dist_man_MANS = doc/dbgalloc.1 doc/dbgalloc.3 doc/dbgalloc-stats.1
 
 # dbgalloc(7)'s list of settings is printed from audit/settings.def by
 # doc/settings-gen (a build tool, not installed), which also gives the

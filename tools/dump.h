@@ -14,14 +14,19 @@
  *     modules[]   M id bias lo hi build_id path     (by id: da_dump_module)
  *     segments[]  L module vaddr memsz offset perm
  *     stacks[]    S id depth pc...     pcs[depth]   (by id: da_dump_stack)
- *     sites[]     X stack live_blocks live_bytes [allocs ... temporary]
- *     blocks[]    A addr size stack gen epoch flags
- *     epochs[]    C epoch first_gen mono_ns name
- *     samples[]   P mono_ns live_bytes rss_bytes
+ *     classes[]   K block_size slabs slab_bytes live_blocks live_bytes
+ *                   allocs frees peak_live_blocks                  (1.1)
+ *     sites[]     X stack live_blocks live_bytes [allocs ... temporary
+ *                   life_allocs life_us]
+ *     blocks[]    A addr size stack gen epoch flags [thread leak]
+ *     epochs[]    C epoch first_gen mono_ns [allocs alloc_bytes frees
+ *                   free_bytes peak_bytes] name
+ *     samples[]   P mono_ns live_bytes rss_bytes [gen reason]
  *
  * A number column that is absent from its #fields line, or holds `-`,
  * reads as DA_DUMP_NONE; a string that is absent or `-` reads as NULL.
- * Records keep the order of the file.
+ * So a minor-0 dump reads, its minor-1 columns missing. Records keep the
+ * order of the file.
  */
 #ifndef DA_TOOLS_DUMP_H
 #define DA_TOOLS_DUMP_H
@@ -69,27 +74,60 @@ struct da_dump_stack {
 	const uint64_t *pcs; /* innermost first */
 };
 
-/* A call site's aggregates (X); the optional columns read DA_DUMP_NONE. */
+/*
+ * A size class (K), smallest first; block_size is DA_DUMP_NONE on the
+ * last line, the blocks too large for a class (slabs: their mappings).
+ */
+struct da_dump_class {
+	uint64_t block_size, slabs, slab_bytes, live_blocks, live_bytes;
+	uint64_t allocs, frees, peak_live_blocks;
+};
+
+/*
+ * The most buckets of a lifetime histogram: bucket k >= 1 holds lifetimes
+ * in [2^(k-1), 2^k), bucket 0 lifetimes of 0 (under 1 us for life_us).
+ */
+#define DA_DUMP_LIFE_MAX 64
+
+/*
+ * A call site's aggregates (X); the optional columns read DA_DUMP_NONE.
+ * The histograms point into the reader's pool: nlife_* buckets (0 when
+ * "-" or absent, trailing empty buckets left out), at most
+ * DA_DUMP_LIFE_MAX, indexed like arrays.
+ */
 struct da_dump_site {
 	uint64_t stack, live_blocks, live_bytes;
 	uint64_t allocs, alloc_bytes, frees, free_bytes, peak_live_bytes;
 	uint64_t temporary;
+	const uint64_t *life_allocs, *life_us;
+	unsigned nlife_allocs, nlife_us;
 };
+
+/* A's leak verdict (H leak_scan yes): the letter as written, 0 for "-". */
+#define DA_DUMP_LEAK_DEFINITE  'd'
+#define DA_DUMP_LEAK_INDIRECT  'i'
+#define DA_DUMP_LEAK_POSSIBLE  'p'
+#define DA_DUMP_LEAK_REACHABLE 'r'
 
 struct da_dump_block {
 	uint64_t addr, size;
 	uint64_t stack; /* DA_DUMP_NONE for ignored and the loader's blocks */
 	uint64_t gen, epoch;
-	unsigned flags; /* DA_DUMP_IGNORED... */
+	uint64_t thread; /* from 1; DA_DUMP_NONE outside the size classes */
+	unsigned flags;  /* DA_DUMP_IGNORED... */
+	char leak;       /* DA_DUMP_LEAK_..., another letter, or 0 */
 };
 
+/* An epoch (C): the process's totals when it began, its peak. */
 struct da_dump_epoch {
 	uint64_t epoch, first_gen, mono_ns;
+	uint64_t allocs, alloc_bytes, frees, free_bytes, peak_bytes;
 	char *name;
 };
 
 struct da_dump_sample {
-	uint64_t mono_ns, live_bytes, rss_bytes;
+	uint64_t mono_ns, live_bytes, rss_bytes, gen;
+	char *reason; /* "step", "mark", "interval", "dump"; NULL for "-" */
 };
 
 struct da_dump {
@@ -107,6 +145,8 @@ struct da_dump {
 	size_t nsegments;
 	struct da_dump_stack *stacks;
 	size_t nstacks;
+	struct da_dump_class *classes;
+	size_t nclasses;
 	struct da_dump_site *sites;
 	size_t nsites;
 	struct da_dump_block *blocks;
@@ -116,9 +156,12 @@ struct da_dump {
 	struct da_dump_sample *samples;
 	size_t nsamples;
 
-	/* The reader's own: every stack's pcs, and the indexes by id. */
+	/* The reader's own: every stack's pcs, every site's histograms, and
+	 * the indexes by id. */
 	uint64_t *pcs;
 	size_t npcs;
+	uint64_t *life;
+	size_t nlife;
 	uint32_t *stack_index, *module_index; /* index + 1, 0 when free */
 	size_t stack_slots, module_slots;     /* a power of two, or 0 */
 	uint64_t salt;                        /* of the indexes' hash */

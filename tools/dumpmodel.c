@@ -177,16 +177,20 @@ da_dump_free(struct da_dump *d)
 	}
 	for (size_t i = 0; i < d->nepochs; i++)
 		free(d->epochs[i].name);
+	for (size_t i = 0; i < d->nsamples; i++)
+		free(d->samples[i].reason);
 	free(d->headers);
 	free(d->counters);
 	free(d->modules);
 	free(d->segments);
 	free(d->stacks);
+	free(d->classes);
 	free(d->sites);
 	free(d->blocks);
 	free(d->epochs);
 	free(d->samples);
 	free(d->pcs);
+	free(d->life);
 	free(d->stack_index);
 	free(d->module_index);
 	memset(d, 0, sizeof(*d));

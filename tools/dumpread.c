@@ -22,6 +22,7 @@
  *   line N: missing value in column C      ("-" where a key must be)
  *   line N: bad string in column C         (bad %XX, %00, a byte to escape)
  *   line N: bad value in column C          (perm, flags, names, build id)
+ *   line N: more than 64 buckets in column C   (life_allocs, life_us)
  *   line N: stack ID has depth D but P return addresses
  *   line N: stack ID defined twice / module ID defined twice
  *   line N: stack ID is not defined / module ID is not defined
@@ -93,6 +94,8 @@ enum kind {
 	RAW,   /* kept as written, "-" = NULL */
 	PERM,  /* "rwx" */
 	FLAGS, /* A's flags */
+	LIST,  /* X's histograms: counts separated by commas, "-" = none */
+	LEAK,  /* A's leak verdict: one letter, "-" = none */
 };
 
 struct column {
@@ -101,7 +104,7 @@ struct column {
 	int required; /* a #fields line without it is refused */
 };
 
-#define SLOTS_MAX 9 /* the most columns a record type here knows */
+#define SLOTS_MAX 11 /* the most columns a record type here knows */
 
 struct reader;
 
@@ -136,7 +139,7 @@ struct reader {
 	const struct field *tail;            /* S: the pcs */
 	size_t ntail;
 
-	struct table tables[9];     /* parallel to types[] */
+	struct table tables[10];    /* parallel to types[] */
 	char *unknown[UNKNOWN_MAX]; /* their names, and lengths: */
 	size_t unknown_len[UNKNOWN_MAX];
 	size_t nunknown;
@@ -584,11 +587,87 @@ known_stack(struct reader *r, uint64_t id)
 	return 0;
 }
 
+/*
+ * Slot i, a histogram, into the pool after the at values already put
+ * there for this record; its bucket count in *n (0 for "-" or absent).
+ */
+static int
+list(struct reader *r, size_t i, size_t at, unsigned *n)
+{
+	const struct field *f = r->slot[i];
+	const char *name = r->type->cols[i].name;
+	struct da_dump *d = r->d;
+	*n = 0;
+	if (f == NULL || is_dash(f))
+		return 0;
+	if (da_dump_reserve((void **)&d->life, d->nlife + at, DA_DUMP_LIFE_MAX,
+	                    sizeof(*d->life)) != 0)
+		return oom(r);
+	for (const char *p = f->p, *end = f->p + f->n;; (*n)++) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *e = comma != NULL ? comma : end;
+		if (*n == DA_DUMP_LIFE_MAX)
+			return fail(r, "more than %d buckets in column %s",
+			            DA_DUMP_LIFE_MAX, name);
+		if (parse_u64(p, (size_t)(e - p), &d->life[d->nlife + at + *n]))
+			return fail(r, "bad number in column %s", name);
+		if (comma == NULL) {
+			(*n)++;
+			return 0;
+		}
+		p = comma + 1;
+	}
+}
+
+/* A's leak verdict: one letter, kept; "-" is none. */
+static int
+leak_verdict(struct reader *r, size_t i, char *v)
+{
+	const struct field *f = r->slot[i];
+	*v = 0;
+	if (f == NULL || is_dash(f))
+		return 0;
+	if (f->n != 1 || !((f->p[0] >= 'a' && f->p[0] <= 'z') ||
+	                   (f->p[0] >= 'A' && f->p[0] <= 'Z')))
+		return fail(r, "bad value in column %s", r->type->cols[i].name);
+	*v = f->p[0];
+	return 0;
+}
+
+static int
+store_k(struct reader *r)
+{
+	struct da_dump *d = r->d;
+	uint64_t v[8];
+	int e;
+	if ((e = APPEND(r, d->classes, d->nclasses)) != 0)
+		return e;
+	for (size_t i = 0; i < 8; i++)
+		if ((e = num(r, i, &v[i])) != 0)
+			return e;
+	d->classes[d->nclasses++] = (struct da_dump_class){
+	        .block_size = v[0],
+	        .slabs = v[1],
+	        .slab_bytes = v[2],
+	        .live_blocks = v[3],
+	        .live_bytes = v[4],
+	        .allocs = v[5],
+	        .frees = v[6],
+	        .peak_live_blocks = v[7],
+	};
+	return 0;
+}
+
+/*
+ * The histograms go to the pool, life_allocs then life_us, site after
+ * site: da_dump_read points into it at the end, as for the pcs.
+ */
 static int
 store_x(struct reader *r)
 {
 	struct da_dump *d = r->d;
 	uint64_t v[9];
+	unsigned na, nu;
 	int e;
 	if ((e = APPEND(r, d->sites, d->nsites)) != 0)
 		return e;
@@ -597,6 +676,9 @@ store_x(struct reader *r)
 			return e;
 	if ((e = known_stack(r, v[0])) != 0)
 		return e;
+	if ((e = list(r, 9, 0, &na)) != 0 || (e = list(r, 10, na, &nu)) != 0)
+		return e;
+	d->nlife += na + nu;
 	d->sites[d->nsites++] = (struct da_dump_site){
 	        .stack = v[0],
 	        .live_blocks = v[1],
@@ -607,6 +689,8 @@ store_x(struct reader *r)
 	        .free_bytes = v[6],
 	        .peak_live_bytes = v[7],
 	        .temporary = v[8],
+	        .nlife_allocs = na,
+	        .nlife_us = nu,
 	};
 	return 0;
 }
@@ -621,7 +705,8 @@ store_a(struct reader *r)
 	if ((e = APPEND(r, d->blocks, d->nblocks)) != 0 ||
 	    (e = num(r, 0, &a.addr)) != 0 || (e = num(r, 1, &a.size)) != 0 ||
 	    (e = num(r, 2, &a.stack)) != 0 || (e = num(r, 3, &a.gen)) != 0 ||
-	    (e = num(r, 4, &a.epoch)) != 0)
+	    (e = num(r, 4, &a.epoch)) != 0 || (e = num(r, 6, &a.thread)) != 0 ||
+	    (e = leak_verdict(r, 7, &a.leak)) != 0)
 		return e;
 	if ((e = known_stack(r, a.stack)) != 0)
 		return e;
@@ -656,7 +741,13 @@ store_c(struct reader *r)
 	if ((e = APPEND(r, d->epochs, d->nepochs)) != 0 ||
 	    (e = num(r, 0, &c.epoch)) != 0 ||
 	    (e = num(r, 1, &c.first_gen)) != 0 ||
-	    (e = num(r, 2, &c.mono_ns)) != 0 || (e = text(r, 3, &c.name)) != 0)
+	    (e = num(r, 2, &c.mono_ns)) != 0 ||
+	    (e = num(r, 4, &c.allocs)) != 0 ||
+	    (e = num(r, 5, &c.alloc_bytes)) != 0 ||
+	    (e = num(r, 6, &c.frees)) != 0 ||
+	    (e = num(r, 7, &c.free_bytes)) != 0 ||
+	    (e = num(r, 8, &c.peak_bytes)) != 0 ||
+	    (e = text(r, 3, &c.name)) != 0)
 		return e;
 	d->epochs[d->nepochs++] = c;
 	return 0;
@@ -671,7 +762,8 @@ store_p(struct reader *r)
 	if ((e = APPEND(r, d->samples, d->nsamples)) != 0 ||
 	    (e = num(r, 0, &p.mono_ns)) != 0 ||
 	    (e = num(r, 1, &p.live_bytes)) != 0 ||
-	    (e = num(r, 2, &p.rss_bytes)) != 0)
+	    (e = num(r, 2, &p.rss_bytes)) != 0 ||
+	    (e = num(r, 3, &p.gen)) != 0 || (e = text(r, 4, &p.reason)) != 0)
 		return e;
 	d->samples[d->nsamples++] = p;
 	return 0;
@@ -689,27 +781,33 @@ static const struct column l_cols[] = {
         {"offset", NUM, 0}, {"perm", PERM, 0},
 };
 static const struct column s_cols[] = {{"id", ID, 1}, {"depth", ID, 1}};
+static const struct column k_cols[] = {
+        {"block_size", NUM, 1}, {"slabs", NUM, 0},
+        {"slab_bytes", NUM, 0}, {"live_blocks", NUM, 0},
+        {"live_bytes", NUM, 0}, {"allocs", NUM, 0},
+        {"frees", NUM, 0},      {"peak_live_blocks", NUM, 0},
+};
 static const struct column x_cols[] = {
         {"stack", ID, 1},        {"live_blocks", NUM, 0},
         {"live_bytes", NUM, 0},  {"allocs", NUM, 0},
         {"alloc_bytes", NUM, 0}, {"frees", NUM, 0},
         {"free_bytes", NUM, 0},  {"peak_live_bytes", NUM, 0},
-        {"temporary", NUM, 0},
+        {"temporary", NUM, 0},   {"life_allocs", LIST, 0},
+        {"life_us", LIST, 0},
 };
 static const struct column a_cols[] = {
-        {"addr", ID, 1}, {"size", NUM, 0},  {"stack", NUM, 0},
-        {"gen", NUM, 0}, {"epoch", NUM, 0}, {"flags", FLAGS, 0},
+        {"addr", ID, 1},    {"size", NUM, 0},  {"stack", NUM, 0},
+        {"gen", NUM, 0},    {"epoch", NUM, 0}, {"flags", FLAGS, 0},
+        {"thread", NUM, 0}, {"leak", LEAK, 0},
 };
 static const struct column c_cols[] = {
-        {"epoch", ID, 1},
-        {"first_gen", NUM, 0},
-        {"mono_ns", NUM, 0},
-        {"name", STR, 0},
+        {"epoch", ID, 1},  {"first_gen", NUM, 0},  {"mono_ns", NUM, 0},
+        {"name", STR, 0},  {"allocs", NUM, 0},     {"alloc_bytes", NUM, 0},
+        {"frees", NUM, 0}, {"free_bytes", NUM, 0}, {"peak_bytes", NUM, 0},
 };
 static const struct column p_cols[] = {
-        {"mono_ns", NUM, 1},
-        {"live_bytes", NUM, 0},
-        {"rss_bytes", NUM, 0},
+        {"mono_ns", NUM, 1}, {"live_bytes", NUM, 0}, {"rss_bytes", NUM, 0},
+        {"gen", NUM, 0},     {"reason", RAW, 0},
 };
 
 #define TYPE(name, cols, store)                                   \
@@ -719,9 +817,9 @@ static const struct column p_cols[] = {
 static const struct rtype types[] = {
         TYPE("H", h_cols, store_h), TYPE("T", t_cols, store_t),
         TYPE("M", m_cols, store_m), TYPE("L", l_cols, store_l),
-        TYPE("S", s_cols, store_s), TYPE("X", x_cols, store_x),
-        TYPE("A", a_cols, store_a), TYPE("C", c_cols, store_c),
-        TYPE("P", p_cols, store_p),
+        TYPE("S", s_cols, store_s), TYPE("K", k_cols, store_k),
+        TYPE("X", x_cols, store_x), TYPE("A", a_cols, store_a),
+        TYPE("C", c_cols, store_c), TYPE("P", p_cols, store_p),
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 _Static_assert(NTYPES == sizeof(((struct reader *)0)->tables) /
@@ -1010,6 +1108,13 @@ read_source(struct source *s, const char *name, struct da_dump *d, char *err,
 	for (size_t i = 0, at = 0; i < d->nstacks; i++) {
 		d->stacks[i].pcs = d->pcs + at;
 		at += d->stacks[i].depth;
+	}
+	for (size_t i = 0, at = 0; i < d->nsites; i++) {
+		struct da_dump_site *x = &d->sites[i];
+		x->life_allocs = x->nlife_allocs ? d->life + at : NULL;
+		at += x->nlife_allocs;
+		x->life_us = x->nlife_us ? d->life + at : NULL;
+		at += x->nlife_us;
 	}
 	return 0;
 }

@@ -33,3 +33,20 @@ tools_libsymbols_la_SOURCES = tools/symbols.h tools/symbols.c \
 	tools/symscope.h tools/symscope.c
 tools_libsymbols_la_CFLAGS = $(DA_CFLAGS) $(DW_CFLAGS)
 tools_libsymbols_la_LIBADD = $(DW_LIBS) $(DL_LIBS)
+
+# dbgalloc-stats (issue 15): reads dumps and prints what they hold, as text
+# or JSON. stats.c is main and the options; one file per command (or two
+# close ones); stats-agg groups sites into rows, stats-site names them
+# (frames, keys) through tools/symbols.h, stats-out builds the output once
+# and writes it in either form, stats-units reads and writes quantities.
+bin_PROGRAMS = tools/dbgalloc-stats
+tools_dbgalloc_stats_SOURCES = \
+	tools/stats.h tools/stats.c \
+	tools/stats-out.h tools/stats-out.c \
+	tools/stats-units.h tools/stats-units.c \
+	tools/stats-site.h tools/stats-site.c \
+	tools/stats-agg.h tools/stats-agg.c \
+	tools/stats-summary.c tools/stats-top.c tools/stats-leaks.c \
+	tools/stats-classes.c tools/stats-stages.c tools/stats-diff.c \
+	tools/stats-check.c tools/stats-temporaries.c
+tools_dbgalloc_stats_LDADD = tools/libsymbols.la tools/libdumpread.la

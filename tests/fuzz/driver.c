@@ -149,8 +149,12 @@ static const char *const tokens[] = {
         "T ",
         "C ",
         "P ",
+        "K ",
         "Z ",
+        ",",
+        "0,0,",
         "DBGALLOC-DUMP 1 0\n",
+        "DBGALLOC-DUMP 1 1\n",
         "DBGALLOC-DUMP 2 0\n",
         "18446744073709551615",
         "18446744073709551616",
@@ -162,6 +166,9 @@ static const char *const tokens[] = {
         "E 1 0x0\n",
         "#fields S id depth pc...\n",
         "#fields A addr size stack\n",
+        "#fields A addr thread leak\n",
+        "#fields X stack life_allocs life_us\n",
+        "#fields K block_size slabs\n",
         "#fields Z a b\n",
 };
 

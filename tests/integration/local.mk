@@ -242,3 +242,15 @@ tests_integration_check_plain_CFLAGS = $(DA_CHECK_HELPERS_CFLAGS)
 tests_integration_check_plain_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
 TESTS += tests/integration/cmocka-helpers.sh
 EXTRA_DIST += tests/integration/cmocka-helpers.sh
+
+# dbgalloc-stats: every command on the dumps of tests/dumps against its
+# golden output (stats-golden.sh, cases in tests/dumps/stats/cases), then
+# on dumps of real programs (stats.sh).
+TESTS += tests/integration/stats-golden.sh
+EXTRA_DIST += tests/integration/stats-golden.sh tests/dumps/stats
+check_PROGRAMS += tests/integration/stats-prog
+tests_integration_stats_prog_SOURCES = tests/integration/stats-prog.c
+tests_integration_stats_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+TESTS += tests/integration/stats.sh
+EXTRA_DIST += tests/integration/stats.sh

@@ -122,6 +122,59 @@ dumpgen_sample(struct dumpgen *g, size_t nblocks)
 }
 
 void
+dumpgen_sample1(struct dumpgen *g, size_t nblocks)
+{
+	static const char leak[] = "dipr-";
+	dumpgen_add(g, "DBGALLOC-DUMP 1 1\n"
+	               "#fields H key value\n"
+	               "H producer dbgalloc%%200.1.0\n"
+	               "H pid 4343\n"
+	               "H leak_scan yes\n"
+	               "H temporary_threshold 2\n"
+	               "#fields T name value\n"
+	               "T live_bytes 1048600\n"
+	               "T peak_epoch 2\n"
+	               "#fields M id bias lo hi build_id path\n"
+	               "M 1 0x400000 0x400000 0x402000 - /opt/bin/churn\n"
+	               "#fields S id depth pc...\n"
+	               "S 1 2 0x401010 0x401100\n"
+	               "S 2 1 0x401020\n"
+	               "#fields K block_size slabs slab_bytes live_blocks "
+	               "live_bytes allocs frees peak_live_blocks\n"
+	               "K 16 2 131072 5 70 100 95 40\n"
+	               "K 48 1 65536 0 0 7 7 3\n"
+	               "K 4096 1 65536 1 4000 1 0 1\n"
+	               "K - 3 3145728 2 2097152 5 3 4\n"
+	               "#fields X stack live_blocks live_bytes allocs "
+	               "alloc_bytes frees free_bytes peak_live_bytes "
+	               "temporary life_allocs life_us\n"
+	               "X 1 2 2097152 5 5242880 3 3145728 3145728 1 1,2 -\n"
+	               "X 2 5 70 100 1400 95 1330 700 60 "
+	               "60,20,10,5 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"
+	               "16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,"
+	               "34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,"
+	               "52,53,54,55,56,57,58,59,60,61,62,63\n"
+	               "#fields C epoch first_gen mono_ns allocs alloc_bytes "
+	               "frees free_bytes peak_bytes name\n"
+	               "C 0 0 - 0 0 0 0 0 start\n"
+	               "C 1 40 3000000000 40 4000 30 3000 5000 warm%%20up\n"
+	               "C 2 90 - 90 9000 80 8000 - serve\n"
+	               "#fields P mono_ns live_bytes rss_bytes gen reason\n"
+	               "P 3000000000 1000 4096000 40 mark\n"
+	               "P 4000000000 - 8192000 - -\n"
+	               "#fields A addr size stack gen epoch flags thread "
+	               "leak\n");
+	for (size_t i = 0; i < nblocks; i++) {
+		char thread[24] = "-";
+		if (i % 4 != 3)
+			snprintf(thread, sizeof(thread), "%zu", i % 3 + 1);
+		dumpgen_add(g, "A 0x%zx %zu %s %zu %zu - %s %c\n",
+		            0x7f0000000010 + 16 * i, i + 1, i % 2 ? "2" : "1",
+		            i, i % 3, thread, leak[i % 5]);
+	}
+}
+
+void
 dumpgen_seal(struct dumpgen *g)
 {
 	size_t lines = 0;

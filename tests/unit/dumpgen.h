@@ -34,6 +34,17 @@ void dumpgen_bytes(struct dumpgen *g, const void *p, size_t n);
  */
 void dumpgen_sample(struct dumpgen *g, size_t nblocks);
 
+/*
+ * The same in minor version 1: H leak_scan yes, three size classes and
+ * the large line (K), the sites with their totals and lifetime histograms,
+ * the blocks with a thread (i % 3 + 1, "-" every fourth) and a leak verdict
+ * (cycling over d, i, p, r, -), three epochs with their totals, two
+ * samples with gen and reason. Its last line is A or the blocks' #fields
+ * line: C and P come before the blocks. The values are the ones
+ * test_dumpread.c checks.
+ */
+void dumpgen_sample1(struct dumpgen *g, size_t nblocks);
+
 /* Appends "E lines 0xcrc" over everything so far. */
 void dumpgen_seal(struct dumpgen *g);
 

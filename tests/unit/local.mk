@@ -159,3 +159,15 @@ tests_unit_libsymtest_la_SOURCES = tests/unit/symtest.cc
 tests_unit_libsymtest_la_CXXFLAGS = $(DA_CXXFLAGS) $(DA_SYMPROG_FLAGS)
 tests_unit_libsymtest_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath /nowhere
+	tests/dumps/foreign.dump tests/dumps/good-minor1.dump \
+	tests/dumps/long-histogram.dump tests/dumps/bad-histogram.dump
+
+# dbgalloc-stats's quantities and its output document (tools/stats-units.c,
+# tools/stats-out.c): sizes read and written, text and JSON forms.
+check_PROGRAMS += tests/unit/test_stats
+TESTS += tests/unit/test_stats
+tests_unit_test_stats_SOURCES = tests/unit/test_stats.c \
+	tools/stats-out.h tools/stats-out.c \
+	tools/stats-units.h tools/stats-units.c
+tests_unit_test_stats_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_stats_LDADD = $(CMOCKA_LIBS)

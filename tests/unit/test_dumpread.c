@@ -1,8 +1,9 @@
 /*
  * Unit tests of the dump reader (tools/dumpread.c) and its CRC-32C: the
- * golden dumps of tests/dumps (one good, the others each spoilt in one
- * way, with the exact message), then dumps made here by dumpgen for every
- * number, string, column and ordering rule, and a large dump whose
+ * golden dumps of tests/dumps (a good one of minor version 0 and one of
+ * minor 1, the others each spoilt in one way, with the exact message), then
+ * dumps made here by dumpgen for every number, string, column and ordering
+ * rule and minor 1's histograms and verdicts, and a large dump whose
  * reading is timed. Files are read by path, the made ones from memory
  * under the name "gen.dump", and a few both ways.
  */
@@ -222,6 +223,105 @@ check_good(const struct da_dump *d)
 	assert_int_equal(d->samples[1].mono_ns, 5000000000);
 	assert_int_equal(d->samples[1].live_bytes, 1048600);
 	assert_int_equal(d->samples[1].rss_bytes, 127205376);
+
+	/* Minor 1's columns are missing from a minor-0 dump. */
+	assert_int_equal(d->nclasses, 0);
+	assert_null(d->classes);
+	assert_int_equal(d->sites[0].nlife_allocs, 0);
+	assert_null(d->sites[0].life_allocs);
+	assert_int_equal(d->sites[1].nlife_us, 0);
+	assert_null(d->sites[1].life_us);
+	for (size_t i = 0; i < d->nblocks; i++) {
+		assert_true(d->blocks[i].thread == DA_DUMP_NONE);
+		assert_int_equal(d->blocks[i].leak, 0);
+	}
+	assert_true(d->epochs[1].allocs == DA_DUMP_NONE);
+	assert_true(d->epochs[1].peak_bytes == DA_DUMP_NONE);
+	assert_true(d->samples[0].gen == DA_DUMP_NONE);
+	assert_null(d->samples[0].reason);
+	assert_int_equal(d->nlife, 0);
+}
+
+/* good-minor1.dump: every record and column minor 1 adds. */
+static void
+good_minor1(void **state)
+{
+	(void)state;
+	struct da_dump d;
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(
+	        da_dump_read(golden("good-minor1.dump"), &d, err, sizeof(err)),
+	        0);
+	assert_string_equal(err, "");
+	assert_int_equal(d.minor, 1);
+	assert_int_equal(d.lines, 45);
+	assert_string_equal(da_dump_header(&d, "leak_scan"), "yes");
+	assert_string_equal(da_dump_header(&d, "temporary_threshold"), "0");
+	assert_int_equal(da_dump_counter(&d, "peak_epoch"), 2);
+	assert_int_equal(da_dump_counter(&d, "free_bytes"), 11336);
+
+	assert_int_equal(d.nclasses, 3);
+	assert_int_equal(d.classes[0].block_size, 32);
+	assert_int_equal(d.classes[0].slabs, 1);
+	assert_int_equal(d.classes[0].slab_bytes, 65536);
+	assert_int_equal(d.classes[0].live_blocks, 3);
+	assert_int_equal(d.classes[0].live_bytes, 88);
+	assert_int_equal(d.classes[0].allocs, 38);
+	assert_int_equal(d.classes[0].frees, 35);
+	assert_int_equal(d.classes[0].peak_live_blocks, 9);
+	assert_true(d.classes[1].peak_live_blocks == DA_DUMP_NONE);
+	assert_true(d.classes[2].block_size == DA_DUMP_NONE);
+	assert_int_equal(d.classes[2].slab_bytes, 1052672);
+
+	assert_int_equal(d.nsites, 2);
+	assert_int_equal(d.sites[0].nlife_allocs, 0);
+	assert_null(d.sites[0].life_allocs);
+	assert_int_equal(d.sites[0].nlife_us, 0);
+	const struct da_dump_site *x = &d.sites[1];
+	assert_int_equal(x->temporary, 30);
+	assert_int_equal(x->peak_live_bytes, 1424);
+	assert_int_equal(x->nlife_allocs, 4);
+	assert_int_equal(x->life_allocs[0], 30);
+	assert_int_equal(x->life_allocs[1], 0);
+	assert_int_equal(x->life_allocs[2], 4);
+	assert_int_equal(x->life_allocs[3], 2);
+	assert_int_equal(x->nlife_us, 12);
+	assert_int_equal(x->life_us[0], 12);
+	assert_int_equal(x->life_us[1], 20);
+	assert_int_equal(x->life_us[10], 0);
+	assert_int_equal(x->life_us[11], 4);
+	assert_int_equal(d.nlife, 16);
+
+	assert_int_equal(d.nblocks, 4);
+	assert_true(d.blocks[0].thread == DA_DUMP_NONE);
+	assert_int_equal(d.blocks[0].leak, DA_DUMP_LEAK_DEFINITE);
+	assert_int_equal(d.blocks[1].thread, 1);
+	assert_int_equal(d.blocks[1].leak, DA_DUMP_LEAK_INDIRECT);
+	assert_int_equal(d.blocks[2].thread, 2);
+	assert_int_equal(d.blocks[2].leak, DA_DUMP_LEAK_REACHABLE);
+	assert_int_equal(d.blocks[2].flags, DA_DUMP_NEW);
+	assert_int_equal(d.blocks[3].leak, 0);
+
+	assert_int_equal(d.nepochs, 3);
+	assert_int_equal(d.epochs[0].allocs, 0);
+	assert_true(d.epochs[0].mono_ns == DA_DUMP_NONE);
+	assert_int_equal(d.epochs[1].allocs, 10);
+	assert_int_equal(d.epochs[1].alloc_bytes, 1000);
+	assert_int_equal(d.epochs[1].frees, 8);
+	assert_int_equal(d.epochs[1].free_bytes, 800);
+	assert_int_equal(d.epochs[1].peak_bytes, 2000);
+	assert_string_equal(d.epochs[2].name, "serve");
+	assert_int_equal(d.epochs[2].peak_bytes, 1050000);
+
+	assert_int_equal(d.nsamples, 3);
+	assert_int_equal(d.samples[0].gen, 10);
+	assert_string_equal(d.samples[0].reason, "mark");
+	assert_string_equal(d.samples[1].reason, "step");
+	assert_null(d.samples[2].reason);
+	assert_int_equal(d.samples[2].gen, 40);
+	da_dump_free(&d);
+	assert_null(d.life);
+	assert_null(d.classes);
 }
 
 static void
@@ -273,6 +373,10 @@ golden_errors(void **state)
 	golden_fails("bad-number.dump", EINVAL,
 	             "line 44: bad number in column size");
 	golden_fails("empty.dump", EINVAL, "empty file");
+	golden_fails("long-histogram.dump", EINVAL,
+	             "line 32: more than 64 buckets in column life_allocs");
+	golden_fails("bad-histogram.dump", EINVAL,
+	             "line 32: bad number in column life_allocs");
 	golden_fails("foreign.dump", EINVAL, "not a dbgalloc dump");
 	golden_fails("nonesuch.dump", ENOENT, strerror(ENOENT));
 }
@@ -706,6 +810,151 @@ unreadable(void **state)
 	                 EINVAL);
 }
 
+/* dumpgen_sample1 with nblocks blocks, then extra, sealed, read. */
+static int
+read_sample1(size_t nblocks, const char *extra, struct da_dump *d)
+{
+	struct dumpgen g;
+	dumpgen_init(&g);
+	dumpgen_sample1(&g, nblocks);
+	dumpgen_add(&g, "%s", extra);
+	dumpgen_seal(&g);
+	int e = read_gen(&g, d);
+	dumpgen_free(&g);
+	return e;
+}
+
+/* The same, which fails with "gen.dump: want". */
+static void
+sample1_fails(const char *extra, const char *want)
+{
+	struct da_dump d;
+	char full[600];
+	assert_int_equal(read_sample1(2, extra, &d), EINVAL);
+	snprintf(full, sizeof(full), "gen.dump: %s", want);
+	assert_string_equal(err, full);
+	assert_null(d.life);
+	assert_null(d.classes);
+	da_dump_free(&d);
+}
+
+/* Minor 1 made by dumpgen: every verdict, thread, bucket and class. */
+static void
+minor1_sample(void **state)
+{
+	(void)state;
+	static const char verdicts[] = {'d', 'i', 'p', 'r', 0};
+	struct da_dump d;
+	if (read_sample1(10, "", &d) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(d.minor, 1);
+	assert_int_equal(d.nclasses, 4);
+	assert_int_equal(d.classes[2].block_size, 4096);
+	assert_int_equal(d.classes[2].live_bytes, 4000);
+	assert_true(d.classes[3].block_size == DA_DUMP_NONE);
+	assert_int_equal(d.classes[3].peak_live_blocks, 4);
+	assert_int_equal(d.sites[0].nlife_allocs, 2);
+	assert_int_equal(d.sites[0].life_allocs[1], 2);
+	assert_int_equal(d.sites[0].nlife_us, 0);
+	/* The most buckets a reader keeps. */
+	assert_int_equal(d.sites[1].nlife_us, DA_DUMP_LIFE_MAX);
+	for (unsigned k = 0; k < DA_DUMP_LIFE_MAX; k++)
+		assert_int_equal(d.sites[1].life_us[k], k);
+	assert_int_equal(d.sites[1].life_allocs[3], 5);
+	assert_int_equal(d.nlife, 2 + 4 + 64);
+	for (size_t i = 0; i < 10; i++) {
+		const struct da_dump_block *a = &d.blocks[i];
+		assert_int_equal(a->leak, verdicts[i % 5]);
+		if (i % 4 == 3)
+			assert_true(a->thread == DA_DUMP_NONE);
+		else
+			assert_int_equal(a->thread, i % 3 + 1);
+	}
+	assert_true(d.epochs[2].mono_ns == DA_DUMP_NONE);
+	assert_true(d.epochs[2].peak_bytes == DA_DUMP_NONE);
+	assert_int_equal(d.epochs[2].free_bytes, 8000);
+	assert_true(d.samples[1].gen == DA_DUMP_NONE);
+	assert_null(d.samples[1].reason);
+	da_dump_free(&d);
+
+	/* Histograms: counts, "-", hex as anywhere; columns in any order. */
+	if (read_sample1(0,
+	                 "#fields X life_us stack life_allocs\n"
+	                 "X 0x10,0 2 -\nX 7 1 0,0,0\n",
+	                 &d) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(d.nsites, 4);
+	assert_int_equal(d.sites[2].nlife_us, 2);
+	assert_int_equal(d.sites[2].life_us[0], 16);
+	assert_int_equal(d.sites[2].nlife_allocs, 0);
+	assert_true(d.sites[2].live_bytes == DA_DUMP_NONE);
+	assert_int_equal(d.sites[3].nlife_us, 1);
+	assert_int_equal(d.sites[3].life_us[0], 7);
+	assert_int_equal(d.sites[3].nlife_allocs, 3);
+	/* The pool holds them in the order of the file. */
+	assert_true(d.sites[3].life_allocs == d.sites[2].life_us + 2);
+	assert_true(d.sites[3].life_us == d.sites[3].life_allocs + 3);
+	assert_true(d.sites[1].life_us + 64 == d.sites[2].life_us);
+	da_dump_free(&d);
+
+	/* A later letter of a verdict is kept; a missing column is none. */
+	if (read_sample1(0, "#fields A leak addr\nA x 0x10\nA - 0x20\n", &d))
+		fail_msg("%s", err);
+	assert_int_equal(d.blocks[0].leak, 'x');
+	assert_true(d.blocks[0].thread == DA_DUMP_NONE);
+	assert_int_equal(d.blocks[1].leak, 0);
+	da_dump_free(&d);
+}
+
+/* Minor 1's columns refused, each with its message. */
+static void
+minor1_errors(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+	        "1,,2", ",1", "1,",  ",",   "x",
+	        "1;2",  "-1", "1,-", "0X1", "18446744073709551616",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char line[128];
+		snprintf(line, sizeof(line),
+		         "#fields X stack life_allocs\nX 1 %s\n", bad[i]);
+		sample1_fails(line,
+		              "line 34: bad number in column life_allocs");
+	}
+	sample1_fails("#fields X stack life_allocs\nX 1 1, 2\n",
+	              "line 34: record X has 3 fields, its #fields line "
+	              "names 2");
+	char line[512] = "#fields X stack life_us\nX 1 ";
+	for (int i = 0; i < 65; i++)
+		strcat(line, i ? ",0" : "0");
+	strcat(line, "\n");
+	sample1_fails(line, "line 34: more than 64 buckets in column life_us");
+	sample1_fails("#fields A addr leak\nA 0x10 dd\n",
+	              "line 34: bad value in column leak");
+	sample1_fails("#fields A addr leak\nA 0x10 1\n",
+	              "line 34: bad value in column leak");
+	sample1_fails("#fields A addr leak\nA 0x10 %\n",
+	              "line 34: bad value in column leak");
+	sample1_fails("#fields A addr thread\nA 0x10 t1\n",
+	              "line 34: bad number in column thread");
+	sample1_fails("#fields K slabs\nK 1\n",
+	              "line 33: #fields K has no column block_size");
+	sample1_fails("K 16 1 2 3 4 5 6 x\n",
+	              "line 33: bad number in column peak_live_blocks");
+	sample1_fails("K 16 1 2 3 4 5 6\n",
+	              "line 33: record K has 7 fields, its #fields line "
+	              "names 8");
+	sample1_fails("#fields C epoch peak_bytes name\nC 3 7x name\n",
+	              "line 34: bad number in column peak_bytes");
+	sample1_fails("#fields P mono_ns reason\nP 1 st\x7fp\n",
+	              "line 34: bad value in column reason");
+	sample1_fails("#fields P mono_ns gen\nP 1 4x\n",
+	              "line 34: bad number in column gen");
+	sample1_fails("#fields X stack life_allocs\nX 9 1\n",
+	              "line 34: stack 9 is not defined");
+}
+
 /* 200,000 live blocks, through a file; the time is printed. */
 static void
 large_dump(void **state)
@@ -754,6 +1003,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(good_dump),
 	        cmocka_unit_test(good_dump_from_memory),
+	        cmocka_unit_test(good_minor1),
+	        cmocka_unit_test(minor1_sample),
+	        cmocka_unit_test(minor1_errors),
 	        cmocka_unit_test(golden_errors),
 	        cmocka_unit_test(unknown_record),
 	        cmocka_unit_test(unknown_columns),
