@@ -161,12 +161,14 @@ check_PROGRAMS += bench/symbolize-cost
 bench_symbolize_cost_SOURCES = bench/symbolize-cost.c
 bench_symbolize_cost_CFLAGS = $(DA_BENCH_CFLAGS)
 bench_symbolize_cost_LDADD = tools/libsymbols.la tools/libdumpread.la
+
 # make bench-stats: dbgalloc-stats's time and memory on a dump of a million
 # live blocks, written by bench/statsdump (bench/stats.sh). BENCH_STATS_BLOCKS
 # and BENCH_STATS_STACKS change the dump's size.
 check_PROGRAMS += bench/statsdump
-bench_statsdump_SOURCES = bench/statsdump.c audit/crc32c.h audit/crc32c.c
+bench_statsdump_SOURCES = bench/statsdump.c
 bench_statsdump_CFLAGS = $(DA_BENCH_CFLAGS)
+bench_statsdump_LDADD = tools/libdumpread.la
 EXTRA_DIST += bench/stats.sh
 bench-stats: bench/statsdump$(EXEEXT) tools/dbgalloc-stats$(EXEEXT)
 	$(SHELL) $(srcdir)/bench/stats.sh --builddir='$(abs_top_builddir)'

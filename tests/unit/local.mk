@@ -133,7 +133,8 @@ EXTRA_DIST += tests/dumps/regen.py tests/dumps/good.dump \
 	tests/dumps/minor-version.dump tests/dumps/major-version.dump \
 	tests/dumps/overlong-line.dump tests/dumps/before-fields.dump \
 	tests/dumps/bad-number.dump tests/dumps/empty.dump \
-	tests/dumps/foreign.dump
+	tests/dumps/foreign.dump tests/dumps/good-minor1.dump \
+	tests/dumps/long-histogram.dump tests/dumps/bad-histogram.dump
 
 # The offline symbolizer (tools/symbols.c) on a real dump: symprog, run
 # under the library by the test, allocates from known lines, through an
@@ -159,8 +160,6 @@ tests_unit_libsymtest_la_SOURCES = tests/unit/symtest.cc
 tests_unit_libsymtest_la_CXXFLAGS = $(DA_CXXFLAGS) $(DA_SYMPROG_FLAGS)
 tests_unit_libsymtest_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath /nowhere
-	tests/dumps/foreign.dump tests/dumps/good-minor1.dump \
-	tests/dumps/long-histogram.dump tests/dumps/bad-histogram.dump
 
 # dbgalloc-stats's quantities and its output document (tools/stats-units.c,
 # tools/stats-out.c): sizes read and written, text and JSON forms.
