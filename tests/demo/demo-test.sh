@@ -5,14 +5,15 @@
 # child's double free. The parent leaks nothing: one report only.
 set -u
 top=${DA_TEST_TOP_BUILDDIR:?}
-out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+out=$(mktemp) err=$(mktemp) dumps=$(mktemp -d)
+trap 'rm -rf "$out" "$err" "$dumps"' EXIT
 # Only --leaks counts, not what make check-leaks passes down.
 unset LD_PRELOAD
 for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
 	unset "$v"
 done
-DBGALLOC_LIBRARY=${DA_TEST_LIB:?} "$top/dbgalloc" run --leaks -- "$top/tests/demo/demo" >"$out" 2>"$err"
+DBGALLOC_LIBRARY=${DA_TEST_LIB:?} "$top/dbgalloc" run --leaks \
+	--dump="$dumps/demo.%p.dgd" -- "$top/tests/demo/demo" >"$out" 2>"$err"
 rc=$?
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "PASS: $1"; }
@@ -62,6 +63,21 @@ second=$(grep -n -m1 '^dbgalloc: double free' "$err" | cut -d: -f1)
 	bad "the leak report (line ${first:-none}) is not before the double free (line ${second:-none})"
 if [ "$rc" -eq 0 ]; then ok "exit status 0"
 else bad "exit status $rc"; fi
+# The dumps: the parent's and the leaking child's (the child stopped by its
+# double free writes none); make demo summarises the parent's, the last.
+n=$(ls "$dumps" | wc -l)
+[ "$n" -eq 2 ] && ok "two dumps written" || bad "$n dumps written, want 2"
+parent=$(ls -t "$dumps"/demo.*.dgd | head -n 1)
+sum=$(mktemp)
+"$top/tools/dbgalloc-stats" summary "$parent" >"$sum" 2>/dev/null
+src=$?
+[ "$src" -eq 0 ] && ok "dbgalloc-stats summary exits 0" ||
+	bad "dbgalloc-stats summary: exit status $src"
+check "summary: the parent's exit dump" '^demo \(pid [0-9]+\): dump 1, reason exit, ' "$sum"
+check "summary: the refused allocation" '^  failed +1$' "$sum"
+check "summary: a peak above the 1 MiB cache" '^  peak +([1-9][0-9.]* MiB|[0-9.]+ GiB)' "$sum"
+check "summary: the live sites" '^  top [0-9]+ sites? by live bytes' "$sum"
+rm -f "$sum"
 [ "$fail" -eq 0 ] || cat "$out" "$err"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
