@@ -82,6 +82,14 @@ tests_unit_test_settings_CFLAGS = $(DA_UNIT_CFLAGS)
 tests_unit_test_settings_LDADD = $(DA_UNIT_LDADD)
 
 # The leak scan's classification (audit/leak.c).
+# The triggers' words (signals, intervals), the live check's time, the
+# report capture.
+check_PROGRAMS += tests/unit/test_trigger
+TESTS += tests/unit/test_trigger
+tests_unit_test_trigger_SOURCES = tests/unit/test_trigger.c
+tests_unit_test_trigger_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_trigger_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+
 check_PROGRAMS += tests/unit/test_leak
 TESTS += tests/unit/test_leak
 tests_unit_test_leak_SOURCES = tests/unit/test_leak.c
