@@ -21,3 +21,12 @@ tools_libdumpread_la_SOURCES = \
 	tools/dump.h tools/dumpread.c \
 	tools/dumpmodel.h tools/dumpmodel.c \
 	audit/crc32c.h audit/crc32c.c
+
+# `dbgalloc-stats leaks --pid PID` (issue 15): stats-pid.c, with the
+# triggers' signal names from audit/trigger.c, as a convenience library
+# for dbgalloc-stats and for the test driver
+# (tests/integration/leaks-pid-driver).
+noinst_LTLIBRARIES += tools/libstatspid.la
+tools_libstatspid_la_SOURCES = \
+	tools/stats-pid.h tools/stats-pid.c \
+	audit/trigger.h audit/trigger.c audit/stop.h

@@ -242,3 +242,20 @@ tests_integration_check_plain_CFLAGS = $(DA_CHECK_HELPERS_CFLAGS)
 tests_integration_check_plain_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
 TESTS += tests/integration/cmocka-helpers.sh
 EXTRA_DIST += tests/integration/cmocka-helpers.sh
+
+# The dump triggers and the live leak check (triggers.sh): trigger-prog
+# (see its header), built plain to be preloaded, with frame pointers and
+# -g so that its call sites have names and lines; leaks-pid-driver runs
+# `dbgalloc-stats leaks --pid` (tools/stats-pid.c); dump-check (above)
+# reads each dump whole.
+check_PROGRAMS += tests/integration/trigger-prog \
+	tests/integration/leaks-pid-driver
+tests_integration_trigger_prog_SOURCES = tests/integration/trigger-prog.c
+tests_integration_trigger_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+tests_integration_trigger_prog_LDADD = $(PTHREAD_LIBS)
+tests_integration_leaks_pid_driver_SOURCES = \
+	tests/integration/leaks-pid-driver.c
+tests_integration_leaks_pid_driver_LDADD = tools/libstatspid.la
+TESTS += tests/integration/triggers.sh
+EXTRA_DIST += tests/integration/triggers.sh
