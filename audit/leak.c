@@ -735,12 +735,14 @@ fork_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	f->parent = getpid();
 	f->threads = w.n;
 	f->missed = w.missed;
+	uint64_t t1 = now_ns(CLOCK_MONOTONIC);
 	long pid = syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
 	if (pid == 0) {
 		x->rc = scan_copy(x->s, &w) == 0 ? 1 : -2;
 		return 1;
 	}
 	int e = errno;
+	f->fork_ns = now_ns(CLOCK_MONOTONIC) - t1;
 	/* The locks released (no stopped thread waits for them), then the
 	 * threads woken: the pause ends there (when the scheduler runs each
 	 * woken thread is the machine's business). da_world_resume goes on

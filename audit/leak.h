@@ -78,12 +78,13 @@ void da_leak_scan_free(struct da_leak_scan *s);
  * with the other threads stopped. Returns 0, or -1 as da_leak_scan. */
 int da_leak_list(struct da_leak_scan *s);
 
-/* What da_leak_scan_fork tells the parent (and, all but child and
- * pause_ns, the child). */
+/* What da_leak_scan_fork tells the parent (and, all but child, pause_ns
+ * and fork_ns, the child). */
 struct da_leak_fork {
 	pid_t parent;      /* the process checked */
 	pid_t child;       /* the copy that scans it */
 	uint64_t pause_ns; /* from the first lock taken to the last released */
+	uint64_t fork_ns;  /* of which the fork (copying the page tables) */
 	uint64_t unix_ns;  /* when the threads were stopped (CLOCK_REALTIME) */
 	unsigned threads;  /* threads stopped (the caller not counted) */
 	unsigned missed;   /* threads that could not be stopped */

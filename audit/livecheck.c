@@ -109,27 +109,44 @@ watchdog(void)
 	alarm(DA_LIVE_CHILD_SECONDS);
 }
 
-/* The parent's pause, sent through the pipe after it resumed; 0 if it
- * never came. */
-static uint64_t
-read_pause(int fd)
+/* The parent's pause and the fork's share of it, sent through the pipe
+ * after it resumed; 0 and 0 if they never came. */
+static void
+read_pause(int fd, uint64_t v[2])
 {
-	uint64_t v = 0;
-	size_t got = 0;
-	while (got < sizeof(v)) {
-		long n = syscall(SYS_read, fd, (char *)&v + got,
-		                 sizeof(v) - got);
+	size_t got = 0, want = 2 * sizeof(uint64_t);
+	while (got < want) {
+		long n = syscall(SYS_read, fd, (char *)v + got, want - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return 0;
+		if (n <= 0) {
+			v[0] = v[1] = 0;
+			return;
+		}
 		got += (size_t)n;
 	}
-	return v;
+}
+
+/* ns as milliseconds with 3 decimals. */
+static void
+line_ms(struct da_line *l, uint64_t ns)
+{
+	char ms[24], *p = ms + sizeof(ms);
+	uint64_t us = (ns + 500) / 1000;
+	*--p = '\0';
+	for (int i = 0; i < 3; i++, us /= 10)
+		*--p = (char)('0' + us % 10);
+	*--p = '.';
+	do
+		*--p = (char)('0' + us % 10);
+	while ((us /= 10) != 0);
+	da_line_str(l, p);
+	da_line_str(l, " ms");
 }
 
 static void
-head_line(struct da_line *l, const struct da_leak_fork *f, uint64_t pause)
+head_line(struct da_line *l, const struct da_leak_fork *f,
+          const uint64_t pause[2])
 {
 	char utc[32];
 	da_live_utc(f->unix_ns, utc);
@@ -141,19 +158,11 @@ head_line(struct da_line *l, const struct da_leak_fork *f, uint64_t pause)
 	da_line_count(l, f->threads);
 	da_line_str(l,
 	            f->threads == 1 ? " thread stopped" : " threads stopped");
-	if (pause != 0) {
-		char ms[16], *p = ms + sizeof(ms);
-		uint64_t us = (pause + 500) / 1000;
-		*--p = '\0';
-		for (int i = 0; i < 3; i++, us /= 10)
-			*--p = (char)('0' + us % 10);
-		*--p = '.';
-		do
-			*--p = (char)('0' + us % 10);
-		while ((us /= 10) != 0);
+	if (pause[0] != 0) {
 		da_line_str(l, " for ");
-		da_line_str(l, p);
-		da_line_str(l, " ms");
+		line_ms(l, pause[0]);
+		da_line_str(l, "; the fork took ");
+		line_ms(l, pause[1]);
 	}
 	if (f->missed != 0) {
 		da_line_str(l, "; ");
@@ -177,7 +186,8 @@ copy_main(struct da_leak_scan *s, const struct da_leak_fork *f, int scanned,
 	/* No thread holds an allocator lock here but this one, which took
 	 * them all before the fork: reset them, as in any child of fork. */
 	da_heap_fork_child();
-	uint64_t pause = read_pause(pipe_fds[0]);
+	uint64_t pause[2];
+	read_pause(pipe_fds[0], pause);
 	syscall(SYS_close, pipe_fds[0]);
 	struct da_line l = {.len = 0};
 	if (scanned != 1) {
@@ -220,8 +230,10 @@ da_live_check(unsigned flags)
 		copy_main(&s, &f, rc, fds, out, flags);
 	int e = errno;
 	syscall(SYS_close, fds[0]);
-	if (rc == 0)
-		da_os_write(fds[1], &f.pause_ns, sizeof(f.pause_ns));
+	if (rc == 0) {
+		uint64_t pause[2] = {f.pause_ns, f.fork_ns};
+		da_os_write(fds[1], pause, sizeof(pause));
+	}
 	syscall(SYS_close, fds[1]);
 	if (rc != 0) {
 		fail_start(&l, getpid());

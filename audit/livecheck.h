@@ -20,7 +20,8 @@
  * The report has the at-exit shape under its own first line:
  *
  *   dbgalloc: live leak check of pid 4242 at 2025-03-01 12:00:00 UTC
- *     (5 threads stopped for 1.204 ms)                    (one line)
+ *     (5 threads stopped for 1.204 ms; the fork took 0.415 ms)
+ *                                                         (one line)
  *
  *   Leak of 100 bytes in 1 block (definitely lost) allocated from:
  *       #0 ...

@@ -152,3 +152,12 @@ bench_unwind_cost_SOURCES = bench/unwind-cost.c
 bench_unwind_cost_CFLAGS = $(DA_BENCH_CFLAGS) $(PTHREAD_CFLAGS) \
 	-fno-omit-frame-pointer -fno-optimize-sibling-calls
 bench_unwind_cost_LDADD = libdbgalloc-core.la $(PTHREAD_LIBS)
+
+# make bench-livecheck: the pause of the live leak check with 1 GiB live
+# (bench/livecheck.sh; BENCH_MIB, BENCH_RUNS), against 16 MiB.
+bench-livecheck: tests/integration/trigger-prog$(EXEEXT) libdbgalloc.la
+	DA_TEST_LIB='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+	DA_TEST_TOP_BUILDDIR='$(abs_top_builddir)' \
+		$(SHELL) $(srcdir)/bench/livecheck.sh
+EXTRA_DIST += bench/livecheck.sh
+.PHONY: bench-livecheck

@@ -259,3 +259,17 @@ tests_integration_leaks_pid_driver_SOURCES = \
 tests_integration_leaks_pid_driver_LDADD = tools/libstatspid.la
 TESTS += tests/integration/triggers.sh
 EXTRA_DIST += tests/integration/triggers.sh
+
+# make soak (the regression tier's, tests/regress/local.mk) also runs
+# triggers.sh with its signal storm (dumps and live checks asked for every
+# 50 ms by 8 working threads) lasting 10 minutes.
+soak: soak-triggers
+soak-triggers: tests/integration/trigger-prog$(EXEEXT) \
+		tests/integration/leaks-pid-driver$(EXEEXT) \
+		tests/integration/dump-check$(EXEEXT) \
+		tests/integration/limit-prog$(EXEEXT) libdbgalloc.la dbgalloc
+	DA_TEST_LIB='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+	DA_TEST_TOP_BUILDDIR='$(abs_top_builddir)' \
+	PYTHON3='$(PYTHON3)' PERL='$(PERL)' DA_TEST_SOAK_SECONDS=600 \
+		$(SHELL) $(srcdir)/tests/integration/triggers.sh
+.PHONY: soak-triggers
