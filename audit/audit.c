@@ -728,5 +728,6 @@ da_audit_fork_child(void)
 	da_report_fork_child();
 	da_dump_fork_child();
 	da_dumper_fork_child();
+	da_leak_fork_child();
 	da_audit_exit_check_forked(fork_had_threads);
 }

@@ -18,6 +18,8 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sys/auxv.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -637,12 +639,38 @@ classify(struct da_leak_scan *s, const struct da_world *w)
 	vec_free(&m.cand);
 }
 
+/* One scan at a time: the roots listed before the stop (segs, tls_off)
+ * are shared, and filled outside the allocator locks that serialize the
+ * rest. A thread waiting here holds no lock; another thread's stop stops
+ * it like any other. */
+static atomic_flag scanning = ATOMIC_FLAG_INIT;
+
+static void
+scan_begin(void)
+{
+	while (atomic_flag_test_and_set(&scanning))
+		sched_yield();
+}
+
+static void
+scan_end(void)
+{
+	atomic_flag_clear(&scanning);
+}
+
+void
+da_leak_fork_child(void)
+{
+	scan_end();
+}
+
 int
 da_leak_scan(struct da_leak_scan *s)
 {
 	struct vec blocks = {.elem = sizeof(struct da_lblock)};
 	struct da_world w = {0};
 	memset(s, 0, sizeof(*s));
+	scan_begin();
 	segs.n = 0;
 	tls_n = 0;
 	dl_iterate_phdr(phdr_cb, (void *)(uintptr_t)&da_leak_scan);
@@ -667,6 +695,7 @@ da_leak_scan(struct da_leak_scan *s)
 	if (stopped)
 		da_world_resume(&w);
 	da_heap_fork_parent();
+	scan_end();
 	return rc;
 }
 
@@ -764,10 +793,13 @@ da_leak_scan_fork(struct da_leak_scan *s, struct da_leak_fork *f)
 	struct fork_ctx x = {s, f, -1};
 	memset(s, 0, sizeof(*s));
 	memset(f, 0, sizeof(*f));
+	scan_begin();
 	segs.n = 0;
 	tls_n = 0;
 	dl_iterate_phdr(phdr_cb, (void *)(uintptr_t)&da_leak_scan);
 	dl_iterate_phdr(fork_cb, &x);
+	if (x.rc == 0 || x.rc == -1)
+		scan_end(); /* the parent's; the copy never scans again */
 	return x.rc;
 }
 

@@ -104,6 +104,9 @@ struct da_leak_fork {
  */
 int da_leak_scan_fork(struct da_leak_scan *s, struct da_leak_fork *f);
 
+/* fork, in the child: no scan is under way there. */
+void da_leak_fork_child(void);
+
 /* The index of the block of s containing address a, or -1 (for tests). */
 long da_leak_find(const struct da_leak_scan *s, uintptr_t a);
 
