@@ -15,6 +15,12 @@ runs=${BENCH_RUNS:-10}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
+# reports: how many reports the log holds.
+reports() {
+	n=$(grep -c '^SUMMARY' "$tmp/log" 2>/dev/null)
+	echo "${n:-0}"
+}
+
 one() {
 	size=$1
 	rm -f "$tmp/in" "$tmp/log" "$tmp/out" && mkfifo "$tmp/in"
@@ -37,7 +43,7 @@ one() {
 		k=$((k + 1))
 		kill -USR1 "$pid"
 		i=0
-		until [ "$(grep -c "^SUMMARY" "$tmp/log" 2>/dev/null || echo 0)" -ge "$k" ]; do
+		until [ "$(reports)" -ge "$k" ]; do
 			sleep 0.1
 			i=$((i + 1))
 			[ "$i" -gt 1200 ] && echo "no report $k" && break
