@@ -507,9 +507,13 @@ fresh
 	echo "$reads $bad" >"$tmp/reader"
 ) &
 reader=$!
-run env DBGALLOC_DUMP="$tmp/d/k.dump" DBGALLOC_DUMP_SIGNAL=USR2 \
-	DBGALLOC_LEAKS_SIGNAL=USR1 DBGALLOC_LOG="$tmp/log" \
-	LD_PRELOAD="$lib" "$prog" storm "$soak" 8
+(
+	ulimit -v 2097152
+	exec timeout $((soak + 120)) env DBGALLOC_DUMP="$tmp/d/k.dump" \
+		DBGALLOC_DUMP_SIGNAL=USR2 DBGALLOC_LEAKS_SIGNAL=USR1 \
+		DBGALLOC_LOG="$tmp/log" LD_PRELOAD="$lib" "$prog" storm "$soak" 8
+) >"$tmp/out" 2>"$tmp/err" </dev/null
+rc=$?
 touch "$tmp/d/stop"
 wait "$reader"
 sleep 2 # the last live check's copy
