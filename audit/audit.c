@@ -5,6 +5,7 @@
  */
 #include "audit/audit.h"
 #include "audit/dump.h"
+#include "audit/dumper.h"
 #include "audit/errors.h"
 #include "audit/exitcheck.h"
 #include "audit/fail.h"
@@ -112,8 +113,10 @@ static void *
 finish_prev(char *blk, size_t size, unsigned kind, unsigned prev,
             struct da_call c, uint64_t gen)
 {
-	if (prev & DA_PREV_TICK)
+	if (prev & DA_PREV_TICK) {
 		da_heap_tick(da_tls_heap);
+		da_dumper_poll();
+	}
 	unsigned was = prev & (DA_PREV_FREED | DA_PREV_BAD_LINK);
 	if (was != DA_PREV_NEW &&
 	    (was != DA_PREV_FREED ||
@@ -724,5 +727,7 @@ da_audit_fork_child(void)
 	da_gen_fork_child();
 	da_report_fork_child();
 	da_dump_fork_child();
+	da_dumper_fork_child();
+	da_leak_fork_child();
 	da_audit_exit_check_forked(fork_had_threads);
 }

@@ -14,12 +14,16 @@
 #include "audit/stop.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sys/auxv.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The scan's marks. */
@@ -635,12 +639,38 @@ classify(struct da_leak_scan *s, const struct da_world *w)
 	vec_free(&m.cand);
 }
 
+/* One scan at a time: the roots listed before the stop (segs, tls_off)
+ * are shared, and filled outside the allocator locks that serialize the
+ * rest. A thread waiting here holds no lock; another thread's stop stops
+ * it like any other. */
+static atomic_flag scanning = ATOMIC_FLAG_INIT;
+
+static void
+scan_begin(void)
+{
+	while (atomic_flag_test_and_set(&scanning))
+		sched_yield();
+}
+
+static void
+scan_end(void)
+{
+	atomic_flag_clear(&scanning);
+}
+
+void
+da_leak_fork_child(void)
+{
+	scan_end();
+}
+
 int
 da_leak_scan(struct da_leak_scan *s)
 {
 	struct vec blocks = {.elem = sizeof(struct da_lblock)};
 	struct da_world w = {0};
 	memset(s, 0, sizeof(*s));
+	scan_begin();
 	segs.n = 0;
 	tls_n = 0;
 	dl_iterate_phdr(phdr_cb, (void *)(uintptr_t)&da_leak_scan);
@@ -665,7 +695,112 @@ da_leak_scan(struct da_leak_scan *s)
 	if (stopped)
 		da_world_resume(&w);
 	da_heap_fork_parent();
+	scan_end();
 	return rc;
+}
+
+/* --- The live check's scan: in a copy of the process. --- */
+
+static uint64_t
+now_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct fork_ctx {
+	struct da_leak_scan *s;
+	struct da_leak_fork *f;
+	int rc; /* da_leak_scan_fork's */
+};
+
+/* Scans the copy: the memory as the stopped world left it. In the child,
+ * with the allocator locks still held from before the fork. */
+static int
+scan_copy(struct da_leak_scan *s, const struct da_world *w)
+{
+	struct vec blocks = {.elem = sizeof(struct da_lblock)};
+	int rc = read_maps();
+	if (rc == 0)
+		rc = da_alloc_walk(collect_block, &blocks) ? -1 : 0;
+	if (rc != 0) {
+		vec_free(&blocks);
+		return -1;
+	}
+	s->b = blocks.p;
+	s->n = blocks.n;
+	s->cap = blocks.cap;
+	sort_blocks(s->b, s->n);
+	index_build(s);
+	classify(s, w);
+	s->threads = w->n + 1;
+	s->missed = w->missed;
+	return 0;
+}
+
+/*
+ * Runs inside dl_iterate_phdr, whose lock (the dynamic loader's list lock,
+ * recursive) is held from before the stop to after the resume: no stopped
+ * thread can hold it, so the child may walk the modules (the symbolizer
+ * does). A raw clone, not fork(): no atfork handler runs (they would take
+ * the allocator locks held here), the program gets no SIGCHLD (exit
+ * signal 0: only a wait with __WCLONE or __WALL sees the child), and glibc
+ * keeps the parent thread's id in its thread structure, so the child,
+ * the copy of this thread, is still the owner of that recursive lock, and
+ * takes and releases it as its owner would.
+ */
+static int
+fork_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)info, (void)size;
+	struct fork_ctx *x = arg;
+	struct da_leak_fork *f = x->f;
+	struct da_world w = {0};
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	da_heap_fork_prepare(); /* every allocator lock */
+	int stopped = da_world_stop(&w) == 0;
+	f->unix_ns = now_ns(CLOCK_REALTIME);
+	f->parent = getpid();
+	f->threads = w.n;
+	f->missed = w.missed;
+	uint64_t t1 = now_ns(CLOCK_MONOTONIC);
+	long pid = syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
+	if (pid == 0) {
+		x->rc = scan_copy(x->s, &w) == 0 ? 1 : -2;
+		return 1;
+	}
+	int e = errno;
+	f->fork_ns = now_ns(CLOCK_MONOTONIC) - t1;
+	/* The locks released (no stopped thread waits for them), then the
+	 * threads woken: the pause ends there (when the scheduler runs each
+	 * woken thread is the machine's business). da_world_resume goes on
+	 * to wait until each has left the stop handler, which pauses no
+	 * one. */
+	da_heap_fork_parent();
+	f->pause_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	if (stopped)
+		da_world_resume(&w);
+	f->child = (pid_t)pid;
+	x->rc = pid > 0 ? 0 : -1;
+	errno = e;
+	return 1;
+}
+
+int
+da_leak_scan_fork(struct da_leak_scan *s, struct da_leak_fork *f)
+{
+	struct fork_ctx x = {s, f, -1};
+	memset(s, 0, sizeof(*s));
+	memset(f, 0, sizeof(*f));
+	scan_begin();
+	segs.n = 0;
+	tls_n = 0;
+	dl_iterate_phdr(phdr_cb, (void *)(uintptr_t)&da_leak_scan);
+	dl_iterate_phdr(fork_cb, &x);
+	if (x.rc == 0 || x.rc == -1)
+		scan_end(); /* the parent's; the copy never scans again */
+	return x.rc;
 }
 
 int

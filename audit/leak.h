@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum da_leak_class {
 	DA_LEAK_DEFINITE = 0,
@@ -76,6 +77,35 @@ void da_leak_scan_free(struct da_leak_scan *s);
 /* Lists the live blocks (in s->b, in no order; no index, no classes),
  * with the other threads stopped. Returns 0, or -1 as da_leak_scan. */
 int da_leak_list(struct da_leak_scan *s);
+
+/* What da_leak_scan_fork tells the parent (and, all but child, pause_ns
+ * and fork_ns, the child). */
+struct da_leak_fork {
+	pid_t parent;      /* the process checked */
+	pid_t child;       /* the copy that scans it */
+	uint64_t pause_ns; /* from the first lock taken to the last released */
+	uint64_t fork_ns;  /* of which the fork (copying the page tables) */
+	uint64_t unix_ns;  /* when the threads were stopped (CLOCK_REALTIME) */
+	unsigned threads;  /* threads stopped (the caller not counted) */
+	unsigned missed;   /* threads that could not be stopped */
+};
+
+/*
+ * The live check's scan (livecheck.h): takes every allocator lock, stops
+ * the other threads, forks a copy of the process, resumes the threads and
+ * releases the locks at once. Returns, in the parent, 0 (f filled), or -1
+ * with errno when no copy could be made (nothing else changed); in the
+ * copy, 1 with s listed and classified as da_leak_scan does, from the
+ * memory as it was at the stop, or -2 when memory for the tables could not
+ * be mapped. The copy has one thread, the caller's, and still holds every
+ * allocator lock: it must call da_heap_fork_child() before it allocates,
+ * and end with _exit. Must be called outside any allocator operation,
+ * by a thread that blocks every signal the copy must not take.
+ */
+int da_leak_scan_fork(struct da_leak_scan *s, struct da_leak_fork *f);
+
+/* fork, in the child: no scan is under way there. */
+void da_leak_fork_child(void);
 
 /* The index of the block of s containing address a, or -1 (for tests). */
 long da_leak_find(const struct da_leak_scan *s, uintptr_t a);

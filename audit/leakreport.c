@@ -278,9 +278,12 @@ print_summary(const struct da_leak_counts *c, unsigned flags)
 	da_line_emit(&l);
 }
 
-void
-da_leak_report_scan(struct da_leak_scan *s, unsigned flags, const char *why,
-                    struct da_leak_counts *c)
+/* The report of s: its first line head if not NULL, else the usual one
+ * with why (and then only when there is something to show); the summary
+ * line after the records, always with head. */
+static void
+report(struct da_leak_scan *s, unsigned flags, const char *why,
+       struct da_line *head, struct da_leak_counts *c)
 {
 	memset(c, 0, sizeof(*c));
 	struct records t = {0};
@@ -332,7 +335,13 @@ da_leak_report_scan(struct da_leak_scan *s, unsigned flags, const char *why,
 		order[shown++] = (uint32_t)i;
 	}
 	sort_order(order, shown, t.r);
-	if (shown > 0 || c->suppressed_blocks > 0) {
+	if (head != NULL) {
+		da_line_emit(head);
+		emit_blank();
+		for (size_t k = 0; k < shown; k++)
+			print_record(&t.r[order[k]]);
+		print_summary(c, flags);
+	} else if (shown > 0 || c->suppressed_blocks > 0) {
 		struct da_line l = {.len = 0};
 		da_line_str(&l, "dbgalloc: leak report ");
 		da_line_str(&l, why);
@@ -363,6 +372,20 @@ out:
 		da_os_unmap(t.slot, nslots * sizeof(uint32_t));
 	if (order != NULL)
 		da_os_unmap(order, t.cap * sizeof(uint32_t));
+}
+
+void
+da_leak_report_scan(struct da_leak_scan *s, unsigned flags, const char *why,
+                    struct da_leak_counts *c)
+{
+	report(s, flags, why, NULL, c);
+}
+
+void
+da_leak_report_live(struct da_leak_scan *s, unsigned flags,
+                    struct da_line *head, struct da_leak_counts *c)
+{
+	report(s, flags, NULL, head, c);
 }
 
 int

@@ -21,6 +21,7 @@
 #define DA_AUDIT_LEAKREPORT_H
 
 #include "audit/leak.h"
+#include "audit/report.h"
 
 #include <stddef.h>
 
@@ -46,5 +47,11 @@ int da_leak_report(unsigned flags, const char *why, struct da_leak_counts *c);
 /* The report of an existing scan (tests). */
 void da_leak_report_scan(struct da_leak_scan *s, unsigned flags,
                          const char *why, struct da_leak_counts *c);
+
+/* The report of a live check (livecheck.h): head is its first line; the
+ * records follow as in any report, and the summary line always, even when
+ * it counts nothing, so that a reader sees where the report ends. */
+void da_leak_report_live(struct da_leak_scan *s, unsigned flags,
+                         struct da_line *head, struct da_leak_counts *c);
 
 #endif /* DA_AUDIT_LEAKREPORT_H */

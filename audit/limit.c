@@ -4,6 +4,7 @@
  */
 #include "audit/limit.h"
 #include "audit/depot.h"
+#include "audit/dumper.h"
 #include "audit/errors.h"
 #include "audit/sites.h"
 
@@ -88,6 +89,8 @@ da_audit_limit_report(size_t size, const char *entry, struct da_call c, int why,
 		da_sites_emit(s.top, s.n);
 	}
 	da_gen_tls.site_override = saved;
+	/* With DBGALLOC_DUMP: a dump of this moment (waited for). */
+	da_dumper_limit();
 	pthread_setcancelstate(cancel, NULL);
 	if (da_cfg.limit_abort)
 		abort();

@@ -167,9 +167,69 @@ report_fd(void)
 	return mine;
 }
 
+int
+da_report_fd(void)
+{
+	return report_fd();
+}
+
+/* The capture (report.h): one thread only, the process's last. */
+static struct {
+	char *p;
+	size_t len, cap;
+	int on;
+} capture;
+
+/* Appends to the capture, growing it; 0, or -1 without memory. */
+static int
+capture_put(const void *buf, size_t len)
+{
+	if (capture.len + len > capture.cap) {
+		size_t cap = capture.cap ? capture.cap : 64 * 1024;
+		while (cap < capture.len + len)
+			cap *= 2;
+		char *p = da_os_map(cap);
+		if (p == NULL)
+			return -1;
+		if (capture.p != NULL) {
+			memcpy(p, capture.p, capture.len);
+			da_os_unmap(capture.p, capture.cap);
+		}
+		capture.p = p;
+		capture.cap = cap;
+	}
+	memcpy(capture.p + capture.len, buf, len);
+	capture.len += len;
+	return 0;
+}
+
+void
+da_report_capture_begin(void)
+{
+	capture.len = 0;
+	capture.on = 1;
+}
+
+void
+da_report_capture_end(void)
+{
+	capture.on = 0;
+	if (capture.len > 0)
+		da_os_write(report_fd(), capture.p, capture.len);
+	capture.len = 0;
+}
+
 void
 da_report_write(const void *buf, size_t len)
 {
+	/* Out of memory for the capture: what it holds, then this, as they
+	 * come. */
+	if (capture.on && capture_put(buf, len) == 0)
+		return;
+	if (capture.on && capture.len > 0) {
+		da_os_write(report_fd(), capture.p, capture.len);
+		capture.len = 0;
+	}
 	da_os_write(report_fd(), buf, len);
 }
 

@@ -36,6 +36,19 @@ void da_line_emit_to(struct da_line *l, int fd);
 /* Writes len bytes of a report where da_line_emit writes. */
 void da_report_write(const void *buf, size_t len);
 
+/* The descriptor reports go to: DBGALLOC_LOG's file, opened now if it is
+ * not yet (its %p is this process's id), or 2. */
+int da_report_fd(void);
+
+/* Capture: from begin to end, what da_line_emit and da_report_write would
+ * write is kept in memory (mapped from the OS), and end writes it with
+ * one write(2), so that a report lands whole, never interleaved with
+ * other lines. For a process with a single thread (the live leak check's
+ * copy): begin and end are not thread-safe, and the capture is seen by
+ * every thread. */
+void da_report_capture_begin(void);
+void da_report_capture_end(void);
+
 /* Sends reports to the file that pattern names (%p: the process id, %%:
  * %), opened for appending at the first report. Returns 0, or -1 with one
  * line in err when the file's directory cannot take it. */

@@ -10,6 +10,7 @@
  */
 #include "audit/settings.h"
 #include "audit/failspec.h"
+#include "audit/trigger.h"
 
 #include <errno.h>
 #include <stddef.h>

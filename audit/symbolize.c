@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,10 +417,9 @@ sym_name(struct sym *s)
 /* ---- DWARF lines, through a dlopen()ed libdw ------------------------ */
 
 #if HAVE_LIBDW_H
-static struct {
-	int state; /* 0: not tried, 1: ready, -1: unavailable */
+/* libdw's functions, as dlsym() found them. */
+struct dwlib {
 	void *lib;
-	Dwfl *dwfl;
 	Dwfl_Callbacks cb;
 	__typeof__(dwfl_begin) *begin;
 	__typeof__(dwfl_end) *end;
@@ -428,47 +428,92 @@ static struct {
 	__typeof__(dwfl_report_end) *report_end;
 	__typeof__(dwfl_module_getsrc) *getsrc;
 	__typeof__(dwfl_lineinfo) *lineinfo;
+};
+
+static struct {
+	int state; /* 0: not tried, 1: ready, -1: unavailable */
+	int owned; /* l.lib is this session's to close */
+	struct dwlib l;
+	Dwfl *dwfl;
 } dw;
 
 static void *
-dw_sym(const char *name, int *missing)
+dw_sym(void *lib, const char *name, int *missing)
 {
-	void *p = dlsym(dw.lib, name);
+	void *p = dlsym(lib, name);
 	if (p == NULL)
 		*missing = 1;
 	return p;
 }
 
-/* Loads libdw and starts an offline session: the standard callbacks find
- * separate debug files by build id and .gnu_debuglink. */
+/* Loads libdw (soname) and finds its functions: 0, or -1 (nothing kept).
+ * The standard callbacks find separate debug files by build id and
+ * .gnu_debuglink. */
+static int
+dw_load(struct dwlib *l, const char *soname)
+{
+	int missing = 0;
+	memset(l, 0, sizeof(*l));
+	/* A static program (AT_BASE 0: no dynamic loader) cannot load a
+	 * shared libdw, which would bring a second libc. */
+	if (soname == NULL || getauxval(AT_BASE) == 0 ||
+	    (l->lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		return -1;
+	*(void **)&l->begin = dw_sym(l->lib, "dwfl_begin", &missing);
+	*(void **)&l->end = dw_sym(l->lib, "dwfl_end", &missing);
+	*(void **)&l->report_begin_add =
+	        dw_sym(l->lib, "dwfl_report_begin_add", &missing);
+	*(void **)&l->report_elf = dw_sym(l->lib, "dwfl_report_elf", &missing);
+	*(void **)&l->report_end = dw_sym(l->lib, "dwfl_report_end", &missing);
+	*(void **)&l->getsrc = dw_sym(l->lib, "dwfl_module_getsrc", &missing);
+	*(void **)&l->lineinfo = dw_sym(l->lib, "dwfl_lineinfo", &missing);
+	*(void **)&l->cb.find_elf =
+	        dw_sym(l->lib, "dwfl_build_id_find_elf", &missing);
+	*(void **)&l->cb.find_debuginfo =
+	        dw_sym(l->lib, "dwfl_standard_find_debuginfo", &missing);
+	*(void **)&l->cb.section_address =
+	        dw_sym(l->lib, "dwfl_offline_section_address", &missing);
+	l->cb.debuginfo_path = NULL; /* ":.debug:/usr/lib/debug" */
+	if (missing) {
+		dlclose(l->lib);
+		memset(l, 0, sizeof(*l));
+		return -1;
+	}
+	return 0;
+}
+#endif /* HAVE_LIBDW_H */
+
+/* What da_sym_preload() loaded, kept for the life of the process. */
+static struct {
+	int done;
+	char *(*demangle)(const char *, char *, size_t *, int *);
+#if HAVE_LIBDW_H
+	int have_dw;
+	struct dwlib dw;
+#endif
+} pre;
+
+#if HAVE_LIBDW_H
+/* Starts an offline session, with the preloaded libdw if there is one. */
 static int
 dw_start(void)
 {
-	int missing = 0;
 	if (dw.state != 0)
 		return dw.state;
 	dw.state = -1;
-	/* A static program (AT_BASE 0: no dynamic loader) cannot load a
-	 * shared libdw, which would bring a second libc. */
-	if (st.libdw_open == NULL || getauxval(AT_BASE) == 0 ||
-	    (dw.lib = dlopen(st.libdw_open, RTLD_NOW | RTLD_LOCAL)) == NULL)
+	if (pre.done) {
+		if (!pre.have_dw || st.libdw_open == NULL)
+			return -1;
+		dw.l = pre.dw;
+		dw.owned = 0;
+	} else if (dw_load(&dw.l, st.libdw_open) == 0) {
+		dw.owned = 1;
+	} else {
 		return -1;
-	*(void **)&dw.begin = dw_sym("dwfl_begin", &missing);
-	*(void **)&dw.end = dw_sym("dwfl_end", &missing);
-	*(void **)&dw.report_begin_add =
-	        dw_sym("dwfl_report_begin_add", &missing);
-	*(void **)&dw.report_elf = dw_sym("dwfl_report_elf", &missing);
-	*(void **)&dw.report_end = dw_sym("dwfl_report_end", &missing);
-	*(void **)&dw.getsrc = dw_sym("dwfl_module_getsrc", &missing);
-	*(void **)&dw.lineinfo = dw_sym("dwfl_lineinfo", &missing);
-	*(void **)&dw.cb.find_elf = dw_sym("dwfl_build_id_find_elf", &missing);
-	*(void **)&dw.cb.find_debuginfo =
-	        dw_sym("dwfl_standard_find_debuginfo", &missing);
-	*(void **)&dw.cb.section_address =
-	        dw_sym("dwfl_offline_section_address", &missing);
-	dw.cb.debuginfo_path = NULL; /* ":.debug:/usr/lib/debug" */
-	if (missing || (dw.dwfl = dw.begin(&dw.cb)) == NULL) {
-		dlclose(dw.lib);
+	}
+	if ((dw.dwfl = dw.l.begin(&dw.l.cb)) == NULL) {
+		if (dw.owned)
+			dlclose(dw.l.lib);
 		memset(&dw, 0, sizeof(dw));
 		dw.state = -1;
 		return -1;
@@ -481,8 +526,9 @@ static void
 dw_stop(void)
 {
 	if (dw.state == 1) {
-		dw.end(dw.dwfl);
-		dlclose(dw.lib);
+		dw.l.end(dw.dwfl);
+		if (dw.owned)
+			dlclose(dw.l.lib);
 	}
 	memset(&dw, 0, sizeof(dw));
 }
@@ -495,18 +541,18 @@ dw_line(struct module *m, uintptr_t a, const char **file, unsigned *line)
 		return 0;
 	if (!m->dw_tried) {
 		m->dw_tried = 1;
-		dw.report_begin_add(dw.dwfl);
+		dw.l.report_begin_add(dw.dwfl);
 		/* add_p_vaddr: the base given is the bias, as for ET_DYN. */
-		m->dwmod = dw.report_elf(dw.dwfl, m->path, m->path, -1, m->bias,
-		                         true);
-		dw.report_end(dw.dwfl, NULL, NULL);
+		m->dwmod = dw.l.report_elf(dw.dwfl, m->path, m->path, -1,
+		                           m->bias, true);
+		dw.l.report_end(dw.dwfl, NULL, NULL);
 	}
 	if (m->dwmod == NULL)
 		return 0;
-	Dwfl_Line *l = dw.getsrc(m->dwmod, a);
+	Dwfl_Line *l = dw.l.getsrc(m->dwmod, a);
 	int n = 0;
 	const char *f =
-	        l != NULL ? dw.lineinfo(l, NULL, &n, NULL, NULL, NULL) : NULL;
+	        l != NULL ? dw.l.lineinfo(l, NULL, &n, NULL, NULL, NULL) : NULL;
 	if (f == NULL || n <= 0)
 		return 0;
 	*file = f;
@@ -582,7 +628,10 @@ da_sym_open(void)
 		return 0;
 	const ElfW(Ehdr) *vdso = (const void *)getauxval(AT_SYSINFO_EHDR);
 	int err = dl_iterate_phdr(snapshot_one, (void *)vdso);
-	*(void **)&st.demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
+	if (pre.done)
+		st.demangle = pre.demangle;
+	else
+		*(void **)&st.demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
 	st.libdw_open = st.libdw_soname;
 	st.open = 1;
 	if (err != 0) {
@@ -723,6 +772,34 @@ da_sym_close(void)
 	st.nmod = st.cap = st.last = 0;
 	st.demangle = NULL;
 	st.open = 0;
+}
+
+static void
+preload_once(void)
+{
+	*(void **)&pre.demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
+#if HAVE_LIBDW_H
+	pre.have_dw = dw_load(&pre.dw, st.libdw_soname) == 0;
+#endif
+	pre.done = 1;
+}
+
+void
+da_sym_preload(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, preload_once);
+}
+
+void
+da_sym_forget(void)
+{
+	const char *soname = st.libdw_soname;
+	memset(&st, 0, sizeof(st));
+	st.libdw_soname = soname;
+#if HAVE_LIBDW_H
+	memset(&dw, 0, sizeof(dw));
+#endif
 }
 
 void

@@ -70,4 +70,21 @@ void *da_sym_lookup_name(const char *name);
  */
 void da_sym_set_libdw(const char *soname);
 
+/*
+ * Loads, once in the process's life and for good, what the symbolizer
+ * would otherwise load through the dynamic loader on first use: libdw (as
+ * da_sym_set_libdw says then) and the C++ demangler's address. Sessions
+ * opened afterwards use them and call neither dlopen nor dlsym: a child of
+ * a raw fork (the live leak check) must not, since a thread that no longer
+ * exists there may have held the loader's lock. Thread-safe.
+ */
+void da_sym_preload(void);
+
+/*
+ * In such a child: drops the session the process had (a thread stopped
+ * half-way through a report may have left it inconsistent) without
+ * freeing or closing anything; the next call opens a fresh one.
+ */
+void da_sym_forget(void);
+
 #endif /* DA_AUDIT_SYMBOLIZE_H */

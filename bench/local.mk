@@ -173,3 +173,12 @@ EXTRA_DIST += bench/stats.sh
 bench-stats: bench/statsdump$(EXEEXT) tools/dbgalloc-stats$(EXEEXT)
 	$(SHELL) $(srcdir)/bench/stats.sh --builddir='$(abs_top_builddir)'
 .PHONY: bench-stats
+
+# make bench-livecheck: the pause of the live leak check with 1 GiB live
+# (bench/livecheck.sh; BENCH_MIB, BENCH_RUNS), against 16 MiB.
+bench-livecheck: tests/integration/trigger-prog$(EXEEXT) libdbgalloc.la
+	DA_TEST_LIB='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+	DA_TEST_TOP_BUILDDIR='$(abs_top_builddir)' \
+		$(SHELL) $(srcdir)/bench/livecheck.sh
+EXTRA_DIST += bench/livecheck.sh
+.PHONY: bench-livecheck

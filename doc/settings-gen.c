@@ -25,6 +25,8 @@ metavar(const struct da_setting *d)
 		return "n";
 	case DA_SETTING_SIZE:
 		return "size";
+	case DA_SETTING_TEXT:
+		return "value";
 	default:
 		return "path";
 	}

@@ -8,6 +8,7 @@
  * process with DBGALLOC_LEAKS_EXITCODE still leaves the dump.
  */
 #include "audit/dump.h"
+#include "audit/dumper.h"
 #include "audit/report.h"
 #include "audit/settings.h"
 #include "shim/dbgalloc.h"
@@ -33,6 +34,8 @@ void
 da_shim_dump_at_exit(void)
 {
 	char err[512];
+	/* A dump the dumper thread is writing is finished first. */
+	da_dumper_exit();
 	if (da_settings.dump[0] == '\0' ||
 	    da_dump_write(da_settings.dump, "exit", err, sizeof(err)) == 0)
 		return;

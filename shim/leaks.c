@@ -29,6 +29,7 @@
 #include "shim/leaks.h"
 
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -44,14 +45,13 @@ static __thread unsigned disabled;
 static void
 add_default_suppressions(void)
 {
-	static int done;
+	static atomic_int done;
 	static const char *const names[] = {
 	        "__lsan_default_suppressions",
 	        "dbgalloc_default_suppressions",
 	};
-	if (done)
+	if (atomic_exchange(&done, 1) != 0)
 		return;
-	done = 1;
 	for (unsigned i = 0; i < 2; i++) {
 		const char *(*fn)(void) =
 		        (const char *(*)(void))dlsym(RTLD_DEFAULT, names[i]);
@@ -68,6 +68,15 @@ add_default_suppressions(void)
 			da_line_emit(&l);
 		}
 	}
+}
+
+void
+da_shim_leaks_prepare(void)
+{
+	uint32_t saved = da_gen_tls.site_override;
+	da_gen_tls.site_override = DA_SITE_INTERNAL;
+	add_default_suppressions();
+	da_gen_tls.site_override = saved;
 }
 
 static void

@@ -10,4 +10,9 @@
  * not be read. Called once, from the constructor. */
 int da_shim_leaks_init(int mode, int exitcode, const char *suppressions);
 
+/* The suppressions the program builds in (__lsan_default_suppressions,
+ * dbgalloc_default_suppressions), added once, at the first report or
+ * before the first live leak check. */
+void da_shim_leaks_prepare(void);
+
 #endif /* DA_SHIM_LEAKS_H */

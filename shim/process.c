@@ -28,6 +28,7 @@
 #include "audit/limit.h"
 #include "audit/settings.h"
 #include "shim/leaks.h"
+#include "shim/triggers.h"
 #include "alloc/os.h"
 
 #include <pthread.h>
@@ -147,6 +148,8 @@ settings_apply(void)
 	            mode,
 	            s->leaks_exitcode == DA_UNSET ? -1 : (int)s->leaks_exitcode,
 	            s->suppressions[0] ? s->suppressions : NULL) != 0)
+		_exit(2);
+	if (da_shim_triggers_init(s) != 0)
 		_exit(2);
 }
 

@@ -50,3 +50,12 @@ tools_dbgalloc_stats_SOURCES = \
 	tools/stats-classes.c tools/stats-stages.c tools/stats-diff.c \
 	tools/stats-check.c tools/stats-temporaries.c
 tools_dbgalloc_stats_LDADD = tools/libsymbols.la tools/libdumpread.la
+
+# `dbgalloc-stats leaks --pid PID` (issue 15): stats-pid.c, with the
+# triggers' signal names from audit/trigger.c, as a convenience library
+# for dbgalloc-stats and for the test driver
+# (tests/integration/leaks-pid-driver).
+noinst_LTLIBRARIES += tools/libstatspid.la
+tools_libstatspid_la_SOURCES = \
+	tools/stats-pid.h tools/stats-pid.c \
+	audit/trigger.h audit/trigger.c audit/stop.h

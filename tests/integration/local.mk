@@ -254,3 +254,34 @@ tests_integration_stats_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
 	$(DA_INTEGRATION_SITES_CFLAGS)
 TESTS += tests/integration/stats.sh
 EXTRA_DIST += tests/integration/stats.sh
+
+# The dump triggers and the live leak check (triggers.sh): trigger-prog
+# (see its header), built plain to be preloaded, with frame pointers and
+# -g so that its call sites have names and lines; leaks-pid-driver runs
+# `dbgalloc-stats leaks --pid` (tools/stats-pid.c); dump-check (above)
+# reads each dump whole.
+check_PROGRAMS += tests/integration/trigger-prog \
+	tests/integration/leaks-pid-driver
+tests_integration_trigger_prog_SOURCES = tests/integration/trigger-prog.c
+tests_integration_trigger_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+tests_integration_trigger_prog_LDADD = $(PTHREAD_LIBS)
+tests_integration_leaks_pid_driver_SOURCES = \
+	tests/integration/leaks-pid-driver.c
+tests_integration_leaks_pid_driver_LDADD = tools/libstatspid.la
+TESTS += tests/integration/triggers.sh
+EXTRA_DIST += tests/integration/triggers.sh
+
+# make soak (the regression tier's, tests/regress/local.mk) also runs
+# triggers.sh with its signal storm (dumps and live checks asked for every
+# 50 ms by 8 working threads) lasting 10 minutes.
+soak: soak-triggers
+soak-triggers: tests/integration/trigger-prog$(EXEEXT) \
+		tests/integration/leaks-pid-driver$(EXEEXT) \
+		tests/integration/dump-check$(EXEEXT) \
+		tests/integration/limit-prog$(EXEEXT) libdbgalloc.la dbgalloc
+	DA_TEST_LIB='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+	DA_TEST_TOP_BUILDDIR='$(abs_top_builddir)' \
+	PYTHON3='$(PYTHON3)' PERL='$(PERL)' DA_TEST_SOAK_SECONDS=600 \
+		$(SHELL) $(srcdir)/tests/integration/triggers.sh
+.PHONY: soak-triggers

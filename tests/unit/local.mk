@@ -82,6 +82,20 @@ tests_unit_test_settings_CFLAGS = $(DA_UNIT_CFLAGS)
 tests_unit_test_settings_LDADD = $(DA_UNIT_LDADD)
 
 # The leak scan's classification (audit/leak.c).
+# The triggers' words (signals, intervals), the live check's time, the
+# report capture.
+check_PROGRAMS += tests/unit/test_trigger
+TESTS += tests/unit/test_trigger
+tests_unit_test_trigger_SOURCES = tests/unit/test_trigger.c
+tests_unit_test_trigger_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_trigger_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+# The live check's forked scan and report, the dumper thread.
+check_PROGRAMS += tests/unit/test_livecheck
+TESTS += tests/unit/test_livecheck
+tests_unit_test_livecheck_SOURCES = tests/unit/test_livecheck.c
+tests_unit_test_livecheck_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) -O1
+tests_unit_test_livecheck_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+
 check_PROGRAMS += tests/unit/test_leak
 TESTS += tests/unit/test_leak
 tests_unit_test_leak_SOURCES = tests/unit/test_leak.c

@@ -447,6 +447,22 @@ fault_injection_settings(void **state)
 	      "1048576T (bytes, or with K, M, G or T; K = 1024)");
 	fails("DBGALLOC_LIMIT_ACTION=crash",
 	      "dbgalloc: DBGALLOC_LIMIT_ACTION=crash: expected fail or abort");
+	fails("DBGALLOC_DUMP_SIGNAL=USR3",
+	      "dbgalloc: DBGALLOC_DUMP_SIGNAL=USR3: expected a signal's name "
+	      "or number (USR2, SIGUSR2, RTMIN+2 or 12)");
+	fails("DBGALLOC_LEAKS_SIGNAL=KILL",
+	      "dbgalloc: DBGALLOC_LEAKS_SIGNAL=KILL: expected a signal's name "
+	      "or number (USR1, SIGUSR1, RTMIN+2 or 10)");
+	fails("DBGALLOC_DUMP_INTERVAL=30",
+	      "dbgalloc: DBGALLOC_DUMP_INTERVAL=30: expected a time from 10ms "
+	      "to 1440m with its unit, ms, s or m (100ms, 30s, 5m)");
+	assert_int_equal(parse("DBGALLOC_DUMP_SIGNAL=sigusr2",
+	                       "DBGALLOC_DUMP_INTERVAL=250ms",
+	                       "DBGALLOC_LEAKS_SIGNAL=10", NULL),
+	                 0);
+	assert_string_equal(s.dump_signal, "sigusr2");
+	assert_string_equal(s.dump_interval, "250ms");
+	assert_string_equal(s.leaks_signal, "10");
 	/* Empty is none, as for paths. */
 	assert_int_equal(parse("DBGALLOC_FAIL_AT=", NULL), 0);
 	assert_string_equal(s.fail_at, "");
@@ -480,6 +496,16 @@ expects_and_defaults_in_words(void **state)
 	         "a fraction from 0 to 1 (0.01) or a percentage (1%)", "none"},
 	        {"FAIL_LOG", "0 or 1", "0"},
 	        {"DUMP", "a path of at most 4095 bytes", "none"},
+	        {"DUMP_SIGNAL",
+	         "a signal's name or number (USR2, SIGUSR2, RTMIN+2 or 12)",
+	         "none"},
+	        {"DUMP_INTERVAL",
+	         "a time from 10ms to 1440m with its unit, ms, s or m (100ms, "
+	         "30s, 5m)",
+	         "none"},
+	        {"LEAKS_SIGNAL",
+	         "a signal's name or number (USR1, SIGUSR1, RTMIN+2 or 10)",
+	         "none"},
 	        {"LIBRARY", "anything (the library does not read it)",
 	         "the one installed with the launcher"},
 	        {"OOM_SWEEP", "anything (the library does not read it)",
@@ -510,7 +536,8 @@ table_is_well_formed(void **state)
 	        "STACK_DEPTH", "BREAK",          "POISON",       "ON_ERROR",
 	        "LIMIT",       "LIMIT_ACTION",   "FAIL_AT",      "FAIL_RATE",
 	        "FAIL_SEED",   "FAIL_SITE",      "FAIL_LOG",     "DUMP",
-	        "LIBRARY",     "OOM_SWEEP"};
+	        "DUMP_SIGNAL", "DUMP_INTERVAL",  "LEAKS_SIGNAL", "LIBRARY",
+	        "OOM_SWEEP"};
 	assert_int_equal(da_settings_count, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];
