@@ -49,12 +49,12 @@ tools_dbgalloc_stats_SOURCES = \
 	tools/stats-summary.c tools/stats-top.c tools/stats-leaks.c \
 	tools/stats-classes.c tools/stats-stages.c tools/stats-diff.c \
 	tools/stats-check.c tools/stats-temporaries.c
-tools_dbgalloc_stats_LDADD = tools/libsymbols.la tools/libdumpread.la
+tools_dbgalloc_stats_LDADD = tools/libsymbols.la tools/libdumpread.la \
+	tools/libstatspid.la
 
 # `dbgalloc-stats leaks --pid PID` (issue 15): stats-pid.c, with the
 # triggers' signal names from audit/trigger.c, as a convenience library
-# for dbgalloc-stats and for the test driver
-# (tests/integration/leaks-pid-driver).
+# linked into dbgalloc-stats.
 noinst_LTLIBRARIES += tools/libstatspid.la
 tools_libstatspid_la_SOURCES = \
 	tools/stats-pid.h tools/stats-pid.c \

@@ -12,6 +12,7 @@
  * line "dbgalloc-stats: ..." on stderr.
  */
 #include "tools/stats.h"
+#include "tools/stats-pid.h"
 #include "tools/symbols.h"
 
 #include <errno.h>
@@ -135,6 +136,8 @@ static const char usage_text[] =
         "                          what orders rows: top\n"
         "  --since-stage NAME      leaks: blocks of that epoch and later\n"
         "  --since-gen N           leaks: blocks of generation N and later\n"
+        "  leaks --pid PID [--timeout SECONDS]\n"
+        "                          check a running process for leaks now\n"
         "  --max-peak SIZE         check: the heap's peak\n"
         "  --max-live SIZE         check: the live heap at the dump\n"
         "  --max-leaked SIZE       check: the bytes leaked\n"
@@ -449,10 +452,37 @@ not_taken(uint64_t seen, const struct command *cmd)
 	return 0;
 }
 
+/* `leaks --pid PID [OPTIONS]` (or --pid=PID): a running process's live
+ * check, with options of its own (tools/stats-pid.h). 1 with *rc set if
+ * argv is that form. */
+static int
+leaks_pid(int argc, char **argv, int *rc)
+{
+	if (argc < 3 || strcmp(argv[1], "leaks") != 0 ||
+	    strncmp(argv[2], "--pid", 5) != 0 ||
+	    (argv[2][5] != '\0' && argv[2][5] != '='))
+		return 0;
+	const char *arg = argv[2][5] == '=' ? argv[2] + 6 : argv[3];
+	int rest = argv[2][5] == '=' ? 3 : 4;
+	if (arg == NULL)
+		st_fail("--pid needs a process id");
+	char *end;
+	errno = 0;
+	long pid = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || pid <= 0 ||
+	    pid > INT32_MAX)
+		st_fail("--pid: '%s' is not a process id", arg);
+	*rc = da_stats_leaks_pid((pid_t)pid, argc - rest, argv + rest);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct st_opts opt;
+	int pid_rc;
+	if (leaks_pid(argc, argv, &pid_rc))
+		return pid_rc;
 	uint64_t seen = parse(argc, argv, &opt);
 	const struct command *cmd = NULL;
 	int rc = 0;

@@ -257,18 +257,14 @@ EXTRA_DIST += tests/integration/stats.sh
 
 # The dump triggers and the live leak check (triggers.sh): trigger-prog
 # (see its header), built plain to be preloaded, with frame pointers and
-# -g so that its call sites have names and lines; leaks-pid-driver runs
-# `dbgalloc-stats leaks --pid` (tools/stats-pid.c); dump-check (above)
-# reads each dump whole.
-check_PROGRAMS += tests/integration/trigger-prog \
-	tests/integration/leaks-pid-driver
+# -g so that its call sites have names and lines; the live checks go
+# through `dbgalloc-stats leaks --pid` (tools/stats-pid.c); dump-check
+# (above) reads each dump whole.
+check_PROGRAMS += tests/integration/trigger-prog
 tests_integration_trigger_prog_SOURCES = tests/integration/trigger-prog.c
 tests_integration_trigger_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
 	$(DA_INTEGRATION_SITES_CFLAGS)
 tests_integration_trigger_prog_LDADD = $(PTHREAD_LIBS)
-tests_integration_leaks_pid_driver_SOURCES = \
-	tests/integration/leaks-pid-driver.c
-tests_integration_leaks_pid_driver_LDADD = tools/libstatspid.la
 TESTS += tests/integration/triggers.sh
 EXTRA_DIST += tests/integration/triggers.sh
 
@@ -277,7 +273,7 @@ EXTRA_DIST += tests/integration/triggers.sh
 # 50 ms by 8 working threads) lasting 10 minutes.
 soak: soak-triggers
 soak-triggers: tests/integration/trigger-prog$(EXEEXT) \
-		tests/integration/leaks-pid-driver$(EXEEXT) \
+		tools/dbgalloc-stats$(EXEEXT) \
 		tests/integration/dump-check$(EXEEXT) \
 		tests/integration/limit-prog$(EXEEXT) libdbgalloc.la dbgalloc
 	DA_TEST_LIB='$(abs_top_builddir)/.libs/libdbgalloc.so' \

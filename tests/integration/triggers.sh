@@ -11,7 +11,7 @@
 #   - a dump that cannot be written: its one line, the program goes on;
 #   - a child of fork: its own dumper thread, its own dumps and live check;
 #   - DBGALLOC_LEAKS_SIGNAL with `dbgalloc-stats leaks --pid`
-#     (leaks-pid-driver): the known leaks exactly (blocks, bytes, call
+#     (dbgalloc-stats leaks --pid): the known leaks exactly (blocks, bytes, call
 #     sites, the order), twice, while the program runs on, its results
 #     right, the copy reaped; the report read from a log file, from a
 #     standard error that is a file, and sent to one that is a pipe;
@@ -32,7 +32,9 @@ set -u
 prog=$top/tests/integration/trigger-prog
 limitprog=$top/tests/integration/limit-prog
 check=$top/tests/integration/dump-check
-driver=$top/tests/integration/leaks-pid-driver
+stats=$top/tools/dbgalloc-stats
+# dbgalloc-stats leaks --pid PID [OPTIONS]
+driver() { "$stats" leaks "$@"; }
 soak=${DA_TEST_SOAK_SECONDS:-4}
 
 bg=
@@ -44,9 +46,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ ! -x "$prog" ] || [ ! -x "$check" ] || [ ! -x "$driver" ] ||
+if [ ! -x "$prog" ] || [ ! -x "$check" ] || [ ! -x "$stats" ] ||
 	[ ! -x "$limitprog" ] || [ ! -r "$lib" ]; then
-	echo "FAIL: $prog, $check, $driver, $limitprog or $lib missing"
+	echo "FAIL: $prog, $check, $stats, $limitprog or $lib missing"
 	exit 1
 fi
 
@@ -209,7 +211,7 @@ child=$(sed -n 's/^child //p' "$tmp/out")
 threads=$(ls "/proc/$child/task" 2>/dev/null | wc -l)
 [ -n "$child" ] && kill -USR2 "$child" &&
 	wait_file "$tmp/d/f.$child.1.dump" 20 || ok=1
-"$driver" --pid "$child" >"$tmp/report" 2>"$tmp/derr" || ok=1
+driver --pid "$child" >"$tmp/report" 2>"$tmp/derr" || ok=1
 finish
 # The parent waits in waitpid: its dumper thread is its second.
 [ "$ok" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$threads" -eq 2 ] &&
@@ -263,9 +265,9 @@ start env DBGALLOC_LEAKS_SIGNAL=USR1 DBGALLOC_LOG="$tmp/d/log.%p" \
 	LD_PRELOAD="$lib" "$prog" serve
 ok=$?
 pid=$bg
-"$driver" --pid "$pid" >"$tmp/r1" 2>"$tmp/derr" || ok=1
+driver --pid "$pid" >"$tmp/r1" 2>"$tmp/derr" || ok=1
 alive1=$(kill -0 "$pid" 2>/dev/null && echo yes)
-"$driver" --pid "$pid" --timeout 60 >"$tmp/r2" 2>>"$tmp/derr" || ok=1
+driver --pid "$pid" --timeout 60 >"$tmp/r2" 2>>"$tmp/derr" || ok=1
 # The copies are reaped: no child left.
 reaped=1
 for i in $(seq 100); do
@@ -295,7 +297,7 @@ errto=$tmp/d/stderr
 start env DBGALLOC_LEAKS_SIGNAL=USR1 LD_PRELOAD="$lib" "$prog" serve
 ok=$?
 errto=
-"$driver" --pid "$bg" >"$tmp/r1" 2>"$tmp/derr" || ok=1
+driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr" || ok=1
 finish
 normal "$tmp/r1" >"$tmp/n1"
 [ "$ok" -eq 0 ] && [ "$rc" -eq 0 ] && cmp -s "$tmp/want" "$tmp/n1" &&
@@ -311,7 +313,7 @@ errto=$tmp/errpipe
 start env DBGALLOC_LEAKS_SIGNAL=USR1 LD_PRELOAD="$lib" "$prog" serve
 ok=$?
 errto=
-"$driver" --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
+driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 drc=$?
 wait_for "$tmp/d/piped" '^SUMMARY' 30 || ok=1
 finish
@@ -330,14 +332,14 @@ tool_fails() {
 }
 gone=4194000
 while [ -e "/proc/$gone" ]; do gone=$((gone + 1)); done
-"$driver" --pid "$gone" >"$tmp/r1" 2>"$tmp/derr"
+driver --pid "$gone" >"$tmp/r1" 2>"$tmp/derr"
 drc=$?
 tool_fails "^dbgalloc-stats: no process with pid $gone\$"
 result "leaks --pid: no such process" $?
 
 fresh
 start sh -c 'echo ready; read x'
-"$driver" --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
+driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 drc=$?
 tool_fails "^dbgalloc-stats: pid $bg is not running under dbgalloc (no libdbgalloc is loaded in it)\$" &&
 	kill -0 "$bg"
@@ -347,7 +349,7 @@ result "leaks --pid: not running under dbgalloc" $r
 
 fresh
 start env LD_PRELOAD="$lib" "$prog" serve 1
-"$driver" --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
+driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 drc=$?
 tool_fails "^dbgalloc-stats: pid $bg was started without DBGALLOC_LEAKS_SIGNAL (start it with DBGALLOC_LEAKS_SIGNAL=USR1 to check it while it runs)\$"
 r=$?
@@ -356,7 +358,7 @@ result "leaks --pid: no DBGALLOC_LEAKS_SIGNAL" $r
 
 fresh
 start env DBGALLOC_LEAKS_SIGNAL=USR1 LD_PRELOAD="$lib" "$prog" nocatch
-"$driver" --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
+driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 drc=$?
 tool_fails "^dbgalloc-stats: pid $bg does not catch SIGUSR1 (its DBGALLOC_LEAKS_SIGNAL): not sent, it could end the process\$" &&
 	kill -0 "$bg"
@@ -368,12 +370,12 @@ fresh
 start env DBGALLOC_LEAKS_SIGNAL=USR1 DBGALLOC_LOG="$tmp/d/log" \
 	LD_PRELOAD="$lib" "$prog" serve 1
 kill -STOP "$bg"
-"$driver" --pid "$bg" --timeout=1 >"$tmp/r1" 2>"$tmp/derr"
+driver --pid "$bg" --timeout=1 >"$tmp/r1" 2>"$tmp/derr"
 drc=$?
 tool_fails "^dbgalloc-stats: no leak report from pid $bg in 1 s (in $tmp/d/log)\$"
 r=$?
 kill -CONT "$bg"
-"$driver" --pid "$bg" --timeout 3 --format text >"$tmp/r2" 2>"$tmp/derr2"
+driver --pid "$bg" --timeout 3 --format text >"$tmp/r2" 2>"$tmp/derr2"
 r2=$?
 finish
 result "leaks --pid: no report in time (a stopped process)" $r
@@ -382,7 +384,7 @@ result "leaks --pid: --timeout 3 --format text" $?
 
 for bad in "--timeout 0" "--timeout=x" "--format json" "--colour" "--timeout"; do
 	# shellcheck disable=SC2086
-	"$driver" --pid 1 $bad >"$tmp/r1" 2>"$tmp/derr"
+	driver --pid 1 $bad >"$tmp/r1" 2>"$tmp/derr"
 	drc=$?
 	tool_fails '^dbgalloc-stats: leaks --pid: ' || break
 done
@@ -393,12 +395,12 @@ fresh
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 	start env DBGALLOC_LEAKS_SIGNAL=USR1 LD_PRELOAD="$lib" "$prog" serve 1
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$driver" --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
+		"$stats" leaks --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 	drc=$?
 	target=$bg
 	finish
 else
-	"$driver" --pid 1 >"$tmp/r1" 2>"$tmp/derr"
+	driver --pid 1 >"$tmp/r1" 2>"$tmp/derr"
 	drc=$?
 	target=1
 fi
@@ -471,7 +473,7 @@ print("ready", flush=True)
 keep = [str(i) * 10 for i in range(100000)]
 sys.stdin.readline()
 print(len(keep))'
-	"$driver" --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
+	driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 	drc=$?
 	finish
 	[ "$drc" -eq 0 ] && [ "$rc" -eq 0 ] &&
