@@ -9,6 +9,7 @@
 #include "audit/acct.h"
 #include "alloc/lock.h"
 #include "audit/scope.h"
+#include "audit/sitestats.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -553,6 +554,7 @@ da_acct_thread_exit(void)
 	lock();
 	leave_locked(t);
 	unlock();
+	da_sitestats_thread_exit();
 }
 
 void

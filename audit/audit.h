@@ -22,6 +22,7 @@
 #include "audit/leak.h"
 #include "audit/report.h"
 #include "audit/site.h"
+#include "audit/sitestats.h"
 
 #include <errno.h>
 #include <string.h>
@@ -175,17 +176,30 @@ DA_INLINE void *
 da_audit_finish_gen(char *blk, size_t size, unsigned kind, struct da_call c,
                     uint64_t gen)
 {
-	uint32_t site = da_likely(da_gen_tls.site_override == 0)
-	                        ? da_site_capture(c.ret, c.fp, da_cfg.depth)
-	                        : da_gen_tls.site_override;
+	uint32_t site =
+	        da_likely(da_gen_tls.site_override == 0)
+	                ? da_sitestats_capture(c.ret, c.fp, da_cfg.depth, size)
+	                : da_gen_tls.site_override;
 	da_hdr_write(blk, size, gen, site, kind);
 	return blk + DA_HDR;
+}
+
+/* The same for a block of bsize usable bytes from blk (0: unknown), whose
+ * number may be one whose allocation time is noted (header.h). */
+DA_INLINE void *
+da_audit_finish_noted(char *blk, size_t size, unsigned kind, struct da_call c,
+                      uint64_t gen, size_t bsize)
+{
+	void *p = da_audit_finish_gen(blk, size, kind, c, gen);
+	if (da_unlikely(gen != 0 && da_life_stamped(gen)))
+		da_sitestats_stamp(blk, size, gen, bsize);
+	return p;
 }
 
 DA_INLINE void *
 da_audit_finish(char *blk, size_t size, unsigned kind, struct da_call c)
 {
-	return da_audit_finish_gen(blk, size, kind, c, da_audit_number());
+	return da_audit_finish_noted(blk, size, kind, c, da_audit_number(), 0);
 }
 
 /*
@@ -237,6 +251,7 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 	if (da_unlikely(da_site_tls.pc[k] != c.ret))
 		return da_audit_alloc_slow(blk, size, kind, prev, c);
 	da_gen_tls.next = g + 1;
+	da_sitestats_count_slot(k, size);
 	da_hdr_write(blk, size, g, site, kind);
 	return blk + DA_HDR;
 }
@@ -297,6 +312,38 @@ da_audit_poison(char *blk, size_t bsize, uint64_t pc)
 	da_audit_poison_area(blk, bsize);
 }
 
+/* The poison of a class block of bsize bytes at blk whose generation is
+ * not sampled (da_poison_sampled: those leave the fast path). */
+DA_INLINE void
+da_audit_poison_unsampled(char *blk, size_t bsize, uint64_t pc)
+{
+	struct da_hdr *h = (struct da_hdr *)blk;
+	uint64_t rec = da_rec_of(h->w0);
+	h->w0 = 0; /* alloc's link takes it next (as da_audit_poison) */
+	atomic_signal_fence(memory_order_seq_cst);
+	da_rec_write(blk, rec, pc);
+	unsigned mode = da_cfg.poison;
+	if (mode == DA_POISON_MODE_OFF)
+		return;
+	char *from = blk + DA_HDR + DA_FREE_RECORD;
+	size_t whole = bsize - (DA_HDR + DA_FREE_RECORD);
+	if (mode == DA_POISON_MODE_FULL) {
+		memset(from, DA_POISON, whole);
+	} else if (whole >= DA_POISON_HEAD) {
+		uint64_t v = DA_POISON64;
+		memcpy(from, &v, 8);
+		memcpy(from + 8, &v, 8);
+	}
+}
+
+/* The fast release's two rare exits (out of line, each finishes the
+ * release): a block whose generation is sampled (poisoned whole; its
+ * lifetimes go to the statistics), and a temporary one (sitestats.h). */
+void da_audit_release_sampled(char *blk, struct da_slab *s, uint8_t *live,
+                              uint64_t pc);
+void da_audit_release_temporary(char *blk, struct da_slab *s, uint8_t *live,
+                                uint64_t pc);
+
 DA_INLINE void
 da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
                  struct da_call c)
@@ -311,10 +358,20 @@ da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
 	              da_canary_intact(p, da_hdr_size(blk)) &&
 	              (size == SIZE_MAX || size == da_hdr_size(blk)) &&
 	              da_hdr_site(blk) != DA_SITE_INTERNAL)) {
+		if (da_unlikely(da_poison_sampled(
+		            ((const struct da_hdr *)blk)->w1 >> 32))) {
+			da_audit_release_sampled(blk, s, live, c.ret);
+			return;
+		}
+		if (da_sitestats_temporary(blk)) {
+			da_audit_release_temporary(blk, s, live, c.ret);
+			return;
+		}
 		/* Counted out here, compared at the end: nothing is kept in
 		 * a register across the release. */
 		da_acct_count_free(da_hdr_size(blk));
-		da_audit_poison(blk, da_alloc_slab_block_size(s), c.ret);
+		da_audit_poison_unsampled(blk, da_alloc_slab_block_size(s),
+		                          c.ret);
 		da_alloc_free_small(s, live, blk);
 		if (da_acct_low())
 			da_acct_under();

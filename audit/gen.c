@@ -4,6 +4,7 @@
 #include "audit/gen.h"
 #include "alloc/lock.h"
 #include "alloc/os.h"
+#include "audit/header.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -96,18 +97,37 @@ da_gen_refill(void)
 	 * this thread was on its way here. */
 	uint64_t g = t->next;
 	if (g >= tls_batch_end) {
-		/* The batch is used up: take the next one. */
-		g = atomic_fetch_add_explicit(&gen_top, DA_GEN_BATCH,
-		                              memory_order_relaxed);
-		tls_batch_end = g + DA_GEN_BATCH;
+		/* The batch is used up: take the next one, up to the next
+		 * number whose block is noted (gen.h). */
+		uint64_t top = atomic_load_explicit(&gen_top,
+		                                    memory_order_relaxed),
+		         end;
+		do
+			end = da_life_next_stamp(top + 1);
+		while (!atomic_compare_exchange_weak_explicit(
+		        &gen_top, &top, end, memory_order_relaxed,
+		        memory_order_relaxed));
+		g = top;
+		tls_batch_end = end;
+		t->batch_begun = 1;
 		if (glog.on)
 			log_batch(g, tls_batch_end);
 	}
 	t->next = g + 1;
 	t->end = next_stop(g + 1, tls_batch_end);
+	t->temporary_limit = da_temporary_limit;
 	if (g == atomic_load_explicit(&gen_break, memory_order_relaxed))
 		raise(SIGTRAP); /* this allocation is the one asked for */
 	return g;
+}
+
+uint32_t da_temporary_limit = 1;
+
+void
+da_gen_set_temporary(uint32_t n)
+{
+	da_temporary_limit = n < UINT32_MAX ? n + 1 : UINT32_MAX;
+	da_gen_tls.temporary_limit = da_temporary_limit;
 }
 
 void
