@@ -10,10 +10,13 @@
 #include "alloc/lock.h"
 #include "audit/scope.h"
 #include "audit/sitestats.h"
+#include "audit/steps.h"
+#include "audit/gen.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 __thread struct da_acct_tls da_acct_tls;
 
@@ -30,7 +33,10 @@ static struct {
 	_Atomic int64_t base;
 	_Atomic uint64_t base_bytes, base_allocs, base_frees;
 	_Atomic int64_t peak; /* the highest live bytes since start */
-	_Atomic uint64_t failed;
+	_Atomic uint64_t peak_mono_ns;
+	_Atomic unsigned peak_epoch;
+	_Atomic int64_t epoch_peak; /* the highest in the current epoch */
+	_Atomic uint64_t failed, injected;
 	struct da_acct_tls *threads;
 	_Atomic unsigned nthreads;
 	pthread_key_t key;
@@ -154,7 +160,8 @@ da_acct_retune(struct da_acct_tls *t)
 		/* Every new peak of the process comes here. */
 		int64_t base =
 		        atomic_load_explicit(&acct.base, memory_order_relaxed);
-		high = min64(high, atomic_load_explicit(&acct.peak,
+		/* The epoch's peak is at most the process's. */
+		high = min64(high, atomic_load_explicit(&acct.epoch_peak,
 		                                        memory_order_relaxed) -
 		                           base);
 		for (struct da_scope *s = da_scope_process_list; s != NULL;
@@ -250,6 +257,25 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 	while (live > p && !atomic_compare_exchange_weak_explicit(
 	                           &acct.peak, &p, live, memory_order_relaxed,
 	                           memory_order_relaxed))
+		;
+	if (live > p) {
+		/* A new peak: when (a coarse clock: the slow path of every
+		 * allocation that grows the peak comes here), and in which
+		 * epoch. */
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		atomic_store_explicit(&acct.peak_mono_ns,
+		                      (uint64_t)ts.tv_sec * 1000000000u +
+		                              (uint64_t)ts.tv_nsec,
+		                      memory_order_relaxed);
+		atomic_store_explicit(&acct.peak_epoch, da_gen_epochs() - 1,
+		                      memory_order_relaxed);
+	}
+	int64_t ep =
+	        atomic_load_explicit(&acct.epoch_peak, memory_order_relaxed);
+	while (live > ep && !atomic_compare_exchange_weak_explicit(
+	                            &acct.epoch_peak, &ep, live,
+	                            memory_order_relaxed, memory_order_relaxed))
 		;
 	*crossed = NULL;
 	if (da_scope_process_list == NULL)
@@ -356,9 +382,10 @@ da_acct_over(uint64_t n, int internal, struct da_scope **which)
 		}
 		grew = 1;
 	}
+	int64_t live = INT64_MIN;
 	if (!internal && (grew || alone())) {
 		struct da_scope *pc = NULL;
-		note_peaks(t, &pc, &above);
+		live = note_peaks(t, &pc, &above);
 		if (crossed == NULL)
 			crossed = pc;
 	}
@@ -366,6 +393,12 @@ da_acct_over(uint64_t n, int internal, struct da_scope **which)
 	if (crossed != NULL) {
 		t->in_slow = 1;
 		da_scope_crossed(crossed, above);
+		t->in_slow = 0;
+	}
+	if (da_unlikely(live >= atomic_load_explicit(&da_acct_next_step,
+	                                             memory_order_relaxed))) {
+		t->in_slow = 1;
+		da_steps_reached(live);
 		t->in_slow = 0;
 	}
 	return DA_ACCT_OK;
@@ -406,9 +439,25 @@ da_acct_uncharge(uint64_t n)
 }
 
 void
-da_acct_count_failure(void)
+da_acct_count_failure(int injected)
 {
-	atomic_fetch_add_explicit(&acct.failed, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(injected ? &acct.injected : &acct.failed, 1,
+	                          memory_order_relaxed);
+}
+
+_Atomic int64_t da_acct_next_step = DA_STEPS_FIRST;
+
+int64_t
+da_acct_epoch_begin(struct da_acct_totals *o)
+{
+	lock();
+	da_acct_totals_locked(o);
+	int64_t ended = atomic_exchange_explicit(&acct.epoch_peak, o->live,
+	                                         memory_order_relaxed);
+	if (da_acct_tls.state == DA_ACCT_LIVE)
+		da_acct_retune(&da_acct_tls);
+	unlock();
+	return ended > o->live ? ended : o->live;
 }
 
 void
@@ -448,9 +497,24 @@ da_acct_totals_locked(struct da_acct_totals *o)
 	if (o->live < 0)
 		o->live = 0;
 	o->peak = atomic_load_explicit(&acct.peak, memory_order_relaxed);
-	if (o->peak < o->live)
+	o->peak_mono_ns =
+	        atomic_load_explicit(&acct.peak_mono_ns, memory_order_relaxed);
+	o->peak_epoch =
+	        atomic_load_explicit(&acct.peak_epoch, memory_order_relaxed);
+	if (o->peak < o->live) {
+		/* Not seen yet (under threads, within a thread's sample). */
 		o->peak = o->live;
-	o->failed = atomic_load_explicit(&acct.failed, memory_order_relaxed);
+		o->peak_epoch = da_gen_epochs() - 1;
+	}
+	o->epoch_peak =
+	        atomic_load_explicit(&acct.epoch_peak, memory_order_relaxed);
+	if (o->epoch_peak < o->live)
+		o->epoch_peak = o->live;
+	o->limit_failures =
+	        atomic_load_explicit(&acct.failed, memory_order_relaxed);
+	o->injected_failures =
+	        atomic_load_explicit(&acct.injected, memory_order_relaxed);
+	o->failed = o->limit_failures + o->injected_failures;
 }
 
 void

@@ -143,6 +143,12 @@ struct da_acct_totals {
 	int64_t peak;
 	uint64_t allocs, bytes, frees, failed;
 	int64_t limit; /* DA_ACCT_NONE: none */
+	/* When the peak was reached: CLOCK_MONOTONIC_COARSE (ns; 0 before
+	 * any), and the epoch then (gen.h). */
+	uint64_t peak_mono_ns;
+	unsigned peak_epoch;
+	uint64_t limit_failures, injected_failures; /* failed, by kind */
+	int64_t epoch_peak; /* the most live bytes in the current epoch */
 };
 void da_acct_totals(struct da_acct_totals *out);
 void da_acct_totals_locked(struct da_acct_totals *out);
@@ -150,8 +156,23 @@ void da_acct_totals_locked(struct da_acct_totals *out);
 /* Registers the calling thread if it is not yet (a scope begins). */
 void da_acct_enter(void);
 
-/* One more allocation refused (limit or injection). */
-void da_acct_count_failure(void);
+/* One more allocation refused: by the limit (injected 0) or by fault
+ * injection (1). */
+void da_acct_count_failure(int injected);
+
+/*
+ * A new epoch begins (dbgalloc_mark): fills *t with the totals now and
+ * returns the peak of the epoch that ends; the new epoch's peak starts at
+ * the live bytes now. Epoch peaks follow the process peak's logic: exact
+ * while one thread allocates (every new peak of the epoch takes the slow
+ * path), sampled under threads.
+ */
+int64_t da_acct_epoch_begin(struct da_acct_totals *t);
+
+/* The high-water steps of live bytes (audit/steps.h): an allocation whose
+ * slow path sees the live bytes at or above da_acct_next_step calls
+ * da_steps_reached. */
+extern _Atomic int64_t da_acct_next_step;
 
 /* DBGALLOC_LIMIT and dbgalloc_limit_set: DA_ACCT_NONE removes it. Returns
  * the limit it replaces. */

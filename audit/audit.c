@@ -11,6 +11,8 @@
 #include "audit/limit.h"
 #include "audit/leak.h"
 #include "audit/settings.h"
+#include "audit/steps.h"
+#include "audit/timeline.h"
 
 #include <stdint.h>
 #include <sys/single_threaded.h>
@@ -59,6 +61,13 @@ da_audit_configure(const struct da_settings *s)
 		da_gen_set_break(s->break_at);
 	da_cfg.limit_abort = s->limit_action == DA_LIMIT_ACTION_ABORT;
 	da_fail_configure(s);
+	da_gen_set_temporary(s->temporary > UINT32_MAX - 1
+	                             ? UINT32_MAX - 1
+	                             : (uint32_t)s->temporary);
+	uint64_t interval = 0;
+	if (s->sample_interval[0] != '\0')
+		da_settings_parse_duration(s->sample_interval, &interval);
+	da_timeline_set_interval(interval);
 }
 
 static void
@@ -77,7 +86,7 @@ static void *
 refuse(size_t size, unsigned kind, struct da_call c, int why,
        struct da_scope *scope)
 {
-	da_acct_count_failure();
+	da_acct_count_failure(0);
 	da_audit_limit_report(size, kind_name[kind], c, why, scope);
 	return da_audit_nomem();
 }
@@ -113,6 +122,7 @@ batch_work(void)
 {
 	da_gen_tls.batch_begun = 0;
 	da_alloc_periodic();
+	da_timeline_tick();
 }
 
 /* Finishes a block alloc handed out in state prev, number gen (UINT64_MAX:
@@ -155,7 +165,7 @@ admit(size_t size, unsigned kind, struct da_call c, uint64_t *gen)
 		return 0; /* dbgalloc's own: not counted, never refused */
 	if (da_unlikely(da_fail_on) &&
 	    da_fail_decide(*gen, size, kind_name[kind], c.ret, c.fp)) {
-		da_acct_count_failure();
+		da_acct_count_failure(1);
 		return -1;
 	}
 	if (da_acct_charge(size)) {
@@ -779,6 +789,8 @@ da_audit_fork_child(void)
 	da_heap_fork_child();
 	da_acct_fork_child();
 	da_sitestats_fork_child();
+	da_steps_fork_child();
+	da_timeline_fork_child();
 	da_gen_fork_child();
 	da_report_fork_child();
 	da_dump_fork_child();

@@ -50,7 +50,7 @@
 #include <stdint.h>
 
 #define DA_DUMP_MAJOR 1
-#define DA_DUMP_MINOR 0
+#define DA_DUMP_MINOR 1
 
 #define DA_DUMP_BUF     (64 * 1024) /* bytes formatted per write(2) */
 #define DA_DUMP_STR_MAX 60000       /* a string field is cut past this */
@@ -74,6 +74,15 @@
  */
 int da_dump_write(const char *pattern, const char *reason, char *err,
                   size_t errlen);
+
+/* The same with the leak check (leak.h: da_leak_scan) instead of a plain
+ * listing: each block's A record carries its verdict (H leak_scan yes),
+ * and the scan is handed to the caller in *scan, to report and free
+ * (scan->threads is 0 if no scan was made: the file could not be
+ * opened). */
+struct da_leak_scan;
+int da_dump_write_scan(const char *pattern, const char *reason,
+                       struct da_leak_scan *scan, char *err, size_t errlen);
 
 /* The file name pattern gives for dump number seq, in out (len bytes).
  * Returns 0, or ENAMETOOLONG if it does not fit. */

@@ -499,6 +499,11 @@ entry_row(struct entry *e, void (*fn)(const struct da_sitestats_row *, void *),
 	if (site == 0)
 		return;
 	struct life *l = atomic_load_explicit(&e->life, memory_order_acquire);
+	if (l == NULL &&
+	    atomic_load_explicit(&e->allocs, memory_order_relaxed) == 0 &&
+	    atomic_load_explicit(&e->temporary, memory_order_relaxed) == 0 &&
+	    atomic_load_explicit(&e->ignored, memory_order_relaxed) == 0)
+		return; /* nothing yet (or all in a thread's cache) */
 	struct da_sitestats_row r = {
 	        .site = site,
 	        .allocs =

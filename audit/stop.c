@@ -2,6 +2,7 @@
  * audit/stop.c — stop-the-world by signal (see stop.h).
  */
 #include "audit/stop.h"
+#include "alloc/heap.h"
 #include "alloc/os.h"
 
 #include <errno.h>
@@ -202,4 +203,18 @@ da_world_resume(struct da_world *w)
 		futex(&world_epoch, FUTEX_WAKE, INT32_MAX);
 		sched_yield();
 	}
+}
+
+int
+da_world_run(int stop, void (*fn)(const struct da_world *w, void *arg),
+             void *arg)
+{
+	struct da_world w = {0};
+	da_heap_fork_prepare(); /* every allocator lock */
+	int stopped = stop && da_world_stop(&w) == 0;
+	fn(&w, arg);
+	if (stopped)
+		da_world_resume(&w);
+	da_heap_fork_parent();
+	return stopped ? (int)w.missed : -1;
 }
