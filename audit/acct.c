@@ -10,8 +10,8 @@
 #include "alloc/lock.h"
 #include "audit/scope.h"
 #include "audit/sitestats.h"
-#include "audit/steps.h"
 #include "audit/gen.h"
+#include "audit/steps.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -395,12 +395,11 @@ da_acct_over(uint64_t n, int internal, struct da_scope **which)
 		da_scope_crossed(crossed, above);
 		t->in_slow = 0;
 	}
+	/* Taken once the allocation is finished (audit.c), so that the
+	 * snapshot holds its block. */
 	if (da_unlikely(live >= atomic_load_explicit(&da_acct_next_step,
-	                                             memory_order_relaxed))) {
-		t->in_slow = 1;
-		da_steps_reached(live);
-		t->in_slow = 0;
-	}
+	                                             memory_order_relaxed)))
+		da_gen_tls.work |= DA_WORK_STEP;
 	return DA_ACCT_OK;
 }
 

@@ -170,8 +170,8 @@ void da_acct_count_failure(int injected);
 int64_t da_acct_epoch_begin(struct da_acct_totals *t);
 
 /* The high-water steps of live bytes (audit/steps.h): an allocation whose
- * slow path sees the live bytes at or above da_acct_next_step calls
- * da_steps_reached. */
+ * slow path sees the live bytes at or above da_acct_next_step asks for a
+ * step (gen.h: DA_WORK_STEP), taken once it is finished. */
 extern _Atomic int64_t da_acct_next_step;
 
 /* DBGALLOC_LIMIT and dbgalloc_limit_set: DA_ACCT_NONE removes it. Returns

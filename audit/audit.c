@@ -115,14 +115,20 @@ da_audit_malloc_failed(size_t size, unsigned kind, int zero, struct da_call c)
 	return da_audit_nomem();
 }
 
-/* The thread's periodic work, once per batch of numbers (gen.h), after an
- * allocation is finished: the heap's, and the timeline's. */
-static void
-batch_work(void)
+void
+da_audit_work(void)
 {
-	da_gen_tls.batch_begun = 0;
-	da_alloc_periodic();
-	da_timeline_tick();
+	unsigned work = da_gen_tls.work;
+	da_gen_tls.work = 0;
+	if (work & DA_WORK_BATCH) {
+		da_alloc_periodic();
+		da_timeline_tick();
+	}
+	if (work & DA_WORK_STEP) {
+		struct da_acct_totals t;
+		da_acct_totals(&t);
+		da_steps_reached(t.live);
+	}
 }
 
 /* Finishes a block alloc handed out in state prev, number gen (UINT64_MAX:
@@ -138,11 +144,8 @@ finish_prev(char *blk, size_t size, unsigned kind, unsigned prev,
 		da_audit_reused_bad(blk, size, kind, prev, c);
 	if (gen == UINT64_MAX)
 		gen = da_audit_number();
-	void *p = da_audit_finish_noted(blk, size, kind, c, gen,
-	                                DA_PREV_BSIZE(prev));
-	if (da_unlikely(da_gen_tls.batch_begun))
-		batch_work();
-	return p;
+	return da_audit_finish_noted(blk, size, kind, c, gen,
+	                             DA_PREV_BSIZE(prev));
 }
 
 void *

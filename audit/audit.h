@@ -186,6 +186,11 @@ da_audit_finish_gen(char *blk, size_t size, unsigned kind, struct da_call c,
 
 /* The same for a block of bsize usable bytes from blk (0: unknown), whose
  * number may be one whose allocation time is noted (header.h). */
+/* The work an allocation's slow path leaves for when its block is
+ * finished (gen.h: DA_WORK_*): the periodic work of a new batch, a
+ * high-water step. */
+void da_audit_work(void);
+
 DA_INLINE void *
 da_audit_finish_noted(char *blk, size_t size, unsigned kind, struct da_call c,
                       uint64_t gen, size_t bsize)
@@ -193,6 +198,8 @@ da_audit_finish_noted(char *blk, size_t size, unsigned kind, struct da_call c,
 	void *p = da_audit_finish_gen(blk, size, kind, c, gen);
 	if (da_unlikely(gen != 0 && da_life_stamped(gen)))
 		da_sitestats_stamp(blk, size, gen, bsize);
+	if (da_unlikely(da_gen_tls.work != 0))
+		da_audit_work();
 	return p;
 }
 

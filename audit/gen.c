@@ -109,7 +109,7 @@ da_gen_refill(void)
 		        memory_order_relaxed));
 		g = top;
 		tls_batch_end = end;
-		t->batch_begun = 1;
+		t->work |= DA_WORK_BATCH;
 		if (glog.on)
 			log_batch(g, tls_batch_end);
 	}

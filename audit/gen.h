@@ -15,7 +15,7 @@
  * batches are DA_LIFE_STAMP numbers long on average and at most twice
  * that): the allocation that takes a new batch leaves the fast path
  * anyway, and that is the one noted, at no cost to the others. It is also
- * where the thread's periodic work is done (da_gen_tls.batch_begun).
+ * where the thread's periodic work is done (da_gen_tls.work).
  *
  * Epochs: dbgalloc_mark("label") starts epoch k + 1 at the next number
  * not yet handed out; a block's epoch is found from its generation (the
@@ -45,10 +45,15 @@ struct da_gen_tls {
 	 * free path's test of a temporary block (sitestats.h) reads one
 	 * thread-local struct. */
 	uint32_t temporary_limit;
-	/* Set when the thread takes a new batch: its periodic work is due
-	 * (the allocation's slow path clears it and does the work). */
-	uint32_t batch_begun;
+	/* Work due at the end of the allocation's slow path (DA_WORK_*),
+	 * which clears it and does it (audit.c). */
+	uint32_t work;
 };
+
+/* The thread took a new batch: its periodic work. */
+#define DA_WORK_BATCH 1u
+/* The live bytes reached a high-water step (audit/steps.h). */
+#define DA_WORK_STEP 2u
 extern __thread struct da_gen_tls da_gen_tls;
 
 /* DBGALLOC_TEMPORARY + 1: a block freed when its thread's next number is

@@ -238,29 +238,38 @@ da_poison_sampled(uint64_t gen)
 }
 
 /* Of those, the blocks whose allocation time is noted (after the canary:
- * sitestats.h), one in DA_LIFE_STAMP: the runs whose number is a multiple
- * of DA_LIFE_STAMP / DA_POISON_SAMPLE. */
+ * sitestats.h), one in DA_LIFE_STAMP: those of one run of 64 in
+ * DA_LIFE_STAMP / DA_POISON_SAMPLE, chosen by a multiplicative hash of the
+ * run's number (not by its low bits, which would choose the same place
+ * modulo 4 in every run: a program that allocates two blocks a loop would
+ * have only one of them chosen). Only the low 32 bits of gen matter, as
+ * for da_poison_sampled. */
 #define DA_LIFE_STAMP 256
+
+DA_INLINE int
+da_life_run_chosen(uint64_t run)
+{
+	uint32_t h = ((uint32_t)run & 0x3ffffffu) * 0x9e3779b9u;
+	return h < UINT32_MAX / (DA_LIFE_STAMP / DA_POISON_SAMPLE) + 1;
+}
 
 DA_INLINE int
 da_life_stamped(uint64_t gen)
 {
-	return da_poison_sampled(gen) &&
-	       ((gen >> 6) & (DA_LIFE_STAMP / DA_POISON_SAMPLE - 1)) == 0;
+	return da_poison_sampled(gen) && da_life_run_chosen(gen >> 6);
 }
 
-/* The first generation from from on that da_life_stamped chooses. */
+/* The first generation from from on that da_life_stamped chooses (a few
+ * runs looked at: a hash of golden-ratio steps leaves no long gap). */
 DA_INLINE uint64_t
 da_life_next_stamp(uint64_t from)
 {
-	const uint64_t step = DA_LIFE_STAMP / DA_POISON_SAMPLE;
-	uint64_t run = ((from >> 6) + step - 1) & ~(step - 1);
-	uint64_t g = run << 6 | (run & 63);
-	if (g < from) {
-		run += step;
-		g = run << 6 | (run & 63);
-	}
-	return g;
+	uint64_t run = from >> 6;
+	if ((run << 6 | (run & 63)) < from)
+		run++;
+	while (!da_life_run_chosen(run))
+		run++;
+	return run << 6 | (run & 63);
 }
 
 /* The note of a stamped block's allocation time, 8 bytes after its
