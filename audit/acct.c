@@ -18,8 +18,6 @@
 #include <stdatomic.h>
 #include <time.h>
 
-__thread struct da_acct_tls da_acct_tls;
-
 static struct {
 	atomic_flag lock;
 	/* base + every live thread's grant; the live bytes never exceed it,
@@ -37,7 +35,7 @@ static struct {
 	_Atomic unsigned peak_epoch;
 	_Atomic int64_t epoch_peak; /* the highest in the current epoch */
 	_Atomic uint64_t failed, injected;
-	struct da_acct_tls *threads;
+	struct da_acct_state *threads;
 	_Atomic unsigned nthreads;
 	pthread_key_t key;
 	int key_made;
@@ -104,7 +102,7 @@ ld(const int64_t *p)
  * reservation and the grant's update, the sum is short by that one
  * allocation). */
 static int64_t
-thread_live(const struct da_acct_tls *t)
+thread_live(const struct da_acct_state *t)
 {
 	int64_t net = ld(&t->net), grant = ld(&t->grant);
 	return net < grant ? net : grant;
@@ -114,7 +112,7 @@ int64_t
 da_acct_live_locked(void)
 {
 	int64_t live = atomic_load_explicit(&acct.base, memory_order_relaxed);
-	for (struct da_acct_tls *t = acct.threads; t != NULL; t = t->next)
+	for (struct da_acct_state *t = acct.threads; t != NULL; t = t->next)
 		live += thread_live(t);
 	return live;
 }
@@ -143,7 +141,7 @@ alone(void)
 }
 
 void
-da_acct_retune(struct da_acct_tls *t)
+da_acct_retune(struct da_acct_state *t)
 {
 	int64_t high = t->grant;
 	for (struct da_scope *s = t->top; s != NULL; s = s->outer) {
@@ -181,7 +179,7 @@ thread_key_destructor(void *arg)
 }
 
 static void
-register_thread(struct da_acct_tls *t)
+register_thread(struct da_acct_state *t)
 {
 	lock();
 	if (!acct.key_made)
@@ -201,7 +199,7 @@ register_thread(struct da_acct_tls *t)
 
 /* Moves t's counts to base (t leaves the registry, or has left). */
 static void
-fold(struct da_acct_tls *t)
+fold(struct da_acct_state *t)
 {
 	atomic_fetch_add_explicit(&acct.base, ld(&t->net),
 	                          memory_order_relaxed);
@@ -218,7 +216,7 @@ fold(struct da_acct_tls *t)
 /* Reserves need bytes more for t, with credit to spare. Returns 0, or -1
  * if that would pass the limit. */
 static int
-reserve(struct da_acct_tls *t, int64_t need, int internal)
+reserve(struct da_acct_state *t, int64_t need, int internal)
 {
 	int64_t r = atomic_load_explicit(&acct.reserved, memory_order_relaxed);
 	for (;;) {
@@ -242,7 +240,7 @@ reserve(struct da_acct_tls *t, int64_t need, int internal)
 
 /* The live bytes may have passed a peak: under threads, sum them. */
 static int64_t
-note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
+note_peaks(struct da_acct_state *t, struct da_scope **crossed, int64_t *above)
 {
 	int64_t live;
 	if (alone()) {
@@ -298,7 +296,7 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 }
 
 static void
-undo(struct da_acct_tls *t, uint64_t n)
+undo(struct da_acct_state *t, uint64_t n)
 {
 	da_acct_add(&t->net, -(int64_t)n);
 	t->bytes -= n;
@@ -308,7 +306,7 @@ undo(struct da_acct_tls *t, uint64_t n)
 /* A thread that has exited allocates or frees (a later destructor):
  * straight to base and reserved. */
 static int
-gone(struct da_acct_tls *t, int internal)
+gone(struct da_acct_state *t, int internal)
 {
 	int64_t net = ld(&t->net);
 	if (net > 0 && reserve(t, net, internal) != 0)
@@ -324,7 +322,7 @@ gone(struct da_acct_tls *t, int internal)
 int
 da_acct_over(uint64_t n, int internal, struct da_scope **which)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	*which = NULL;
 	if (t->state == DA_ACCT_GONE) {
 		if (gone(t, internal) == 0)
@@ -406,7 +404,7 @@ da_acct_over(uint64_t n, int internal, struct da_scope **which)
 void
 da_acct_under(void)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	if (t->state == DA_ACCT_GONE) {
 		gone(t, 1);
 		return;
@@ -431,7 +429,7 @@ da_acct_under(void)
 void
 da_acct_uncharge(uint64_t n)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	undo(t, n);
 	if (t->net < t->low)
 		da_acct_under();
@@ -484,7 +482,7 @@ da_acct_totals_locked(struct da_acct_totals *o)
 	o->allocs =
 	        atomic_load_explicit(&acct.base_allocs, memory_order_relaxed);
 	o->frees = atomic_load_explicit(&acct.base_frees, memory_order_relaxed);
-	for (struct da_acct_tls *t = acct.threads; t != NULL; t = t->next) {
+	for (struct da_acct_state *t = acct.threads; t != NULL; t = t->next) {
 		o->bytes += __atomic_load_n(&t->bytes, __ATOMIC_RELAXED);
 		o->allocs += __atomic_load_n(&t->allocs, __ATOMIC_RELAXED);
 		o->frees += __atomic_load_n(&t->frees, __ATOMIC_RELAXED);
@@ -536,10 +534,10 @@ da_acct_limits_changed_locked(void)
 	/* Other threads look again at their next allocation; the calling
 	 * thread gives its credit back now (a lowered limit may leave no room
 	 * for it). */
-	for (struct da_acct_tls *t = acct.threads; t != NULL; t = t->next)
+	for (struct da_acct_state *t = acct.threads; t != NULL; t = t->next)
 		if (t != &da_acct_tls)
 			__atomic_store_n(&t->high, INT64_MIN, __ATOMIC_RELAXED);
-	struct da_acct_tls *me = &da_acct_tls;
+	struct da_acct_state *me = &da_acct_tls;
 	if (me->state == DA_ACCT_LIVE) {
 		atomic_fetch_sub_explicit(&acct.reserved, me->grant - me->net,
 		                          memory_order_relaxed);
@@ -585,7 +583,7 @@ da_acct_set_peak_locked(int64_t peak)
 
 /* Takes t out of the registry, its counts to base (registry lock held). */
 static void
-leave_locked(struct da_acct_tls *t)
+leave_locked(struct da_acct_state *t)
 {
 	if (t->prev != NULL)
 		t->prev->next = t->next;
@@ -611,7 +609,7 @@ leave_locked(struct da_acct_tls *t)
 void
 da_acct_thread_exit(void)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	if (t->state != DA_ACCT_LIVE)
 		return;
 	lock();
@@ -625,8 +623,8 @@ da_acct_fork_child(void)
 {
 	/* One thread is left: the others' counts are base now. */
 	atomic_flag_clear_explicit(&acct.lock, memory_order_relaxed);
-	struct da_acct_tls *me = &da_acct_tls, *next;
-	for (struct da_acct_tls *t = acct.threads; t != NULL; t = next) {
+	struct da_acct_state *me = &da_acct_tls, *next;
+	for (struct da_acct_state *t = acct.threads; t != NULL; t = next) {
 		next = t->next;
 		if (t != me)
 			leave_locked(t);

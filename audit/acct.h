@@ -40,34 +40,13 @@
 #define DA_AUDIT_ACCT_H
 
 #include "alloc/config.h"
+#include "audit/tls.h"
 
 #include <stdint.h>
 
 #define DA_ACCT_CREDIT (64 * 1024)
 #define DA_ACCT_SAMPLE (64 * 1024)
 #define DA_ACCT_NONE   INT64_MAX /* no limit */
-
-struct da_scope;
-
-struct da_acct_tls {
-	int64_t net;     /* bytes allocated minus bytes freed, this thread */
-	int64_t high;    /* an allocation taking net above this: da_acct_over */
-	int64_t low;     /* a free taking net below this: da_acct_under */
-	uint64_t bytes;  /* bytes this thread allocated */
-	uint64_t allocs; /* blocks this thread allocated */
-	uint64_t frees;  /* blocks this thread freed */
-	/* The slow path's own: */
-	int64_t grant;        /* under a limit: net may reach this */
-	int64_t keep;         /* the credit the last refill left */
-	int64_t peak;         /* highest net since the thread scope began */
-	int64_t sampled;      /* net when the process peak was last sampled */
-	unsigned state;       /* DA_ACCT_NEW, _LIVE, _GONE */
-	unsigned in_slow;     /* reporting from da_acct_over (no recursion) */
-	unsigned in_lock;     /* holding (or taking) the registry lock */
-	struct da_scope *top; /* the thread's innermost open scope */
-	struct da_acct_tls *prev, *next; /* the registry of live threads */
-};
-extern __thread struct da_acct_tls da_acct_tls;
 
 enum { DA_ACCT_NEW = 0, DA_ACCT_LIVE, DA_ACCT_GONE };
 
@@ -86,7 +65,7 @@ da_acct_add(int64_t *p, int64_t v)
 DA_INLINE int
 da_acct_charge(uint64_t n)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	da_acct_add(&t->net, (int64_t)n);
 	da_acct_add((int64_t *)&t->bytes, (int64_t)n);
 	da_acct_add((int64_t *)&t->allocs, 1);
@@ -98,7 +77,7 @@ da_acct_charge(uint64_t n)
 DA_INLINE void
 da_acct_count_free(uint64_t n)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	da_acct_add(&t->net, -(int64_t)n);
 	da_acct_add((int64_t *)&t->frees, 1);
 }
@@ -113,7 +92,7 @@ da_acct_low(void)
 DA_INLINE int
 da_acct_discharge(uint64_t n)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	da_acct_add(&t->net, -(int64_t)n);
 	da_acct_add((int64_t *)&t->frees, 1);
 	return da_unlikely(t->net < t->low);
@@ -187,7 +166,7 @@ int64_t da_acct_get_limit(void);
 void da_acct_lock(void);
 void da_acct_unlock(void);
 int64_t da_acct_live_locked(void);
-void da_acct_retune(struct da_acct_tls *t);
+void da_acct_retune(struct da_acct_state *t);
 /* The process peak since the innermost process scope began, and setting
  * it (a scope begins: the live bytes; ends: the outer scope's). */
 int64_t da_acct_peak_locked(void);

@@ -11,10 +11,12 @@
 #include <string.h>
 #include <time.h>
 
+/* The audit layer's thread-local state (tls.h), defined here. */
+__thread struct da_audit_tls da_audit_tls;
+
 /* A thread's batch is [next, batch_end); end is batch_end, or the first
  * number before it that must come to da_gen_refill (the break, a watched
  * number, or every number: gen.h), so da_gen_next needs one compare. */
-__thread struct da_gen_tls da_gen_tls;
 static __thread uint64_t tls_batch_end;
 
 static _Atomic uint64_t gen_top = 1; /* the next number not in a batch */
@@ -92,7 +94,7 @@ log_batch(uint64_t lo, uint64_t hi)
 uint64_t
 da_gen_refill(void)
 {
-	struct da_gen_tls *t = &da_gen_tls;
+	struct da_gen_state *t = &da_gen_tls;
 	/* Read again: a signal handler may have taken a new batch while
 	 * this thread was on its way here. */
 	uint64_t g = t->next;
@@ -136,7 +138,7 @@ da_gen_set_break(uint64_t gen)
 	atomic_store_explicit(&gen_break, gen, memory_order_relaxed);
 	/* The calling thread's batch (set before its first allocations, at
 	 * start-up) is clipped at once; other threads clip their next. */
-	struct da_gen_tls *t = &da_gen_tls;
+	struct da_gen_state *t = &da_gen_tls;
 	if (gen >= t->next && gen < t->end)
 		t->end = gen;
 }
@@ -147,7 +149,7 @@ da_gen_watch(const uint64_t *numbers, size_t n, int every)
 	watch = numbers;
 	nwatch = n;
 	watch_every = every;
-	struct da_gen_tls *t = &da_gen_tls;
+	struct da_gen_state *t = &da_gen_tls;
 	if (t->next < t->end)
 		t->end = next_stop(t->next, t->end);
 }
@@ -163,7 +165,7 @@ da_gen_top(void)
 static void
 give_back_batch(void)
 {
-	struct da_gen_tls *t = &da_gen_tls;
+	struct da_gen_state *t = &da_gen_tls;
 	uint64_t end = tls_batch_end;
 	if (glog.on && glog.n > 0 && glog.r[glog.n - 1][1] == end)
 		glog.r[glog.n - 1][1] = t->next;

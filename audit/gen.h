@@ -28,6 +28,7 @@
 #define DA_AUDIT_GEN_H
 
 #include "alloc/config.h"
+#include "audit/tls.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,26 +36,10 @@
 #define DA_MARKS_MAX  4096 /* later marks all start the last epoch */
 #define DA_MARK_LABEL 48
 
-struct da_gen_tls {
-	uint64_t next; /* the number the next allocation gets */
-	uint64_t end;  /* the first number past the batch, or the break */
-	/* Non-zero: the call-site id every block this thread allocates
-	 * gets instead of its stack (leak.h: ignored, or dbgalloc's own). */
-	uint32_t site_override;
-	/* da_temporary_limit, copied at each refill: beside next, so the
-	 * free path's test of a temporary block (sitestats.h) reads one
-	 * thread-local struct. */
-	uint32_t temporary_limit;
-	/* Work due at the end of the allocation's slow path (DA_WORK_*),
-	 * which clears it and does it (audit.c). */
-	uint32_t work;
-};
-
 /* The thread took a new batch: its periodic work. */
 #define DA_WORK_BATCH 1u
 /* The live bytes reached a high-water step (audit/steps.h). */
 #define DA_WORK_STEP 2u
-extern __thread struct da_gen_tls da_gen_tls;
 
 /* DBGALLOC_TEMPORARY + 1: a block freed when its thread's next number is
  * at most this far past its own is temporary (audit/sitestats.h). */

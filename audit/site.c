@@ -4,8 +4,6 @@
 #include "audit/site.h"
 #include "audit/sitestats.h"
 
-__thread struct da_site_cache da_site_tls;
-
 uint32_t
 da_site_capture_slow(uintptr_t ret, uintptr_t fp, unsigned depth)
 {
