@@ -23,6 +23,7 @@ static _Atomic unsigned inside;      /* handlers not yet gone */
 static _Atomic uint32_t world_epoch; /* bumped to resume */
 static _Atomic int stopping;         /* a stop is under way */
 static struct sigaction old_action;  /* the program's, chained to */
+static unsigned slots_dirty;         /* slots written since the mapping */
 static int installed;
 
 static long
@@ -132,7 +133,12 @@ da_world_stop(struct da_world *w)
 		if (slots == NULL || signalled == NULL)
 			return -1;
 	}
-	memset(slots, 0, DA_STOP_MAX * sizeof(*slots));
+	/* Only the slots an earlier stop used can be dirty (a stop taken
+	 * at every high-water step must not clear DA_STOP_MAX of them). */
+	unsigned dirty = atomic_load(&arrived);
+	if (dirty > slots_dirty)
+		slots_dirty = dirty < DA_STOP_MAX ? dirty : DA_STOP_MAX;
+	memset(slots, 0, slots_dirty * sizeof(*slots));
 	atomic_store(&arrived, 0);
 	/* Installed once and kept: a signal still pending in a thread that
 	 * blocked it must never meet the default action (termination). */

@@ -113,6 +113,15 @@ tests_unit_test_acct_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
 # The dump writer (audit/dump.c): a dump of known blocks read back record
 # by record, names, atomic publish, errors, and the time for a million
 # live blocks (printed).
+# The counters behind the dump's minor-1 records (sitestats, steps,
+# timeline, epochs, the classes' counts).
+check_PROGRAMS += tests/unit/test_stats
+TESTS += tests/unit/test_stats
+tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
+tests_unit_test_stats_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
+	-fno-omit-frame-pointer -fno-optimize-sibling-calls
+tests_unit_test_stats_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+
 check_PROGRAMS += tests/unit/test_dump
 TESTS += tests/unit/test_dump
 tests_unit_test_dump_SOURCES = tests/unit/test_dump.c
