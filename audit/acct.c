@@ -89,6 +89,17 @@ da_acct_unlock(void)
 	unlock();
 }
 
+int
+da_acct_trylock(void)
+{
+	da_acct_tls.in_lock++;
+	if (!atomic_flag_test_and_set_explicit(&acct.lock,
+	                                       memory_order_acquire))
+		return 1;
+	da_acct_tls.in_lock--;
+	return 0;
+}
+
 static int64_t
 ld(const int64_t *p)
 {

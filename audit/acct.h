@@ -165,6 +165,9 @@ int64_t da_acct_get_limit(void);
  */
 void da_acct_lock(void);
 void da_acct_unlock(void);
+/* Takes the registry lock if it is free now: 1 if so. For a reader with
+ * the other threads stopped (one of them may hold it). */
+int da_acct_trylock(void);
 int64_t da_acct_live_locked(void);
 void da_acct_retune(struct da_acct_state *t);
 /* The process peak since the innermost process scope began, and setting

@@ -11,6 +11,7 @@
 #include "audit/limit.h"
 #include "audit/leak.h"
 #include "audit/settings.h"
+#include "audit/epochs.h"
 #include "audit/steps.h"
 #include "audit/timeline.h"
 
@@ -794,6 +795,7 @@ da_audit_fork_child(void)
 	da_sitestats_fork_child();
 	da_steps_fork_child();
 	da_timeline_fork_child();
+	da_epochs_fork_child();
 	da_gen_fork_child();
 	da_report_fork_child();
 	da_dump_fork_child();

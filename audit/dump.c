@@ -507,6 +507,7 @@ count_stacks(const struct da_leak_scan *ls, struct stks *s,
 struct snap {
 	struct stks *stacks;
 	struct da_acct_totals t;
+	int have_totals; /* t read at the stop (its lock was free) */
 	struct da_class_stats classes[DA_NCLASSES + 1];
 	uint64_t alloc_metadata;
 };
@@ -528,11 +529,18 @@ site_row(const struct da_sitestats_row *r, void *arg)
 	}
 }
 
+/*
+ * The call sites' list of threads is locked before the stop (its holders
+ * never wait for an allocator lock). The accounting's lock is not: a
+ * signal handler's allocation in a thread inside the allocator might wait
+ * for it while this thread waits for that allocator lock. It is tried at
+ * the stop instead (a stopped thread may hold it), and the totals read
+ * after the stop when it was not free.
+ */
 static void
 snap_before(void *arg)
 {
 	(void)arg;
-	da_acct_lock();
 	da_sitestats_lock();
 }
 
@@ -540,7 +548,11 @@ static void
 snap_stopped(void *arg)
 {
 	struct snap *n = arg;
-	da_acct_totals_locked(&n->t);
+	if (da_acct_trylock()) {
+		da_acct_totals_locked(&n->t);
+		da_acct_unlock();
+		n->have_totals = 1;
+	}
 	da_sitestats_each(site_row, n->stacks);
 	da_alloc_class_stats(n->classes, &n->alloc_metadata);
 }
@@ -548,9 +560,10 @@ snap_stopped(void *arg)
 static void
 snap_after(void *arg)
 {
-	(void)arg;
+	struct snap *n = arg;
 	da_sitestats_unlock();
-	da_acct_unlock();
+	if (!n->have_totals)
+		da_acct_totals(&n->t);
 }
 
 /* --- The records. --- */

@@ -50,3 +50,9 @@ da_epochs_get(unsigned e, struct da_epoch_stats *out)
 		out->peak_bytes = t.epoch_peak > 0 ? (uint64_t)t.epoch_peak : 0;
 	}
 }
+
+void
+da_epochs_fork_child(void)
+{
+	atomic_flag_clear_explicit(&lock, memory_order_relaxed);
+}

@@ -25,4 +25,8 @@ void da_epochs_mark(unsigned e);
 /* Epoch e's numbers (e < da_gen_epochs()). */
 void da_epochs_get(unsigned e, struct da_epoch_stats *out);
 
+/* fork: the lock, maybe held by a thread that is gone, is free in the
+ * child. */
+void da_epochs_fork_child(void);
+
 #endif /* DA_AUDIT_EPOCHS_H */

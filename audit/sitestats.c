@@ -224,13 +224,14 @@ da_sitestats_unlock(void)
 static void
 enroll(void)
 {
-	if (me.state != NODE_NEW)
+	/* Not from a signal handler inside the allocator (a dump may hold
+	 * the lock, waiting for an allocator lock this thread holds): later. */
+	if (me.state != NODE_NEW || da_locks_held > 0 || da_acct_tls.in_lock)
 		return;
 	me.state = NODE_REGISTERING; /* a signal handler's call waits */
 	/* The accounting's registration is what calls
-	 * da_sitestats_thread_exit; not from a handler that interrupted it. */
-	if (!da_acct_tls.in_lock)
-		da_acct_enter();
+	 * da_sitestats_thread_exit. */
+	da_acct_enter();
 	me.slots = &da_site_tls;
 	lock();
 	me.prev = NULL;
@@ -345,10 +346,13 @@ node_unlink(struct node *n)
 void
 da_sitestats_thread_exit(void)
 {
-	if (me.state != NODE_LIVE)
+	if (me.state == NODE_GONE)
 		return;
+	me.slots = &da_site_tls;
+	int listed = me.state == NODE_LIVE;
 	lock();
-	node_unlink(&me);
+	if (listed)
+		node_unlink(&me);
 	/* From now on the slots are not read: later allocations (in later
 	 * destructors) miss them and count straight to the totals. */
 	me.state = NODE_GONE;
