@@ -594,19 +594,6 @@ release_checked(void *p, const struct da_block *b, uint64_t pc, int counted)
 	da_alloc_free(blk, &bad);
 }
 
-/* The rest of a fast release, for a block the statistics look at first. */
-static void
-release_counted(char *blk, struct da_slab *s, uint8_t *live, uint64_t pc)
-{
-	size_t bsize = da_alloc_slab_block_size(s);
-	da_sitestats_freed(blk, bsize);
-	da_acct_count_free(da_hdr_size(blk));
-	da_audit_poison(blk, bsize, pc);
-	da_alloc_free_small(s, live, blk);
-	if (da_acct_low())
-		da_acct_under();
-}
-
 void
 da_audit_release_sampled(char *blk, struct da_slab *s, uint8_t *live,
                          uint64_t pc)
@@ -622,13 +609,6 @@ da_audit_release_sampled(char *blk, struct da_slab *s, uint8_t *live,
 	da_alloc_free_small(s, live, blk);
 	if (da_acct_low())
 		da_acct_under();
-}
-
-void
-da_audit_release_temporary(char *blk, struct da_slab *s, uint8_t *live,
-                           uint64_t pc)
-{
-	release_counted(blk, s, live, pc);
 }
 
 void

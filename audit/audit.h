@@ -235,8 +235,7 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 	if (was == DA_PREV_FREED) {
 		if (da_unlikely(
 		            da_cfg.poison != DA_POISON_MODE_BOUNDED ||
-		            da_poison_sampled(
-		                    ((const struct da_hdr *)blk)->w1 >> 32) ||
+		            da_poison_sampled(da_hdr_gen_lo(blk)) ||
 		            !da_audit_freed_bounded(blk, DA_PREV_BSIZE(prev))))
 			return da_audit_alloc_slow(blk, size, kind, prev, c);
 	} else if (da_unlikely(was != DA_PREV_NEW)) {
@@ -343,13 +342,11 @@ da_audit_poison_unsampled(char *blk, size_t bsize, uint64_t pc)
 	}
 }
 
-/* The fast release's two rare exits (out of line, each finishes the
- * release): a block whose generation is sampled (poisoned whole; its
- * lifetimes go to the statistics), and a temporary one (sitestats.h). */
+/* The fast release's rare exit (out of line, it finishes the release): a
+ * block whose generation is sampled (poisoned whole; its lifetimes go to
+ * the statistics). */
 void da_audit_release_sampled(char *blk, struct da_slab *s, uint8_t *live,
                               uint64_t pc);
-void da_audit_release_temporary(char *blk, struct da_slab *s, uint8_t *live,
-                                uint64_t pc);
 
 DA_INLINE void
 da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
@@ -365,15 +362,12 @@ da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
 	              da_canary_intact(p, da_hdr_size(blk)) &&
 	              (size == SIZE_MAX || size == da_hdr_size(blk)) &&
 	              da_hdr_site(blk) != DA_SITE_INTERNAL)) {
-		if (da_unlikely(da_poison_sampled(
-		            ((const struct da_hdr *)blk)->w1 >> 32))) {
+		if (da_unlikely(da_poison_sampled(da_hdr_gen_lo(blk)))) {
 			da_audit_release_sampled(blk, s, live, c.ret);
 			return;
 		}
-		if (da_sitestats_temporary(blk)) {
-			da_audit_release_temporary(blk, s, live, c.ret);
-			return;
-		}
+		if (da_sitestats_temporary(blk))
+			da_sitestats_count_temporary(blk);
 		/* Counted out here, compared at the end: nothing is kept in
 		 * a register across the release. */
 		da_acct_count_free(da_hdr_size(blk));

@@ -154,6 +154,15 @@ da_hdr_site(const void *blk)
 	return (uint32_t)((const struct da_hdr *)blk)->w1;
 }
 
+/* Bits 0-31 of the generation (word 1's high half, which a free keeps). */
+DA_INLINE uint32_t
+da_hdr_gen_lo(const void *blk)
+{
+	uint32_t g;
+	memcpy(&g, (const char *)blk + 12, sizeof(g));
+	return g;
+}
+
 DA_INLINE unsigned
 da_hdr_kind(const void *blk)
 {

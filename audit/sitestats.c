@@ -315,6 +315,14 @@ static void
 node_flush(struct node *n)
 {
 	struct da_site_cache *c = n->slots;
+	if (c != NULL) {
+		uint32_t site = c->tmp_site;
+		uint64_t t = c->tmp_count;
+		c->tmp_site = 0;
+		c->tmp_count = 0;
+		if (site != 0)
+			to_totals(site, 0, 0, t);
+	}
 	for (unsigned k = 0; c != NULL && k < DA_SITE_CACHE; k++) {
 		uint64_t a = c->allocs[k], b = c->bytes[k];
 		c->allocs[k] = c->bytes[k] = 0;
@@ -442,6 +450,34 @@ count_temporary(uint32_t site)
 		to_totals(site, 0, 0, 1);
 }
 
+void
+da_sitestats_temporary_hit(const char *blk)
+{
+	uint32_t site = da_hdr_site(blk);
+	if (site == DA_SITE_IGNORED || site == 0)
+		return;
+	uint32_t old = da_site_tls.tmp_site;
+	uint64_t n = da_site_tls.tmp_count;
+	da_site_tls.tmp_site = 0;
+	da_site_tls.tmp_count = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (old != 0 && n != 0) {
+		if (me.state == NODE_LIVE)
+			me.temporary[side_take(old)] += n;
+		else
+			to_totals(old, 0, 0, n);
+	}
+	if (me.state == NODE_NEW)
+		enroll();
+	if (me.state != NODE_LIVE) {
+		to_totals(site, 0, 0, 1);
+		return;
+	}
+	da_site_tls.tmp_count = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	da_site_tls.tmp_site = site;
+}
+
 /* The lifetimes of a sampled block (da_sitestats_freed: da_life_stamped),
  * age allocations in between (UINT64_MAX: numbered after this thread's
  * batch). */
@@ -540,6 +576,11 @@ da_sitestats_each(void (*fn)(const struct da_sitestats_row *r, void *arg),
 	}
 	for (struct node *t = threads; t != NULL; t = t->next) {
 		struct da_site_cache *c = t->slots;
+		if (c != NULL && c->tmp_site != 0 && c->tmp_count != 0) {
+			struct da_sitestats_row r = {.site = c->tmp_site,
+			                             .temporary = c->tmp_count};
+			fn(&r, arg);
+		}
 		for (unsigned k = 0; c != NULL && k < DA_SITE_CACHE; k++) {
 			if (c->pc[k] == 0 || c->allocs[k] == 0)
 				continue;

@@ -12,7 +12,10 @@
  *                has just indexed; no atomic, no shared cache line
  *   free         da_sitestats_temporary: one subtraction and one compare
  *                of the block's generation with the thread's next number;
- *                a hit (a temporary block) leaves the fast path
+ *                a temporary block is counted (da_sitestats_count_temporary:
+ *                one compare and an add for the same site as the thread's
+ *                last temporary block, a call otherwise) and the free
+ *                goes on
  *   sampling     da_poison_sampled (header.h): the blocks the free path
  *                poisons whole, one in DA_POISON_SAMPLE by generation,
  *                leave the fast path already; of those, the blocks whose
@@ -63,17 +66,15 @@ da_sitestats_count_slot(unsigned k, uint64_t size)
  * own. Its generation's low 32 bits (word 1 of the header) against the
  * thread's next number: a block the thread allocated last is one behind.
  * A thread's numbers are consecutive within its batches, so this is exact
- * in a program with one thread; under threads a block freed across a
- * batch boundary of its thread may be missed. (0 when gen == next, which
- * only another thread's block can be: da_sitestats_temporary_free sorts
- * that out.)
+ * in a program with one thread (but for blocks 2^32 allocations apart);
+ * under threads a block freed across a batch boundary of its thread may be
+ * missed, and another thread's block numbered just before this thread's
+ * next number taken for one.
  */
 DA_INLINE int
 da_sitestats_temporary(const char *blk)
 {
-	uint32_t gen_lo;
-	memcpy(&gen_lo, blk + 12, sizeof(gen_lo));
-	return da_unlikely((uint32_t)da_gen_tls.next - gen_lo <=
+	return da_unlikely((uint32_t)da_gen_tls.next - da_hdr_gen_lo(blk) <=
 	                   da_gen_tls.temporary_limit);
 }
 
@@ -109,6 +110,23 @@ void da_sitestats_evict_slot(unsigned k);
 /* Whether the calling thread may keep counts in its slots: 0 once it has
  * exited (its counts then go straight to the totals). */
 int da_sitestats_thread_live(void);
+
+/* The temporary block blk, of another call site than the thread's last
+ * temporary one: that one's count goes to the second cache, and blk's
+ * site becomes the thread's last. */
+void da_sitestats_temporary_hit(const char *blk);
+
+/* Counts the block blk being freed, which passed da_sitestats_temporary:
+ * one compare and one add when it comes from the same call site as the
+ * thread's last temporary block. */
+DA_INLINE void
+da_sitestats_count_temporary(const char *blk)
+{
+	if (da_likely(da_site_tls.tmp_site == da_hdr_site(blk)))
+		da_site_tls.tmp_count++;
+	else
+		da_sitestats_temporary_hit(blk);
+}
 
 /*
  * The free of the live block blk (header whole, not yet changed; usable

@@ -70,6 +70,10 @@ struct da_site_cache {
 	uint32_t id[DA_SITE_CACHE];
 	uint64_t allocs[DA_SITE_CACHE];
 	uint64_t bytes[DA_SITE_CACHE];
+	/* The temporary blocks the thread freed last, from one call site
+	 * (sitestats.h): the free path counts them here inline. */
+	uint32_t tmp_site;
+	uint64_t tmp_count;
 };
 
 struct da_audit_tls {
