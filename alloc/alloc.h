@@ -282,6 +282,26 @@ struct da_class_stats {
 void da_alloc_class_stats(struct da_class_stats st[DA_NCLASSES + 1],
                           uint64_t *metadata);
 
+/*
+ * For walks that read every live block's first bytes quickly (statistics):
+ * fn is called once per class slab with its geometry, and reads the live
+ * map itself (a block i is live when live[(i * bsize) >> 4] is DA_LIVE, or
+ * DA_LIVE_ALIGNED: then da_alloc_aligned_user tells its pointer), then
+ * da_alloc_walk_large's fn once per block of pages and huge block. Locking:
+ * as da_alloc_walk.
+ */
+struct da_slab_view {
+	char *area;          /* the first block */
+	const uint8_t *live; /* the live map */
+	uint32_t bsize;      /* block size */
+	uint32_t end;        /* blocks carved (the others were never live) */
+	unsigned cls;        /* the size class */
+};
+void da_alloc_walk_slabs(void (*fn)(const struct da_slab_view *v, void *arg),
+                         void *arg);
+int da_alloc_walk_large(int (*fn)(const struct da_block *b, void *arg),
+                        void *arg);
+
 /* The live blocks of each class (at DA_CLASS_LARGE, the others), added to
  * live[], counted from the live maps: a few bytes a block. Locking: takes
  * the chunk lock (held already under a stop: lock.h). */

@@ -52,7 +52,7 @@ table_init(struct table *t, size_t want)
 	return t->t != NULL ? 0 : -1;
 }
 
-static void
+static inline void
 table_add(struct table *t, uint32_t site, uint64_t bytes)
 {
 	if (2 * (t->n + 1) > t->cap) {
@@ -87,33 +87,78 @@ table_add(struct table *t, uint32_t site, uint64_t bytes)
 	}
 }
 
-static int
-per_block(const struct da_block *b, void *arg)
-{
-	const char *blk = b->user;
-	if (b->size < DA_HDR_EXTRA || !da_hdr_intact(blk))
-		return 0; /* in flight */
-	struct da_hdr_info i;
-	da_hdr_unpack(blk, &i);
-	if (i.size > b->size - DA_HDR_EXTRA || i.site == 0 ||
-	    i.site == DA_SITE_IGNORED || i.site == DA_SITE_INTERNAL)
-		return 0;
-	table_add(arg, i.site, i.size);
-	return 0;
-}
-
 struct walk {
 	struct table sites;
 	uint64_t classes[DA_NCLASSES + 1];
+	uint32_t last_site;  /* the site note_block saw last, 0: none */
+	uint64_t last_bytes; /* its bytes, not yet in the table */
 };
+
+/* One live block at blk, usable bytes from it: its header's site and size
+ * (in flight, no header yet: left out). Consecutive blocks of a slab often
+ * share a site: the last one's bytes are kept at hand. */
+static inline void
+note_block(struct walk *k, const char *blk, size_t usable)
+{
+	const struct da_hdr *h = (const struct da_hdr *)blk;
+	if (usable < DA_HDR_EXTRA || !da_hdr_intact(h))
+		return;
+	uint64_t size = h->w0 & DA_HDR_SIZE_MAX;
+	uint32_t site = (uint32_t)h->w1;
+	if (size > usable - DA_HDR_EXTRA || site == 0 ||
+	    site == DA_SITE_IGNORED || site == DA_SITE_INTERNAL)
+		return;
+	if (site != k->last_site) {
+		if (k->last_site != 0)
+			table_add(&k->sites, k->last_site, k->last_bytes);
+		k->last_site = site;
+		k->last_bytes = 0;
+	}
+	k->last_bytes += size;
+}
+
+/* A class slab: its live blocks, read in one loop. */
+static void
+per_slab(const struct da_slab_view *v, void *arg)
+{
+	struct walk *k = arg;
+	uint64_t live = 0;
+	size_t off = 0;
+	for (uint32_t i = 0; i < v->end; i++, off += v->bsize) {
+		uint8_t st =
+		        __atomic_load_n(&v->live[off >> 4], __ATOMIC_RELAXED);
+		if (st == DA_LIVE) {
+			live++;
+			note_block(k, v->area + off, v->bsize);
+		} else if (st == DA_LIVE_ALIGNED) {
+			struct da_block b = {v->area + off, v->area + off,
+			                     v->bsize, st};
+			live++;
+			if (da_alloc_aligned_user(&b))
+				note_block(k, b.user, b.size);
+		}
+	}
+	k->classes[v->cls] += live;
+}
+
+static int
+per_large(const struct da_block *b, void *arg)
+{
+	struct walk *k = arg;
+	k->classes[DA_CLASS_LARGE]++;
+	note_block(k, b->user, b->size);
+	return 0;
+}
 
 static void
 walk_stopped(const struct da_world *w, void *arg)
 {
 	(void)w;
 	struct walk *k = arg;
-	da_alloc_class_live(k->classes);
-	da_alloc_walk(per_block, &k->sites);
+	da_alloc_walk_slabs(per_slab, k);
+	da_alloc_walk_large(per_large, k);
+	if (k->last_site != 0)
+		table_add(&k->sites, k->last_site, k->last_bytes);
 }
 
 static void
@@ -165,7 +210,7 @@ da_steps_reached(int64_t live)
 		return;
 	int64_t step = next;
 	while (step <= live)
-		step += step / 8;
+		step += step >> DA_STEPS_SHIFT;
 	if (!atomic_compare_exchange_strong_explicit(&da_acct_next_step, &next,
 	                                             step, memory_order_relaxed,
 	                                             memory_order_relaxed)) {

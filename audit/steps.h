@@ -33,6 +33,9 @@
 #include <stdint.h>
 
 #define DA_STEPS_FIRST ((int64_t)1 << 20)
+/* Each step is 1/2^DA_STEPS_SHIFT above the one before. The walks cost
+ * (1 + 2^DA_STEPS_SHIFT) times one walk of the largest heap, in all. */
+#define DA_STEPS_SHIFT 3
 
 /* The live bytes are live, at or above the next step (acct.h). */
 void da_steps_reached(int64_t live);
