@@ -219,7 +219,9 @@ da_steps_reached(int64_t live)
 	}
 	struct walk k = {.sites = {0}};
 	if (table_init(&k.sites, (size_t)da_depot_count() + 64) == 0) {
-		if (da_world_run(!nostop, walk_stopped, &k) > 0)
+		/* A thread that blocks the stop signal is waited for 50 ms
+		 * once, not at every step. */
+		if (da_world_run(!nostop, 50, walk_stopped, &k) > 0)
 			nostop = 1;
 		da_steps_note_classes(k.classes);
 		if (!k.sites.failed) {

@@ -17,10 +17,11 @@
  *     peak_live_blocks: the most seen at a step or a dump, a lower bound of
  *     the true peak);
  *   - the timeline gets a step sample (timeline.h).
- * A program whose heap never reaches 1 MiB takes no step. If a thread
- * could not be stopped (it blocks the signal), later steps walk without
- * stopping the others (each site's bytes may then be off by what changed
- * during the walk) rather than wait for it again.
+ * A program whose heap never reaches 1 MiB takes no step. A step waits at
+ * most 50 ms for the threads to stop; if one could not be stopped (it
+ * blocks the signal), later steps walk without stopping the others (each
+ * site's bytes may then be off by what changed during the walk) rather
+ * than wait for it again.
  *
  * May allocate: no (tables mapped from the OS).
  */

@@ -24,6 +24,9 @@ static _Atomic uint32_t world_epoch; /* bumped to resume */
 static _Atomic int stopping;         /* a stop is under way */
 static struct sigaction old_action;  /* the program's, chained to */
 static unsigned slots_dirty;         /* slots written since the mapping */
+/* How long a stop waits for threads, in ms (da_world_run may shorten it;
+ * set while every allocator lock is held, so stops never overlap). */
+static unsigned patience_ms = 2000;
 static int installed;
 
 static long
@@ -175,8 +178,8 @@ da_world_stop(struct da_world *w)
 			}
 		}
 		/* Wait for them (a thread that exits meanwhile, or blocks
-		 * the signal, never arrives: up to 2 s in all). */
-		for (int wait = 0; wait < 2000; wait++) {
+		 * the signal, never arrives: up to patience_ms in all). */
+		for (unsigned wait = 0; wait < patience_ms; wait++) {
 			if (atomic_load(&arrived) >= sent)
 				break;
 			struct timespec ts = {0, 1000 * 1000};
@@ -212,12 +215,15 @@ da_world_resume(struct da_world *w)
 }
 
 int
-da_world_run(int stop, void (*fn)(const struct da_world *w, void *arg),
-             void *arg)
+da_world_run(int stop, unsigned patience,
+             void (*fn)(const struct da_world *w, void *arg), void *arg)
 {
 	struct da_world w = {0};
 	da_heap_fork_prepare(); /* every allocator lock */
+	unsigned saved = patience_ms;
+	patience_ms = patience;
 	int stopped = stop && da_world_stop(&w) == 0;
+	patience_ms = saved;
 	fn(&w, arg);
 	if (stopped)
 		da_world_resume(&w);
