@@ -184,13 +184,14 @@ da_audit_finish_gen(char *blk, size_t size, unsigned kind, struct da_call c,
 	return blk + DA_HDR;
 }
 
-/* The same for a block of bsize usable bytes from blk (0: unknown), whose
- * number may be one whose allocation time is noted (header.h). */
 /* The work an allocation's slow path leaves for when its block is
  * finished (gen.h: DA_WORK_*): the periodic work of a new batch, a
  * high-water step. */
 void da_audit_work(void);
 
+/* The same for a block of bsize usable bytes from blk (0: unknown), whose
+ * number may be one whose allocation time is noted (header.h); then the
+ * work left for the end of the slow path. */
 DA_INLINE void *
 da_audit_finish_noted(char *blk, size_t size, unsigned kind, struct da_call c,
                       uint64_t gen, size_t bsize)
