@@ -1,6 +1,6 @@
 /*
  * dump-check FILE — checks that FILE is a whole, consistent version-1 dump
- * (doc/dump-format.md), for dump.sh and stats.sh; independent of the
+ * (doc/dump-format.md), for dump.sh and counters.sh; independent of the
  * library (its own CRC-32C, bit by bit) and of the reader (tools/).
  *
  * Checked: the version line; every line ends in a newline and is at most

@@ -115,12 +115,12 @@ tests_unit_test_acct_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
 # live blocks (printed).
 # The counters behind the dump's minor-1 records (sitestats, steps,
 # timeline, epochs, the classes' counts).
-check_PROGRAMS += tests/unit/test_stats
-TESTS += tests/unit/test_stats
-tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
-tests_unit_test_stats_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
+check_PROGRAMS += tests/unit/test_counters
+TESTS += tests/unit/test_counters
+tests_unit_test_counters_SOURCES = tests/unit/test_counters.c
+tests_unit_test_counters_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
 	-fno-omit-frame-pointer -fno-optimize-sibling-calls
-tests_unit_test_stats_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+tests_unit_test_counters_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
 
 check_PROGRAMS += tests/unit/test_dump
 TESTS += tests/unit/test_dump

@@ -1,5 +1,5 @@
 /*
- * stats-prog — programs whose allocations are known, for stats.sh to hold
+ * counters-prog — programs whose allocations are known, for counters.sh to hold
  * the dump's minor-1 records to exact numbers. Built without dbgalloc, to
  * be preloaded. Each allocating function is noinline and makes no tail
  * call, so it is one call site (a return address inside it); each prints
@@ -90,7 +90,7 @@ static int
 dump(const char *path)
 {
 	if (dbgalloc_dump == NULL || dbgalloc_dump(path) != 0) {
-		fprintf(stderr, "stats-prog: dump failed: %s\n",
+		fprintf(stderr, "counters-prog: dump failed: %s\n",
 		        strerror(errno));
 		return 2;
 	}
@@ -277,7 +277,7 @@ main(int argc, char **argv)
 		return leaks();
 	if (argc == 3 && strcmp(argv[1], "busy") == 0)
 		return busy(atol(argv[2]));
-	fprintf(stderr, "usage: stats-prog sites|temporaries|stages|owner "
+	fprintf(stderr, "usage: counters-prog sites|temporaries|stages|owner "
 	                "PATH, threads PATTERN N, leaks, busy MS\n");
 	return 2;
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
-# stats.sh — the dump's minor-1 records held to exact numbers, on
-# stats-prog (see its header) preloaded, each dump read whole by
+# counters.sh — the dump's minor-1 records held to exact numbers, on
+# counters-prog (see its header) preloaded, each dump read whole by
 # dump-check, and columns found by their #fields names:
 #   - call sites: allocations and bytes, frees (the allocations less the
 #     live blocks), peak_live_bytes from the high-water step below the peak,
@@ -22,7 +22,7 @@
 set -u
 
 . "$(dirname "$0")/limit-env.sh"
-prog=$top/tests/integration/stats-prog
+prog=$top/tests/integration/counters-prog
 check=$top/tests/integration/dump-check
 
 if [ ! -x "$prog" ] || [ ! -x "$check" ] || [ ! -r "$lib" ]; then
