@@ -62,10 +62,18 @@ DA_INLINE void *
 da_alloc_malloc(size_t size)
 {
 	unsigned prev;
-	void *p = da_alloc_malloc_prev(size, &prev);
-	if (da_unlikely(prev & DA_PREV_TICK))
-		da_heap_tick(da_tls_heap);
-	return p;
+	return da_alloc_malloc_prev(size, &prev);
+}
+
+/* The calling thread's periodic work (heap.h: da_heap_tick), for callers
+ * that hand out blocks: every few hundred allocations, out of the fast
+ * path. Nothing for a thread without a heap of its own. */
+DA_INLINE void
+da_alloc_periodic(void)
+{
+	struct da_heap *h = da_tls_heap;
+	if (h != &da_heap_empty && h != &da_heap_busy)
+		da_heap_tick(h);
 }
 
 /* The size of the blocks that serve a request of size bytes, for requests
@@ -256,6 +264,56 @@ struct da_alloc_stats {
 
 /* Counts by walking; slow (every block), for mallinfo2 and tests. */
 void da_alloc_stats(struct da_alloc_stats *st);
+
+/*
+ * The size classes as the dump's K records show them: per class c (and
+ * at DA_NCLASSES, the blocks of pages and huge blocks together), the
+ * slabs (page regions and huge mappings) and their bytes, the blocks live
+ * now (alloc's view: every block handed out and not freed, dbgalloc's own
+ * and those in flight included), and the blocks handed out since the
+ * start. metadata: the bytes of alloc's own tables (the chunks' metadata
+ * units, the page regions' headers, huge blocks' header pages, the slabs'
+ * live maps).
+ */
+struct da_class_stats {
+	uint64_t slabs, slab_bytes, live_blocks, allocs;
+};
+#define DA_CLASS_LARGE DA_NCLASSES
+void da_alloc_class_stats(struct da_class_stats st[DA_NCLASSES + 1],
+                          uint64_t *metadata);
+
+/*
+ * For walks that read every live block's first bytes quickly (statistics):
+ * fn is called once per class slab with its geometry, and reads the live
+ * map itself (a block i is live when live[(i * bsize) >> 4] is DA_LIVE, or
+ * DA_LIVE_ALIGNED: then da_alloc_aligned_user tells its pointer), then
+ * da_alloc_walk_large's fn once per block of pages and huge block. Locking:
+ * as da_alloc_walk.
+ */
+struct da_slab_view {
+	char *area;          /* the first block */
+	const uint8_t *live; /* the live map */
+	uint32_t bsize;      /* block size */
+	uint32_t end;        /* blocks carved (the others were never live) */
+	unsigned cls;        /* the size class */
+};
+void da_alloc_walk_slabs(void (*fn)(const struct da_slab_view *v, void *arg),
+                         void *arg);
+int da_alloc_walk_large(int (*fn)(const struct da_block *b, void *arg),
+                        void *arg);
+
+/* The live blocks of each class (at DA_CLASS_LARGE, the others), added to
+ * live[], counted from the live maps: a few bytes a block. Locking: takes
+ * the chunk lock (held already under a stop: lock.h). */
+void da_alloc_class_live(uint64_t live[DA_NCLASSES + 1]);
+
+/*
+ * For the block starting at start (a live block's start, as the walk gives
+ * it): its size class (DA_CLASS_LARGE if it is not a class block) and the
+ * number of the thread whose heap holds its slab (heap.h; 0 when none: a
+ * large block, the fallback heap's). Lock-free.
+ */
+void da_alloc_block_owner(const void *start, unsigned *cls, uint32_t *thread);
 
 /* Bytes mapped from the OS for blocks (da_alloc_stats' mapped), without
  * the walk: a few list steps under the chunk lock. 0 if the lock could

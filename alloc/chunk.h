@@ -94,6 +94,10 @@ struct __attribute__((aligned(64))) da_slab {
 	/* Shared with other threads. */
 	_Atomic(uintptr_t) thread_free; /* remote frees | DA_TF_* (heap.h) */
 	uint8_t in_list; /* 0 none, 1 partial, 2 full, 3 abandoned */
+	/* The number of the thread whose heap took the slab last (heap.h:
+	 * its thread; 0 for the fallback heap). Kept when the slab is
+	 * abandoned, changed when another heap adopts it. */
+	uint32_t thread;
 
 	/* Owner-only bookkeeping. */
 	uint32_t capacity; /* blocks in the slab */

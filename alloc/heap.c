@@ -52,6 +52,7 @@ static struct da_lock heaps_lock = DA_LOCK_INIT;
 static struct da_lock fallback_lock = DA_LOCK_INIT;
 static struct da_lock abandon_lock = DA_LOCK_INIT;
 static struct da_heap *all_heaps;
+static uint32_t thread_count; /* heaps attached so far (heap.h: thread) */
 static struct da_slab_list abandoned[DA_NCLASSES];
 /* A fork child's slabs of threads that did not survive (see
  * da_heap_fork_child); guarded by abandon_lock. */
@@ -77,7 +78,6 @@ heap_reset(struct da_heap *h)
 	}
 	atomic_store_explicit(&h->remote, NULL, memory_order_relaxed);
 	atomic_store_explicit(&h->trim_wanted, 0, memory_order_relaxed);
-	h->tick = DA_TICK_OPS;
 	h->live = 0;
 }
 
@@ -223,6 +223,7 @@ slab_new(struct da_heap *h, unsigned c)
 	if (!zeroed)
 		memset(s->live, 0, g.map_len);
 	atomic_store_explicit(&s->owner, h, memory_order_relaxed);
+	s->thread = h->thread;
 	/* Published last: a walk or lookup that sees the kind sees a
 	 * zeroed live map and the geometry. */
 	__atomic_store_n(&s->kind, DA_SLAB_CLASS, __ATOMIC_RELEASE);
@@ -436,6 +437,7 @@ slab_adopt(struct da_heap *h, unsigned c)
 		da_lock_release(&abandon_lock);
 		if (s == NULL)
 			return NULL;
+		s->thread = h->thread;
 		atomic_store_explicit(&s->owner, h, memory_order_release);
 		slab_collect(s);
 		if (s->free != NULL || s->reserved < s->capacity)
@@ -498,6 +500,7 @@ heap_malloc_from(struct da_heap *h, unsigned c, unsigned *prev)
 	s->free = da_slab_next(s, b, prev);
 	s->used++;
 	*live = DA_LIVE;
+	da_heap_count_alloc(h, c);
 	return b;
 }
 
@@ -544,10 +547,13 @@ heap_attach(void)
 		heap_arena += need;
 		heap_arena_left -= need;
 		h->next_heap = all_heaps;
-		all_heaps = h;
+		/* Published whole: da_heap_class_allocs may follow the list
+		 * without the lock. */
+		__atomic_store_n(&all_heaps, h, __ATOMIC_RELEASE);
 	}
 	heap_reset(h);
 	h->live = 1;
+	h->thread = ++thread_count;
 	da_lock_release(&heaps_lock);
 	tls_own = h;
 	return h;
@@ -624,7 +630,6 @@ da_heap_malloc_slow(struct da_heap *h, size_t size, unsigned *prev)
 void
 da_heap_tick(struct da_heap *h)
 {
-	h->tick = DA_TICK_OPS;
 	da_tls_heap = &da_heap_busy;
 	atomic_signal_fence(memory_order_seq_cst);
 	DA_OP_ENTER();
@@ -868,6 +873,26 @@ periodic(void)
 		return;
 	da_heap_trim_abandoned();
 	da_chunk_decay();
+}
+
+void
+da_heap_class_allocs(uint64_t out[DA_NCLASSES])
+{
+	DA_OP_ENTER();
+	int locked = da_lock_take(&heaps_lock);
+	for (unsigned c = 0; c < DA_NCLASSES; c++)
+		out[c] += __atomic_load_n(&heap_fallback.allocs[c],
+		                          __ATOMIC_RELAXED);
+	/* Without the lock (a signal handler inside a slow path), the list
+	 * is still safe to follow: heaps are only ever pushed at its head. */
+	for (struct da_heap *h = __atomic_load_n(&all_heaps, __ATOMIC_ACQUIRE);
+	     h != NULL; h = h->next_heap)
+		for (unsigned c = 0; c < DA_NCLASSES; c++)
+			out[c] += __atomic_load_n(&h->allocs[c],
+			                          __ATOMIC_RELAXED);
+	if (locked)
+		da_lock_release(&heaps_lock);
+	DA_OP_LEAVE();
 }
 
 unsigned

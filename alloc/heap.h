@@ -18,7 +18,8 @@
  * freer touch the slab after its CAS. Any other remote free touches
  * nothing after the CAS (the block it published may be collected, the slab
  * emptied and released at once). The owner drains its queue at its slow
- * paths and every DA_TICK_OPS allocations, collects the queued slabs, and
+ * paths and in its periodic work (da_heap_tick: the caller runs it every
+ * few hundred allocations), collects the queued slabs, and
  * releases those that are now empty; it releases a slab only when neither
  * NOTIFY nor QUEUED is set. So a slab emptied by other threads' frees goes
  * back to the chunks, whoever emptied it.
@@ -55,7 +56,9 @@ struct da_slab_list {
 };
 
 struct da_heap {
-	unsigned tick; /* allocations until the next da_heap_tick */
+	/* The number of the thread that has the heap, from 1 in the order
+	 * threads first allocate (0: the fallback heap). */
+	uint32_t thread;
 	struct da_slab *cur[DA_NCLASSES];
 	struct da_slab_list partial[DA_NCLASSES];
 	struct da_slab_list full[DA_NCLASSES];
@@ -63,16 +66,17 @@ struct da_heap {
 	atomic_int trim_wanted;           /* malloc_trim in another thread */
 	struct da_heap *next_heap;        /* every heap, live or spare */
 	int live;                         /* has a thread */
+	/* Blocks handed out per class since the start, by every thread that
+	 * had this heap: only its owner adds (plain adds), anyone may read
+	 * (da_heap_class_allocs). Never reset, so that what exited threads
+	 * (and a fork parent's other threads) counted stays counted. */
+	uint64_t allocs[DA_NCLASSES];
 };
 
 #define DA_TF_ARMED  ((uintptr_t)1)
 #define DA_TF_QUEUED ((uintptr_t)2)
 #define DA_TF_NOTIFY ((uintptr_t)4)
 #define DA_TF_FLAGS  ((uintptr_t)15)
-
-/* The owner's periodic work (the remote queue, trim requests, the decay of
- * retained memory) runs once per this many allocations of a thread. */
-#define DA_TICK_OPS 256
 
 extern __thread struct da_heap *da_tls_heap;
 extern struct da_heap da_heap_empty;
@@ -89,8 +93,10 @@ void *da_heap_malloc_slow(struct da_heap *h, size_t size, unsigned *prev);
 void da_heap_owner_freed(struct da_heap *h, struct da_slab *s);
 /* Another thread's free of block p of s. */
 void da_slab_free_remote(struct da_slab *s, void *p);
-/* The periodic work; called with da_tls_heap == h, every DA_TICK_OPS
- * allocations. */
+/* The owner's periodic work (the remote queue, trim requests, the decay of
+ * retained memory); called with da_tls_heap == h, every few hundred
+ * allocations of the thread (audit runs it at each batch of allocation
+ * numbers: the fast path counts nothing for it). */
 void da_heap_tick(struct da_heap *h);
 
 /*
@@ -99,16 +105,13 @@ void da_heap_tick(struct da_heap *h);
  * DA_PREV_BAD_LINK is added when the free-list link in the block's first
  * word did not point into its slab: something wrote over the freed block,
  * and the rest of that free list is dropped rather than followed.
- * DA_PREV_TICK is added when the thread's periodic work is due: the
- * caller runs da_heap_tick(da_tls_heap) (out of its fast path, so that the
- * fast path makes no call). Above those bits, a class block's *prev holds
- * its block size (so the caller need not look its class up again).
+ * Above bit 2, a class block's *prev holds its block size (so the caller
+ * need not look its class up again).
  */
 enum da_prev {
 	DA_PREV_NEW = 0,
 	DA_PREV_FREED = 1,
 	DA_PREV_BAD_LINK = 2,
-	DA_PREV_TICK = 4,
 	DA_PREV_FLAGS = 7,
 };
 #define DA_PREV_BSIZE(prev) ((size_t)(prev) >> 3)
@@ -127,6 +130,16 @@ da_slab_next(const struct da_slab *s, void *b, unsigned *prev)
 	return next;
 }
 
+/* Counts a block of class c handed out by h (its owner, or the holder of
+ * the fallback heap's lock): one add to a word only the owner writes.
+ * Statistics (the dump's K records) read the sums; frees are not counted
+ * (allocations less the blocks live now). */
+DA_INLINE void
+da_heap_count_alloc(struct da_heap *h, unsigned c)
+{
+	h->allocs[c]++;
+}
+
 /*
  * A block for size <= DA_MEDIUM_MAX, or NULL when out of memory; *prev
  * says what it was (enum da_prev).
@@ -138,9 +151,11 @@ da_heap_malloc(size_t size, unsigned *prev)
 	struct da_heap *h = da_tls_heap;
 	da_tls_heap = &da_heap_busy;
 	atomic_signal_fence(memory_order_seq_cst);
-	struct da_slab *s = h->cur[da_class_of(size)];
+	unsigned c = da_class_of(size);
+	struct da_slab *s = h->cur[c];
 	void *b = s->free;
 	if (da_likely(b != NULL)) {
+		da_heap_count_alloc(h, c);
 		uint8_t *live = da_slab_live(s, b);
 		*prev = (unsigned)(*live == DA_FREED) | s->bsize << 3;
 		s->free = da_slab_next(s, b, prev);
@@ -148,8 +163,6 @@ da_heap_malloc(size_t size, unsigned *prev)
 		*live = DA_LIVE;
 		atomic_signal_fence(memory_order_seq_cst);
 		da_tls_heap = h;
-		if (da_unlikely(--h->tick == 0))
-			*prev |= DA_PREV_TICK;
 		return b;
 	}
 	return da_heap_malloc_slow(h, size, prev);
@@ -199,6 +212,12 @@ void da_heap_fork_child(void);
 
 /* Number of heaps with a live thread (tests). */
 unsigned da_heap_live_count(void);
+
+/* Adds to out[c] the blocks of class c every heap has handed out (the
+ * exited threads' heaps and the fallback heap included). Locking: takes
+ * the heaps lock (held already for fork, or by a walk under stop: see
+ * lock.h on taking it again). */
+void da_heap_class_allocs(uint64_t out[DA_NCLASSES]);
 
 /*
  * Gives back what the heaps hold empty: every empty slab of the calling

@@ -338,6 +338,8 @@ da_huge_free(struct da_huge *h)
 	return 1;
 }
 
+_Atomic uint64_t da_large_allocs;
+
 void *
 da_large_malloc(size_t size, size_t align, int zero)
 {
@@ -354,6 +356,9 @@ da_large_malloc(size_t size, size_t align, int zero)
 	} else {
 		p = huge_malloc(size, align, zero);
 	}
+	if (p != NULL)
+		atomic_fetch_add_explicit(&da_large_allocs, 1,
+		                          memory_order_relaxed);
 	DA_OP_LEAVE();
 	return p;
 }
@@ -363,6 +368,9 @@ da_large_malloc_without_lock(size_t size)
 {
 	DA_OP_ENTER();
 	void *p = huge_without_lock(size == 0 ? 1 : size, 0);
+	if (p != NULL)
+		atomic_fetch_add_explicit(&da_large_allocs, 1,
+		                          memory_order_relaxed);
 	DA_OP_LEAVE();
 	return p;
 }

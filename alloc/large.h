@@ -29,6 +29,10 @@ void *da_large_malloc(size_t size, size_t align, int zero);
  */
 void *da_large_malloc_without_lock(size_t size);
 
+/* Blocks of pages and huge blocks handed out since the start (both
+ * functions above count them). */
+extern _Atomic uint64_t da_large_allocs;
+
 /* Grows huge block h to hold size bytes from its block start, in place.
  * 1 if it did. Locking: takes da_chunk_lock. */
 int da_huge_grow(struct da_huge *h, size_t size);

@@ -8,6 +8,7 @@
  */
 #include "alloc/alloc.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 static int
@@ -90,12 +91,23 @@ da_alloc_walk_freed(int (*fn)(const struct da_block *b, void *arg), void *arg)
 }
 
 /* Locking: caller holds da_chunk_lock. */
+static int walk_large_locked(int (*fn)(const struct da_block *b, void *arg),
+                             void *arg);
+
 static int
 walk_locked(int (*fn)(const struct da_block *b, void *arg), void *arg)
 {
 	int rc = slabs_walk(walk_slab, fn, arg);
 	if (!rc)
-		rc = da_pages_walk_locked(fn, arg);
+		rc = walk_large_locked(fn, arg);
+	return rc;
+}
+
+/* Locking: caller holds da_chunk_lock. */
+static int
+walk_large_locked(int (*fn)(const struct da_block *b, void *arg), void *arg)
+{
+	int rc = da_pages_walk_locked(fn, arg);
 	for (struct da_huge *h = da_huges; h != NULL && !rc; h = h->next) {
 		if (!da_live_in_use(h->state))
 			continue;
@@ -108,6 +120,47 @@ walk_locked(int (*fn)(const struct da_block *b, void *arg), void *arg)
 			continue;
 		rc = fn(&b, arg);
 	}
+	return rc;
+}
+
+void
+da_alloc_walk_slabs(void (*fn)(const struct da_slab_view *v, void *arg),
+                    void *arg)
+{
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		DA_OP_LEAVE();
+		return;
+	}
+	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next)
+		for (unsigned u = 1; u < DA_UNITS; u++) {
+			struct da_slab *s = &ch->slabs[u];
+			if (ch->slab_of[u] != u ||
+			    __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) !=
+			            DA_SLAB_CLASS)
+				continue;
+			/* A block past reserved may be live: one carved and
+			 * handed out whose count a stopped owner had not
+			 * stored yet (heap.c: slab_rebuild). */
+			struct da_slab_view v = {s->area, s->live, s->bsize,
+			                         s->capacity, s->cls};
+			fn(&v, arg);
+		}
+	da_lock_release(&da_chunk_lock);
+	DA_OP_LEAVE();
+}
+
+int
+da_alloc_walk_large(int (*fn)(const struct da_block *b, void *arg), void *arg)
+{
+	DA_OP_ENTER();
+	if (!da_lock_take(&da_chunk_lock)) {
+		DA_OP_LEAVE();
+		return 0;
+	}
+	int rc = walk_large_locked(fn, arg);
+	da_lock_release(&da_chunk_lock);
+	DA_OP_LEAVE();
 	return rc;
 }
 
@@ -190,4 +243,134 @@ da_alloc_stats(struct da_alloc_stats *st)
 	st->huge_peak_bytes = da_huge_peak_bytes;
 	da_lock_release(&da_chunk_lock);
 	DA_OP_LEAVE();
+}
+
+/* --- The size classes, for statistics. --- */
+
+/* Live blocks of class slab s, from its live map. */
+static uint64_t
+slab_live_blocks(const struct da_slab *s)
+{
+	uint64_t n = 0;
+	uint32_t end = s->reserved < s->capacity ? s->reserved : s->capacity;
+	for (uint32_t i = 0; i < end; i++)
+		n += da_live_in_use(
+		        __atomic_load_n(&s->live[((size_t)i * s->bsize) >> 4],
+		                        __ATOMIC_RELAXED));
+	return n;
+}
+
+/* Live blocks of page region r. */
+static uint64_t
+region_live_blocks(const struct da_pregion *r)
+{
+	uint64_t n = 0;
+	for (unsigned w = 0; w < DA_PAGES_WORDS; w++) {
+		uint64_t m = r->start_map[w];
+		while (m != 0) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(m);
+			m &= m - 1;
+			n += da_live_in_use(r->state[i]);
+		}
+	}
+	return n;
+}
+
+/* Locking: caller holds da_chunk_lock. */
+static void
+class_live_locked(uint64_t live[DA_NCLASSES + 1], struct da_class_stats *st,
+                  uint64_t *metadata)
+{
+	for (struct da_chunk *ch = da_chunks; ch != NULL; ch = ch->next) {
+		if (metadata != NULL)
+			*metadata += DA_UNIT_SIZE;
+		for (unsigned u = 1; u < DA_UNITS; u++) {
+			struct da_slab *s = &ch->slabs[u];
+			if (ch->slab_of[u] != u ||
+			    __atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) !=
+			            DA_SLAB_CLASS)
+				continue;
+			live[s->cls] += slab_live_blocks(s);
+			if (st != NULL) {
+				st[s->cls].slabs++;
+				st[s->cls].slab_bytes +=
+				        (uint64_t)s->units * DA_UNIT_SIZE;
+			}
+			if (metadata != NULL)
+				*metadata +=
+				        (uint64_t)(s->area - (char *)s->live);
+		}
+	}
+	for (struct da_pregion *r = da_pregions; r != NULL; r = r->next) {
+		live[DA_CLASS_LARGE] += region_live_blocks(r);
+		if (st != NULL) {
+			st[DA_CLASS_LARGE].slabs++;
+			st[DA_CLASS_LARGE].slab_bytes += DA_PAGES_SIZE;
+		}
+		if (metadata != NULL)
+			*metadata += DA_PAGES_HEADER * DA_PAGE;
+	}
+	for (struct da_huge *h = da_huges; h != NULL; h = h->next) {
+		if (!da_live_in_use(h->state))
+			continue;
+		live[DA_CLASS_LARGE]++;
+		if (st != NULL) {
+			st[DA_CLASS_LARGE].slabs++;
+			st[DA_CLASS_LARGE].slab_bytes += h->map_size;
+		}
+		if (metadata != NULL)
+			*metadata += h->data_off;
+	}
+}
+
+void
+da_alloc_class_live(uint64_t live[DA_NCLASSES + 1])
+{
+	DA_OP_ENTER();
+	if (da_lock_take(&da_chunk_lock)) {
+		class_live_locked(live, NULL, NULL);
+		da_lock_release(&da_chunk_lock);
+	}
+	DA_OP_LEAVE();
+}
+
+void
+da_alloc_class_stats(struct da_class_stats st[DA_NCLASSES + 1],
+                     uint64_t *metadata)
+{
+	uint64_t live[DA_NCLASSES + 1] = {0}, allocs[DA_NCLASSES] = {0};
+	memset(st, 0, (DA_NCLASSES + 1) * sizeof(*st));
+	*metadata = 0;
+	da_heap_class_allocs(allocs);
+	DA_OP_ENTER();
+	if (da_lock_take(&da_chunk_lock)) {
+		class_live_locked(live, st, metadata);
+		da_lock_release(&da_chunk_lock);
+	}
+	DA_OP_LEAVE();
+	for (unsigned c = 0; c <= DA_NCLASSES; c++) {
+		st[c].live_blocks = live[c];
+		st[c].allocs =
+		        c < DA_NCLASSES
+		                ? allocs[c]
+		                : atomic_load_explicit(&da_large_allocs,
+		                                       memory_order_relaxed);
+	}
+}
+
+void
+da_alloc_block_owner(const void *start, unsigned *cls, uint32_t *thread)
+{
+	*cls = DA_CLASS_LARGE;
+	*thread = 0;
+	if (da_pagemap_kind(start) != DA_PM_CHUNK)
+		return;
+	struct da_chunk *ch =
+	        (struct da_chunk *)((uintptr_t)start & ~DA_CHUNK_MASK);
+	struct da_slab *s = da_chunk_slab_at(ch, start);
+	if (__atomic_load_n(&s->kind, __ATOMIC_ACQUIRE) != DA_SLAB_CLASS ||
+	    (size_t)((const char *)start - s->area) >= s->area_size)
+		return;
+	*cls = s->cls;
+	*thread = s->thread;
 }

@@ -9,12 +9,14 @@
 #include "audit/acct.h"
 #include "alloc/lock.h"
 #include "audit/scope.h"
+#include "audit/sitestats.h"
+#include "audit/gen.h"
+#include "audit/steps.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-
-__thread struct da_acct_tls da_acct_tls;
+#include <time.h>
 
 static struct {
 	atomic_flag lock;
@@ -29,8 +31,11 @@ static struct {
 	_Atomic int64_t base;
 	_Atomic uint64_t base_bytes, base_allocs, base_frees;
 	_Atomic int64_t peak; /* the highest live bytes since start */
-	_Atomic uint64_t failed;
-	struct da_acct_tls *threads;
+	_Atomic uint64_t peak_mono_ns;
+	_Atomic unsigned peak_epoch;
+	_Atomic int64_t epoch_peak; /* the highest in the current epoch */
+	_Atomic uint64_t failed, injected;
+	struct da_acct_state *threads;
 	_Atomic unsigned nthreads;
 	pthread_key_t key;
 	int key_made;
@@ -72,6 +77,17 @@ unlock(void)
 	da_acct_tls.in_lock--;
 }
 
+int
+da_acct_trylock(void)
+{
+	da_acct_tls.in_lock++;
+	if (!atomic_flag_test_and_set_explicit(&acct.lock,
+	                                       memory_order_acquire))
+		return 1;
+	da_acct_tls.in_lock--;
+	return 0;
+}
+
 /*
  * The lock for the allocation path's own work (registering the thread,
  * peaks, scopes): taken as lock() does, unless this thread holds one of
@@ -93,12 +109,7 @@ lock_from_alloc(void)
 		lock();
 		return 1;
 	}
-	da_acct_tls.in_lock++;
-	if (!atomic_flag_test_and_set_explicit(&acct.lock,
-	                                       memory_order_acquire))
-		return 1;
-	da_acct_tls.in_lock--;
-	return 0;
+	return da_acct_trylock();
 }
 
 void
@@ -126,7 +137,7 @@ ld(const int64_t *p)
  * reservation and the grant's update, the sum is short by that one
  * allocation). */
 static int64_t
-thread_live(const struct da_acct_tls *t)
+thread_live(const struct da_acct_state *t)
 {
 	int64_t net = ld(&t->net), grant = ld(&t->grant);
 	return net < grant ? net : grant;
@@ -136,7 +147,7 @@ int64_t
 da_acct_live_locked(void)
 {
 	int64_t live = atomic_load_explicit(&acct.base, memory_order_relaxed);
-	for (struct da_acct_tls *t = acct.threads; t != NULL; t = t->next)
+	for (struct da_acct_state *t = acct.threads; t != NULL; t = t->next)
 		live += thread_live(t);
 	return live;
 }
@@ -165,7 +176,7 @@ alone(void)
 }
 
 void
-da_acct_retune(struct da_acct_tls *t)
+da_acct_retune(struct da_acct_state *t)
 {
 	int64_t high = t->grant;
 	for (struct da_scope *s = t->top; s != NULL; s = s->outer) {
@@ -182,7 +193,8 @@ da_acct_retune(struct da_acct_tls *t)
 		/* Every new peak of the process comes here. */
 		int64_t base =
 		        atomic_load_explicit(&acct.base, memory_order_relaxed);
-		high = min64(high, atomic_load_explicit(&acct.peak,
+		/* The epoch's peak is at most the process's. */
+		high = min64(high, atomic_load_explicit(&acct.epoch_peak,
 		                                        memory_order_relaxed) -
 		                           base);
 		for (struct da_scope *s = da_scope_process_list; s != NULL;
@@ -204,7 +216,7 @@ thread_key_destructor(void *arg)
 /* Puts t in the registry; leaves it out (for its next slow path) when
  * the lock cannot be waited for (lock_from_alloc). */
 static void
-register_thread(struct da_acct_tls *t)
+register_thread(struct da_acct_state *t)
 {
 	if (!lock_from_alloc())
 		return;
@@ -225,7 +237,7 @@ register_thread(struct da_acct_tls *t)
 
 /* Moves t's counts to base (t leaves the registry, or has left). */
 static void
-fold(struct da_acct_tls *t)
+fold(struct da_acct_state *t)
 {
 	atomic_fetch_add_explicit(&acct.base, ld(&t->net),
 	                          memory_order_relaxed);
@@ -242,7 +254,7 @@ fold(struct da_acct_tls *t)
 /* Reserves need bytes more for t, with credit to spare. Returns 0, or -1
  * if that would pass the limit. */
 static int
-reserve(struct da_acct_tls *t, int64_t need, int internal)
+reserve(struct da_acct_state *t, int64_t need, int internal)
 {
 	int64_t r = atomic_load_explicit(&acct.reserved, memory_order_relaxed);
 	for (;;) {
@@ -266,9 +278,10 @@ reserve(struct da_acct_tls *t, int64_t need, int internal)
 
 /* The live bytes may have passed a peak: under threads, sum them. A
  * nested allocation that finds the registry busy skips it (see
- * lock_from_alloc): the peak under threads is sampled anyway. */
-static void
-note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
+ * lock_from_alloc): the peak under threads is sampled anyway. Returns the
+ * live bytes, or INT64_MIN when skipped. */
+static int64_t
+note_peaks(struct da_acct_state *t, struct da_scope **crossed, int64_t *above)
 {
 	int64_t live;
 	*crossed = NULL;
@@ -277,7 +290,7 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 		       t->net;
 	} else {
 		if (!lock_from_alloc())
-			return;
+			return INT64_MIN;
 		live = da_acct_live_locked();
 		unlock();
 	}
@@ -286,8 +299,27 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 	                           &acct.peak, &p, live, memory_order_relaxed,
 	                           memory_order_relaxed))
 		;
+	if (live > p) {
+		/* A new peak: when (a coarse clock: the slow path of every
+		 * allocation that grows the peak comes here), and in which
+		 * epoch. */
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		atomic_store_explicit(&acct.peak_mono_ns,
+		                      (uint64_t)ts.tv_sec * 1000000000u +
+		                              (uint64_t)ts.tv_nsec,
+		                      memory_order_relaxed);
+		atomic_store_explicit(&acct.peak_epoch, da_gen_epochs() - 1,
+		                      memory_order_relaxed);
+	}
+	int64_t ep =
+	        atomic_load_explicit(&acct.epoch_peak, memory_order_relaxed);
+	while (live > ep && !atomic_compare_exchange_weak_explicit(
+	                            &acct.epoch_peak, &ep, live,
+	                            memory_order_relaxed, memory_order_relaxed))
+		;
 	if (da_scope_process_list == NULL || !lock_from_alloc())
-		return;
+		return live;
 	for (struct da_scope *s = da_scope_process_list; s != NULL;
 	     s = s->pnext) {
 		if (live > s->peak)
@@ -301,10 +333,11 @@ note_peaks(struct da_acct_tls *t, struct da_scope **crossed, int64_t *above)
 		}
 	}
 	unlock();
+	return live;
 }
 
 static void
-undo(struct da_acct_tls *t, uint64_t n)
+undo(struct da_acct_state *t, uint64_t n)
 {
 	da_acct_add(&t->net, -(int64_t)n);
 	t->bytes -= n;
@@ -314,7 +347,7 @@ undo(struct da_acct_tls *t, uint64_t n)
 /* A thread that has exited allocates or frees (a later destructor):
  * straight to base and reserved. */
 static int
-gone(struct da_acct_tls *t, int internal)
+gone(struct da_acct_state *t, int internal)
 {
 	int64_t net = ld(&t->net);
 	if (net > 0 && reserve(t, net, internal) != 0)
@@ -330,7 +363,7 @@ gone(struct da_acct_tls *t, int internal)
 int
 da_acct_over(uint64_t n, int internal, struct da_scope **which)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	*which = NULL;
 	if (t->state == DA_ACCT_GONE) {
 		if (gone(t, internal) == 0)
@@ -388,9 +421,10 @@ da_acct_over(uint64_t n, int internal, struct da_scope **which)
 		}
 		grew = 1;
 	}
+	int64_t live = INT64_MIN;
 	if (!internal && (grew || alone())) {
 		struct da_scope *pc = NULL;
-		note_peaks(t, &pc, &above);
+		live = note_peaks(t, &pc, &above);
 		if (crossed == NULL)
 			crossed = pc;
 	}
@@ -400,13 +434,18 @@ da_acct_over(uint64_t n, int internal, struct da_scope **which)
 		da_scope_crossed(crossed, above);
 		t->in_slow = 0;
 	}
+	/* Taken once the allocation is finished (audit.c), so that the
+	 * snapshot holds its block. */
+	if (da_unlikely(live >= atomic_load_explicit(&da_acct_next_step,
+	                                             memory_order_relaxed)))
+		da_gen_tls.work |= DA_WORK_STEP;
 	return DA_ACCT_OK;
 }
 
 void
 da_acct_under(void)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	if (t->state == DA_ACCT_GONE) {
 		gone(t, 1);
 		return;
@@ -431,16 +470,32 @@ da_acct_under(void)
 void
 da_acct_uncharge(uint64_t n)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	undo(t, n);
 	if (t->net < t->low)
 		da_acct_under();
 }
 
 void
-da_acct_count_failure(void)
+da_acct_count_failure(int injected)
 {
-	atomic_fetch_add_explicit(&acct.failed, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(injected ? &acct.injected : &acct.failed, 1,
+	                          memory_order_relaxed);
+}
+
+_Atomic int64_t da_acct_next_step = DA_STEPS_FIRST;
+
+int64_t
+da_acct_epoch_begin(struct da_acct_totals *o)
+{
+	lock();
+	da_acct_totals_locked(o);
+	int64_t ended = atomic_exchange_explicit(&acct.epoch_peak, o->live,
+	                                         memory_order_relaxed);
+	if (da_acct_tls.state == DA_ACCT_LIVE)
+		da_acct_retune(&da_acct_tls);
+	unlock();
+	return ended > o->live ? ended : o->live;
 }
 
 void
@@ -468,7 +523,7 @@ da_acct_totals_locked(struct da_acct_totals *o)
 	o->allocs =
 	        atomic_load_explicit(&acct.base_allocs, memory_order_relaxed);
 	o->frees = atomic_load_explicit(&acct.base_frees, memory_order_relaxed);
-	for (struct da_acct_tls *t = acct.threads; t != NULL; t = t->next) {
+	for (struct da_acct_state *t = acct.threads; t != NULL; t = t->next) {
 		o->bytes += __atomic_load_n(&t->bytes, __ATOMIC_RELAXED);
 		o->allocs += __atomic_load_n(&t->allocs, __ATOMIC_RELAXED);
 		o->frees += __atomic_load_n(&t->frees, __ATOMIC_RELAXED);
@@ -480,9 +535,24 @@ da_acct_totals_locked(struct da_acct_totals *o)
 	if (o->live < 0)
 		o->live = 0;
 	o->peak = atomic_load_explicit(&acct.peak, memory_order_relaxed);
-	if (o->peak < o->live)
+	o->peak_mono_ns =
+	        atomic_load_explicit(&acct.peak_mono_ns, memory_order_relaxed);
+	o->peak_epoch =
+	        atomic_load_explicit(&acct.peak_epoch, memory_order_relaxed);
+	if (o->peak < o->live) {
+		/* Not seen yet (under threads, within a thread's sample). */
 		o->peak = o->live;
-	o->failed = atomic_load_explicit(&acct.failed, memory_order_relaxed);
+		o->peak_epoch = da_gen_epochs() - 1;
+	}
+	o->epoch_peak =
+	        atomic_load_explicit(&acct.epoch_peak, memory_order_relaxed);
+	if (o->epoch_peak < o->live)
+		o->epoch_peak = o->live;
+	o->limit_failures =
+	        atomic_load_explicit(&acct.failed, memory_order_relaxed);
+	o->injected_failures =
+	        atomic_load_explicit(&acct.injected, memory_order_relaxed);
+	o->failed = o->limit_failures + o->injected_failures;
 }
 
 void
@@ -505,10 +575,10 @@ da_acct_limits_changed_locked(void)
 	/* Other threads look again at their next allocation; the calling
 	 * thread gives its credit back now (a lowered limit may leave no room
 	 * for it). */
-	for (struct da_acct_tls *t = acct.threads; t != NULL; t = t->next)
+	for (struct da_acct_state *t = acct.threads; t != NULL; t = t->next)
 		if (t != &da_acct_tls)
 			__atomic_store_n(&t->high, INT64_MIN, __ATOMIC_RELAXED);
-	struct da_acct_tls *me = &da_acct_tls;
+	struct da_acct_state *me = &da_acct_tls;
 	if (me->state == DA_ACCT_LIVE) {
 		atomic_fetch_sub_explicit(&acct.reserved, me->grant - me->net,
 		                          memory_order_relaxed);
@@ -554,7 +624,7 @@ da_acct_set_peak_locked(int64_t peak)
 
 /* Takes t out of the registry, its counts to base (registry lock held). */
 static void
-leave_locked(struct da_acct_tls *t)
+leave_locked(struct da_acct_state *t)
 {
 	if (t->prev != NULL)
 		t->prev->next = t->next;
@@ -580,12 +650,13 @@ leave_locked(struct da_acct_tls *t)
 void
 da_acct_thread_exit(void)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	if (t->state != DA_ACCT_LIVE)
 		return;
 	lock();
 	leave_locked(t);
 	unlock();
+	da_sitestats_thread_exit();
 }
 
 void
@@ -593,8 +664,8 @@ da_acct_fork_child(void)
 {
 	/* One thread is left: the others' counts are base now. */
 	atomic_flag_clear_explicit(&acct.lock, memory_order_relaxed);
-	struct da_acct_tls *me = &da_acct_tls, *next;
-	for (struct da_acct_tls *t = acct.threads; t != NULL; t = next) {
+	struct da_acct_state *me = &da_acct_tls, *next;
+	for (struct da_acct_state *t = acct.threads; t != NULL; t = next) {
 		next = t->next;
 		if (t != me)
 			leave_locked(t);

@@ -40,34 +40,13 @@
 #define DA_AUDIT_ACCT_H
 
 #include "alloc/config.h"
+#include "audit/tls.h"
 
 #include <stdint.h>
 
 #define DA_ACCT_CREDIT (64 * 1024)
 #define DA_ACCT_SAMPLE (64 * 1024)
 #define DA_ACCT_NONE   INT64_MAX /* no limit */
-
-struct da_scope;
-
-struct da_acct_tls {
-	int64_t net;     /* bytes allocated minus bytes freed, this thread */
-	int64_t high;    /* an allocation taking net above this: da_acct_over */
-	int64_t low;     /* a free taking net below this: da_acct_under */
-	uint64_t bytes;  /* bytes this thread allocated */
-	uint64_t allocs; /* blocks this thread allocated */
-	uint64_t frees;  /* blocks this thread freed */
-	/* The slow path's own: */
-	int64_t grant;        /* under a limit: net may reach this */
-	int64_t keep;         /* the credit the last refill left */
-	int64_t peak;         /* highest net since the thread scope began */
-	int64_t sampled;      /* net when the process peak was last sampled */
-	unsigned state;       /* DA_ACCT_NEW, _LIVE, _GONE */
-	unsigned in_slow;     /* reporting from da_acct_over (no recursion) */
-	unsigned in_lock;     /* holding (or taking) the registry lock */
-	struct da_scope *top; /* the thread's innermost open scope */
-	struct da_acct_tls *prev, *next; /* the registry of live threads */
-};
-extern __thread struct da_acct_tls da_acct_tls;
 
 enum { DA_ACCT_NEW = 0, DA_ACCT_LIVE, DA_ACCT_GONE };
 
@@ -86,7 +65,7 @@ da_acct_add(int64_t *p, int64_t v)
 DA_INLINE int
 da_acct_charge(uint64_t n)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	da_acct_add(&t->net, (int64_t)n);
 	da_acct_add((int64_t *)&t->bytes, (int64_t)n);
 	da_acct_add((int64_t *)&t->allocs, 1);
@@ -98,7 +77,7 @@ da_acct_charge(uint64_t n)
 DA_INLINE void
 da_acct_count_free(uint64_t n)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	da_acct_add(&t->net, -(int64_t)n);
 	da_acct_add((int64_t *)&t->frees, 1);
 }
@@ -113,7 +92,7 @@ da_acct_low(void)
 DA_INLINE int
 da_acct_discharge(uint64_t n)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	da_acct_add(&t->net, -(int64_t)n);
 	da_acct_add((int64_t *)&t->frees, 1);
 	return da_unlikely(t->net < t->low);
@@ -143,6 +122,12 @@ struct da_acct_totals {
 	int64_t peak;
 	uint64_t allocs, bytes, frees, failed;
 	int64_t limit; /* DA_ACCT_NONE: none */
+	/* When the peak was reached: CLOCK_MONOTONIC_COARSE (ns; 0 before
+	 * any), and the epoch then (gen.h). */
+	uint64_t peak_mono_ns;
+	unsigned peak_epoch;
+	uint64_t limit_failures, injected_failures; /* failed, by kind */
+	int64_t epoch_peak; /* the most live bytes in the current epoch */
 };
 void da_acct_totals(struct da_acct_totals *out);
 void da_acct_totals_locked(struct da_acct_totals *out);
@@ -150,8 +135,23 @@ void da_acct_totals_locked(struct da_acct_totals *out);
 /* Registers the calling thread if it is not yet (a scope begins). */
 void da_acct_enter(void);
 
-/* One more allocation refused (limit or injection). */
-void da_acct_count_failure(void);
+/* One more allocation refused: by the limit (injected 0) or by fault
+ * injection (1). */
+void da_acct_count_failure(int injected);
+
+/*
+ * A new epoch begins (dbgalloc_mark): fills *t with the totals now and
+ * returns the peak of the epoch that ends; the new epoch's peak starts at
+ * the live bytes now. Epoch peaks follow the process peak's logic: exact
+ * while one thread allocates (every new peak of the epoch takes the slow
+ * path), sampled under threads.
+ */
+int64_t da_acct_epoch_begin(struct da_acct_totals *t);
+
+/* The high-water steps of live bytes (audit/steps.h): an allocation whose
+ * slow path sees the live bytes at or above da_acct_next_step asks for a
+ * step (gen.h: DA_WORK_STEP), taken once it is finished. */
+extern _Atomic int64_t da_acct_next_step;
 
 /* DBGALLOC_LIMIT and dbgalloc_limit_set: DA_ACCT_NONE removes it. Returns
  * the limit it replaces. */
@@ -165,8 +165,11 @@ int64_t da_acct_get_limit(void);
  */
 void da_acct_lock(void);
 void da_acct_unlock(void);
+/* Takes the registry lock if it is free now: 1 if so. For a reader with
+ * the other threads stopped (one of them may hold it). */
+int da_acct_trylock(void);
 int64_t da_acct_live_locked(void);
-void da_acct_retune(struct da_acct_tls *t);
+void da_acct_retune(struct da_acct_state *t);
 /* The process peak since the innermost process scope began, and setting
  * it (a scope begins: the live bytes; ends: the outer scope's). */
 int64_t da_acct_peak_locked(void);

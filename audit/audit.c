@@ -12,6 +12,9 @@
 #include "audit/limit.h"
 #include "audit/leak.h"
 #include "audit/settings.h"
+#include "audit/epochs.h"
+#include "audit/steps.h"
+#include "audit/timeline.h"
 
 #include <stdint.h>
 #include <sys/single_threaded.h>
@@ -60,6 +63,13 @@ da_audit_configure(const struct da_settings *s)
 		da_gen_set_break(s->break_at);
 	da_cfg.limit_abort = s->limit_action == DA_LIMIT_ACTION_ABORT;
 	da_fail_configure(s);
+	da_gen_set_temporary(s->temporary > UINT32_MAX - 1
+	                             ? UINT32_MAX - 1
+	                             : (uint32_t)s->temporary);
+	uint64_t interval = 0;
+	if (s->sample_interval[0] != '\0')
+		da_settings_parse_duration(s->sample_interval, &interval);
+	da_timeline_set_interval(interval);
 }
 
 static void
@@ -78,7 +88,7 @@ static void *
 refuse(size_t size, unsigned kind, struct da_call c, int why,
        struct da_scope *scope)
 {
-	da_acct_count_failure();
+	da_acct_count_failure(0);
 	da_audit_limit_report(size, kind_name[kind], c, why, scope);
 	return da_audit_nomem();
 }
@@ -107,16 +117,29 @@ da_audit_malloc_failed(size_t size, unsigned kind, int zero, struct da_call c)
 	return da_audit_nomem();
 }
 
+void
+da_audit_work(void)
+{
+	unsigned work = da_gen_tls.work;
+	da_gen_tls.work = 0;
+	if (work & DA_WORK_BATCH) {
+		da_alloc_periodic();
+		da_timeline_tick();
+		da_dumper_poll();
+	}
+	if (work & DA_WORK_STEP) {
+		struct da_acct_totals t;
+		da_acct_totals(&t);
+		da_steps_reached(t.live);
+	}
+}
+
 /* Finishes a block alloc handed out in state prev, number gen (UINT64_MAX:
  * take it after the checks). */
 static void *
 finish_prev(char *blk, size_t size, unsigned kind, unsigned prev,
             struct da_call c, uint64_t gen)
 {
-	if (prev & DA_PREV_TICK) {
-		da_heap_tick(da_tls_heap);
-		da_dumper_poll();
-	}
 	unsigned was = prev & (DA_PREV_FREED | DA_PREV_BAD_LINK);
 	if (was != DA_PREV_NEW &&
 	    (was != DA_PREV_FREED ||
@@ -124,7 +147,8 @@ finish_prev(char *blk, size_t size, unsigned kind, unsigned prev,
 		da_audit_reused_bad(blk, size, kind, prev, c);
 	if (gen == UINT64_MAX)
 		gen = da_audit_number();
-	return da_audit_finish_gen(blk, size, kind, c, gen);
+	return da_audit_finish_noted(blk, size, kind, c, gen,
+	                             DA_PREV_BSIZE(prev));
 }
 
 void *
@@ -147,7 +171,7 @@ admit(size_t size, unsigned kind, struct da_call c, uint64_t *gen)
 		return 0; /* dbgalloc's own: not counted, never refused */
 	if (da_unlikely(da_fail_on) &&
 	    da_fail_decide(*gen, size, kind_name[kind], c.ret, c.fp)) {
-		da_acct_count_failure();
+		da_acct_count_failure(1);
 		return -1;
 	}
 	if (da_acct_charge(size)) {
@@ -168,7 +192,11 @@ da_audit_alloc_numbered(size_t size, unsigned kind, struct da_call c)
 	unsigned prev;
 	if (admit(size, kind, c, &gen) != 0)
 		return da_audit_nomem();
-	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA, &prev);
+	/* A block whose allocation time is noted gets room for the note
+	 * after its canary (sitestats.h). */
+	size_t extra = gen != 0 && da_life_stamped(gen) ? 8 : 0;
+	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA + extra,
+	                                         &prev);
 	if (blk == NULL && (blk = without_lock(size)) != NULL)
 		prev = DA_PREV_NEW;
 	if (blk == NULL) {
@@ -368,7 +396,7 @@ da_audit_calloc(size_t n, size_t size, struct da_call c)
 			da_acct_uncharge(total);
 		return da_audit_nomem();
 	}
-	return da_audit_finish_gen(blk, total, DA_KIND_MALLOC, c, gen);
+	return da_audit_finish_noted(blk, total, DA_KIND_MALLOC, c, gen, 0);
 }
 
 void *
@@ -388,7 +416,7 @@ da_audit_aligned(size_t align, size_t size, unsigned kind, struct da_call c)
 			da_acct_uncharge(size);
 		return da_audit_nomem();
 	}
-	return da_audit_finish_gen(blk, size, kind, c, gen);
+	return da_audit_finish_noted(blk, size, kind, c, gen, 0);
 }
 
 /*
@@ -542,6 +570,7 @@ release_checked(void *p, const struct da_block *b, uint64_t pc, int counted)
 {
 	char *blk = (char *)p - DA_HDR;
 	uint8_t *live;
+	da_sitestats_freed(blk, b->size);
 	if (!counted && da_hdr_site(blk) != DA_SITE_INTERNAL &&
 	    da_acct_discharge(da_hdr_size(blk)))
 		da_acct_under();
@@ -565,6 +594,23 @@ release_checked(void *p, const struct da_block *b, uint64_t pc, int counted)
 		da_rec_write(blk, rec, pc);
 	struct da_block bad;
 	da_alloc_free(blk, &bad);
+}
+
+void
+da_audit_release_sampled(char *blk, struct da_slab *s, uint8_t *live,
+                         uint64_t pc)
+{
+	size_t bsize = da_alloc_slab_block_size(s);
+	/* Of the blocks poisoned whole, one in four is a lifetime sample
+	 * (header.h: da_life_stamped). */
+	if (da_sitestats_temporary(blk) ||
+	    da_life_stamped(((const struct da_hdr *)blk)->w1 >> 32))
+		da_sitestats_freed(blk, bsize);
+	da_acct_count_free(da_hdr_size(blk));
+	da_audit_poison(blk, bsize, pc);
+	da_alloc_free_small(s, live, blk);
+	if (da_acct_low())
+		da_acct_under();
 }
 
 void
@@ -628,12 +674,14 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 	 * handed out anew: new generation, the realloc's call site. */
 	if ((size <= room && size >= room / 2) ||
 	    (size > room && da_alloc_grow(blk, size + DA_HDR_EXTRA))) {
+		/* The block of the old call site ends here. */
+		da_sitestats_freed(blk, b.size);
 		/* The new canary may overlap the old one: the header is
 		 * broken first, so that a thread stopped (or a process
 		 * forked) in between sees a block in flight. */
 		((struct da_hdr *)blk)->w0 = 0;
 		atomic_signal_fence(memory_order_seq_cst);
-		da_audit_finish_gen(blk, size, kind, c, gen);
+		da_audit_finish_noted(blk, size, kind, c, gen, b.size);
 		if (da_acct_low())
 			da_acct_under();
 		return p;
@@ -686,6 +734,8 @@ da_audit_ignore(const void *p)
 		return 0;
 	struct da_hdr_info i;
 	da_hdr_unpack(blk, &i);
+	if (i.site != DA_SITE_IGNORED && i.site != DA_SITE_INTERNAL)
+		da_sitestats_ignored(i.site, i.size);
 	da_hdr_write(blk, i.size, i.gen, DA_SITE_IGNORED, i.kind);
 	return 1;
 }
@@ -724,6 +774,10 @@ da_audit_fork_child(void)
 {
 	da_heap_fork_child();
 	da_acct_fork_child();
+	da_sitestats_fork_child();
+	da_steps_fork_child();
+	da_timeline_fork_child();
+	da_epochs_fork_child();
 	da_gen_fork_child();
 	da_report_fork_child();
 	da_dump_fork_child();

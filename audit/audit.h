@@ -22,6 +22,7 @@
 #include "audit/leak.h"
 #include "audit/report.h"
 #include "audit/site.h"
+#include "audit/sitestats.h"
 
 #include <errno.h>
 #include <string.h>
@@ -175,17 +176,38 @@ DA_INLINE void *
 da_audit_finish_gen(char *blk, size_t size, unsigned kind, struct da_call c,
                     uint64_t gen)
 {
-	uint32_t site = da_likely(da_gen_tls.site_override == 0)
-	                        ? da_site_capture(c.ret, c.fp, da_cfg.depth)
-	                        : da_gen_tls.site_override;
+	uint32_t site =
+	        da_likely(da_gen_tls.site_override == 0)
+	                ? da_sitestats_capture(c.ret, c.fp, da_cfg.depth, size)
+	                : da_gen_tls.site_override;
 	da_hdr_write(blk, size, gen, site, kind);
 	return blk + DA_HDR;
+}
+
+/* The work an allocation's slow path leaves for when its block is
+ * finished (gen.h: DA_WORK_*): the periodic work of a new batch, a
+ * high-water step. */
+void da_audit_work(void);
+
+/* The same for a block of bsize usable bytes from blk (0: unknown), whose
+ * number may be one whose allocation time is noted (header.h); then the
+ * work left for the end of the slow path. */
+DA_INLINE void *
+da_audit_finish_noted(char *blk, size_t size, unsigned kind, struct da_call c,
+                      uint64_t gen, size_t bsize)
+{
+	void *p = da_audit_finish_gen(blk, size, kind, c, gen);
+	if (da_unlikely(gen != 0 && da_life_stamped(gen)))
+		da_sitestats_stamp(blk, size, gen, bsize);
+	if (da_unlikely(da_gen_tls.work != 0))
+		da_audit_work();
+	return p;
 }
 
 DA_INLINE void *
 da_audit_finish(char *blk, size_t size, unsigned kind, struct da_call c)
 {
-	return da_audit_finish_gen(blk, size, kind, c, da_audit_number());
+	return da_audit_finish_noted(blk, size, kind, c, da_audit_number(), 0);
 }
 
 /*
@@ -214,8 +236,7 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 	if (was == DA_PREV_FREED) {
 		if (da_unlikely(
 		            da_cfg.poison != DA_POISON_MODE_BOUNDED ||
-		            da_poison_sampled(
-		                    ((const struct da_hdr *)blk)->w1 >> 32) ||
+		            da_poison_sampled(da_hdr_gen_lo(blk)) ||
 		            !da_audit_freed_bounded(blk, DA_PREV_BSIZE(prev))))
 			return da_audit_alloc_slow(blk, size, kind, prev, c);
 	} else if (da_unlikely(was != DA_PREV_NEW)) {
@@ -237,6 +258,7 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 	if (da_unlikely(da_site_tls.pc[k] != c.ret))
 		return da_audit_alloc_slow(blk, size, kind, prev, c);
 	da_gen_tls.next = g + 1;
+	da_sitestats_count_slot(k, size);
 	da_hdr_write(blk, size, g, site, kind);
 	return blk + DA_HDR;
 }
@@ -297,6 +319,36 @@ da_audit_poison(char *blk, size_t bsize, uint64_t pc)
 	da_audit_poison_area(blk, bsize);
 }
 
+/* The poison of a class block of bsize bytes at blk whose generation is
+ * not sampled (da_poison_sampled: those leave the fast path). */
+DA_INLINE void
+da_audit_poison_unsampled(char *blk, size_t bsize, uint64_t pc)
+{
+	struct da_hdr *h = (struct da_hdr *)blk;
+	uint64_t rec = da_rec_of(h->w0);
+	h->w0 = 0; /* alloc's link takes it next (as da_audit_poison) */
+	atomic_signal_fence(memory_order_seq_cst);
+	da_rec_write(blk, rec, pc);
+	unsigned mode = da_cfg.poison;
+	if (mode == DA_POISON_MODE_OFF)
+		return;
+	char *from = blk + DA_HDR + DA_FREE_RECORD;
+	size_t whole = bsize - (DA_HDR + DA_FREE_RECORD);
+	if (mode == DA_POISON_MODE_FULL) {
+		memset(from, DA_POISON, whole);
+	} else if (whole >= DA_POISON_HEAD) {
+		uint64_t v = DA_POISON64;
+		memcpy(from, &v, 8);
+		memcpy(from + 8, &v, 8);
+	}
+}
+
+/* The fast release's rare exit (out of line, it finishes the release): a
+ * block whose generation is sampled (poisoned whole; its lifetimes go to
+ * the statistics). */
+void da_audit_release_sampled(char *blk, struct da_slab *s, uint8_t *live,
+                              uint64_t pc);
+
 DA_INLINE void
 da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
                  struct da_call c)
@@ -311,10 +363,17 @@ da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
 	              da_canary_intact(p, da_hdr_size(blk)) &&
 	              (size == SIZE_MAX || size == da_hdr_size(blk)) &&
 	              da_hdr_site(blk) != DA_SITE_INTERNAL)) {
+		if (da_unlikely(da_poison_sampled(da_hdr_gen_lo(blk)))) {
+			da_audit_release_sampled(blk, s, live, c.ret);
+			return;
+		}
+		if (da_sitestats_temporary(blk))
+			da_sitestats_count_temporary(blk);
 		/* Counted out here, compared at the end: nothing is kept in
 		 * a register across the release. */
 		da_acct_count_free(da_hdr_size(blk));
-		da_audit_poison(blk, da_alloc_slab_block_size(s), c.ret);
+		da_audit_poison_unsampled(blk, da_alloc_slab_block_size(s),
+		                          c.ret);
 		da_alloc_free_small(s, live, blk);
 		if (da_acct_low())
 			da_acct_under();

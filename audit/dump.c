@@ -21,6 +21,10 @@
 #include "audit/leak.h"
 #include "audit/modules.h"
 #include "audit/settings.h"
+#include "audit/sitestats.h"
+#include "audit/steps.h"
+#include "audit/timeline.h"
+#include "audit/epochs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -234,59 +238,6 @@ out_enc(struct out *o, const char *s)
 
 /* --- What the process says of itself, read with raw calls. --- */
 
-/* Reads up to len - 1 bytes of the file path into buf, terminated;
- * returns the count, or -1. */
-static long
-read_small(const char *path, char *buf, size_t len)
-{
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t have = 0;
-	while (have < len - 1) {
-		long got = syscall(SYS_read, fd, buf + have, len - 1 - have);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		have += (size_t)got;
-	}
-	syscall(SYS_close, fd);
-	buf[have] = '\0';
-	return (long)have;
-}
-
-static uint64_t
-parse_dec(const char **s)
-{
-	uint64_t v = 0;
-	while (**s == ' ' || **s == '\t')
-		(*s)++;
-	for (; **s >= '0' && **s <= '9'; (*s)++)
-		v = v * 10 + (uint64_t)(**s - '0');
-	return v;
-}
-
-/* Resident bytes now and at the most (VmHWM); 0 when unknown. */
-static void
-read_rss(uint64_t *rss, uint64_t *hwm)
-{
-	char buf[4096];
-	*rss = *hwm = 0;
-	if (read_small("/proc/self/statm", buf, sizeof(buf)) > 0) {
-		const char *s = buf;
-		parse_dec(&s); /* size */
-		*rss = parse_dec(&s) * getauxval(AT_PAGESZ);
-	}
-	if (read_small("/proc/self/status", buf, sizeof(buf)) > 0) {
-		const char *s = strstr(buf, "\nVmHWM:");
-		if (s != NULL) {
-			s += 7;
-			*hwm = parse_dec(&s) * 1024;
-		}
-	}
-}
-
 /* The program's path (/proc/self/exe), or "" when it cannot be read. */
 static void
 read_exe(char *buf, size_t len)
@@ -378,18 +329,23 @@ out_options(struct out *o)
 	field_end(&f);
 }
 
-/* --- The stacks live blocks name, and their totals. --- */
+/* --- The call sites: what their live blocks and their counters say. --- */
 
 struct stk {
 	uint32_t id;
-	uint32_t loader; /* its first frame is the dynamic loader's */
-	uint64_t blocks; /* 0: an empty slot */
+	uint8_t used;    /* 0: an empty slot */
+	uint8_t loader;  /* its first frame is the dynamic loader's */
+	uint8_t placed;  /* loader already looked at */
+	uint64_t blocks; /* live */
 	uint64_t bytes;
+	uint64_t allocs, alloc_bytes, temporary, ignored, ignored_bytes;
+	const uint64_t *life_allocs, *life_us; /* sitestats.h; NULL: none */
 };
 
 struct stks {
 	struct stk *t;
 	size_t cap, n; /* slots (a power of two), used */
+	int failed;    /* no memory to grow */
 };
 
 static size_t
@@ -408,6 +364,7 @@ stks_init(struct stks *s, size_t want)
 	s->t = da_os_map(cap * sizeof(struct stk));
 	s->cap = cap;
 	s->n = 0;
+	s->failed = s->t == NULL;
 	return s->t != NULL ? 0 : -1;
 }
 
@@ -423,16 +380,20 @@ stks_free(struct stks *s)
 static struct stk *
 stks_get(struct stks *s, uint32_t id)
 {
+	if (s->t == NULL)
+		return NULL;
 	if (2 * (s->n + 1) > s->cap) {
 		struct stks bigger;
-		if (stks_init(&bigger, s->cap) != 0)
+		if (stks_init(&bigger, s->cap) != 0) {
+			s->failed = 1;
 			return NULL;
+		}
 		for (size_t i = 0; i < s->cap; i++) {
 			const struct stk *e = &s->t[i];
-			if (e->blocks == 0)
+			if (!e->used)
 				continue;
 			size_t k = stk_slot(e->id, bigger.cap);
-			while (bigger.t[k].blocks != 0)
+			while (bigger.t[k].used)
 				k = (k + 1) & (bigger.cap - 1);
 			bigger.t[k] = *e;
 		}
@@ -443,8 +404,9 @@ stks_get(struct stks *s, uint32_t id)
 	size_t k = stk_slot(id, s->cap);
 	for (;; k = (k + 1) & (s->cap - 1)) {
 		struct stk *e = &s->t[k];
-		if (e->blocks == 0) {
+		if (!e->used) {
 			e->id = id;
+			e->used = 1;
 			s->n++;
 			return e;
 		}
@@ -453,37 +415,32 @@ stks_get(struct stks *s, uint32_t id)
 	}
 }
 
+static void
+stk_sift(struct stk *t, size_t root, size_t end)
+{
+	for (size_t child; (child = 2 * root + 1) < end; root = child) {
+		if (child + 1 < end && t[child].id < t[child + 1].id)
+			child++;
+		if (t[root].id >= t[child].id)
+			return;
+		struct stk x = t[root];
+		t[root] = t[child];
+		t[child] = x;
+	}
+}
+
 /* Sorts the n used slots (moved to the front) by id: heapsort, no
  * recursion, no memory. */
 static void
 stks_sort(struct stk *t, size_t n)
 {
-	for (size_t start = n / 2; start-- > 0;) {
-		for (size_t root = start, child; (child = 2 * root + 1) < n;
-		     root = child) {
-			if (child + 1 < n && t[child].id < t[child + 1].id)
-				child++;
-			if (t[root].id >= t[child].id)
-				break;
-			struct stk x = t[root];
-			t[root] = t[child];
-			t[child] = x;
-		}
-	}
+	for (size_t start = n / 2; start-- > 0;)
+		stk_sift(t, start, n);
 	for (size_t end = n; end-- > 1;) {
 		struct stk x = t[0];
 		t[0] = t[end];
 		t[end] = x;
-		for (size_t root = 0, child; (child = 2 * root + 1) < end;
-		     root = child) {
-			if (child + 1 < end && t[child].id < t[child + 1].id)
-				child++;
-			if (t[root].id >= t[child].id)
-				break;
-			struct stk y = t[root];
-			t[root] = t[child];
-			t[child] = y;
-		}
+		stk_sift(t, 0, end);
 	}
 }
 
@@ -508,29 +465,105 @@ ldso_cb(const struct da_module *m, void *arg)
 	return 1;
 }
 
-/* Counts the listed blocks per stack; 0, or -1 without memory. */
-static int
-count_stacks(const struct da_leak_scan *ls, const struct ldso *ld,
-             struct stks *s)
+/* Whether each call site's first frame is the loader's. */
+static void
+mark_loader(struct stks *s, const struct ldso *ld)
 {
-	if (stks_init(s, (size_t)da_depot_count() + 64) != 0)
-		return -1;
+	for (size_t i = 0; i < s->cap; i++) {
+		struct stk *e = &s->t[i];
+		if (!e->used)
+			continue;
+		const uintptr_t *pcs;
+		e->loader = da_depot_get(e->id, &pcs) > 0 &&
+		            pcs[0] - ld->lo < ld->hi - ld->lo;
+	}
+}
+
+/* Counts the listed blocks per stack, and their bytes per size class. */
+static void
+count_stacks(const struct da_leak_scan *ls, struct stks *s,
+             uint64_t class_bytes[DA_NCLASSES + 1], uint64_t *program_blocks)
+{
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct da_lblock *b = &ls->b[i];
-		if (b->site == DA_SITE_INTERNAL || b->site == DA_SITE_IGNORED)
+		/* The classes count every block, dbgalloc's own too. */
+		class_bytes[b->size_class <= DA_NCLASSES ? b->size_class
+		                                         : DA_NCLASSES] +=
+		        b->size;
+		if (b->site == DA_SITE_INTERNAL)
+			continue;
+		++*program_blocks;
+		if (b->site == DA_SITE_IGNORED)
 			continue;
 		struct stk *e = stks_get(s, b->site);
 		if (e == NULL)
-			return -1;
-		if (e->blocks == 0) {
-			const uintptr_t *pcs;
-			e->loader = da_depot_get(b->site, &pcs) > 0 &&
-			            pcs[0] - ld->lo < ld->hi - ld->lo;
-		}
+			continue;
 		e->blocks++;
 		e->bytes += b->size;
 	}
-	return 0;
+}
+
+/* What is read while the other threads are stopped (the dump's hook). */
+struct snap {
+	struct stks *stacks;
+	struct da_acct_totals t;
+	int have_totals; /* t read at the stop (its lock was free) */
+	struct da_class_stats classes[DA_NCLASSES + 1];
+	uint64_t alloc_metadata;
+};
+
+static void
+site_row(const struct da_sitestats_row *r, void *arg)
+{
+	struct stk *e = stks_get(arg, r->site);
+	if (e == NULL)
+		return;
+	e->allocs += r->allocs;
+	e->alloc_bytes += r->bytes;
+	e->temporary += r->temporary;
+	e->ignored += r->ignored;
+	e->ignored_bytes += r->ignored_bytes;
+	if (r->life_allocs != NULL) {
+		e->life_allocs = r->life_allocs;
+		e->life_us = r->life_us;
+	}
+}
+
+/*
+ * The call sites' list of threads is locked before the stop (its holders
+ * never wait for an allocator lock). The accounting's lock is not: a
+ * signal handler's allocation in a thread inside the allocator might wait
+ * for it while this thread waits for that allocator lock. It is tried at
+ * the stop instead (a stopped thread may hold it), and the totals read
+ * after the stop when it was not free.
+ */
+static void
+snap_before(void *arg)
+{
+	(void)arg;
+	da_sitestats_lock();
+}
+
+static void
+snap_stopped(void *arg)
+{
+	struct snap *n = arg;
+	if (da_acct_trylock()) {
+		da_acct_totals_locked(&n->t);
+		da_acct_unlock();
+		n->have_totals = 1;
+	}
+	da_sitestats_each(site_row, n->stacks);
+	da_alloc_class_stats(n->classes, &n->alloc_metadata);
+}
+
+static void
+snap_after(void *arg)
+{
+	struct snap *n = arg;
+	da_sitestats_unlock();
+	if (!n->have_totals)
+		da_acct_totals(&n->t);
 }
 
 /* --- The records. --- */
@@ -542,6 +575,10 @@ struct dump {
 	uint64_t unix_ns, mono_ns;
 	const char *consistency;
 	char exe[DA_DUMP_PATH];
+	const struct snap *snap; /* the counters, read at the stop */
+	int leak_scan;           /* the blocks carry the leak check's verdict */
+	uint64_t program_blocks; /* listed blocks that are the program's */
+	uint64_t class_bytes[DA_NCLASSES + 1]; /* their bytes per class */
 };
 
 static void
@@ -575,7 +612,7 @@ static void
 write_header(struct dump *d)
 {
 	struct out *o = &d->o;
-	out_str(o, "DBGALLOC-DUMP 1 0");
+	out_str(o, "DBGALLOC-DUMP 1 1");
 	out_nl(o);
 	out_str(o, "#fields H key value");
 	out_nl(o);
@@ -595,6 +632,9 @@ write_header(struct dump *d)
 	out_options(o);
 	out_nl(o);
 	h_str(o, "consistency", d->consistency);
+	h_str(o, "leak_scan", d->leak_scan ? "yes" : "no");
+	h_num(o, "temporary_threshold", da_settings.temporary);
+	h_num(o, "life_sample", DA_LIFE_STAMP);
 }
 
 static void
@@ -608,32 +648,55 @@ t_num(struct out *o, const char *name, uint64_t v)
 }
 
 static void
+t_dash(struct out *o, const char *name)
+{
+	out_str(o, "T ");
+	out_str(o, name);
+	out_str(o, " -");
+	out_nl(o);
+}
+
+static void
 write_counters(struct dump *d)
 {
 	struct out *o = &d->o;
-	struct da_acct_totals t;
+	const struct da_acct_totals *t = &d->snap->t;
 	uint64_t rss, hwm;
-	da_acct_totals(&t);
-	read_rss(&rss, &hwm);
+	da_timeline_rss(&rss, &hwm);
+	uint64_t live = t->live > 0 ? (uint64_t)t->live : 0;
 	out_str(o, "#fields T name value");
 	out_nl(o);
-	t_num(o, "live_bytes", t.live > 0 ? (uint64_t)t.live : 0);
-	t_num(o, "live_blocks", t.live_blocks);
-	t_num(o, "peak_bytes", t.peak > 0 ? (uint64_t)t.peak : 0);
-	t_num(o, "total_allocs", t.allocs);
-	t_num(o, "total_bytes", t.bytes);
-	t_num(o, "total_frees", t.frees);
-	t_num(o, "failed_allocs", t.failed);
-	if (t.limit == DA_ACCT_NONE) {
-		out_str(o, "T limit -");
-		out_nl(o);
-	} else {
-		t_num(o, "limit", (uint64_t)t.limit);
-	}
+	t_num(o, "live_bytes", live);
+	t_num(o, "live_blocks", t->live_blocks);
+	t_num(o, "peak_bytes", t->peak > 0 ? (uint64_t)t->peak : 0);
+	t_num(o, "total_allocs", t->allocs);
+	t_num(o, "total_bytes", t->bytes);
+	t_num(o, "total_frees", t->frees);
+	t_num(o, "failed_allocs", t->failed);
+	if (t->limit == DA_ACCT_NONE)
+		t_dash(o, "limit");
+	else
+		t_num(o, "limit", (uint64_t)t->limit);
 	t_num(o, "rss_bytes", rss);
 	t_num(o, "rss_peak_bytes", hwm);
 	t_num(o, "mapped_bytes", da_alloc_mapped());
 	t_num(o, "generation", da_gen_top());
+	/* Minor 1. */
+	t_num(o, "free_bytes", t->bytes > live ? t->bytes - live : 0);
+	if (t->peak_mono_ns == 0)
+		t_dash(o, "peak_mono_ns");
+	else
+		t_num(o, "peak_mono_ns", t->peak_mono_ns);
+	t_num(o, "peak_epoch", t->peak_epoch);
+	t_num(o, "header_bytes", d->program_blocks * DA_HDR_EXTRA);
+	t_num(o, "metadata_bytes",
+	      d->snap->alloc_metadata + da_depot_bytes() +
+	              da_sitestats_bytes() + da_steps_bytes() +
+	              da_timeline_bytes());
+	t_num(o, "guard_bytes", 0);
+	t_num(o, "quarantine_bytes", 0);
+	t_num(o, "limit_failures", t->limit_failures);
+	t_num(o, "injected_failures", t->injected_failures);
 }
 
 static int
@@ -723,21 +786,91 @@ write_stacks(struct out *o, const struct stk *t, size_t n)
 		}
 		out_nl(o);
 	}
-	out_str(o, "#fields X stack live_blocks live_bytes");
+}
+
+static uint64_t
+less(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* A lifetime histogram: its counts to the last one not empty, or "-". */
+static void
+out_life(struct out *o, const uint64_t *h)
+{
+	unsigned last = 0;
+	for (unsigned k = 0; h != NULL && k < DA_LIFE_BUCKETS; k++)
+		if (__atomic_load_n(&h[k], __ATOMIC_RELAXED) != 0)
+			last = k + 1;
+	if (last == 0) {
+		out_str(o, "-");
+		return;
+	}
+	for (unsigned k = 0; k < last; k++) {
+		char *p = out_room(o, 21);
+		if (k > 0)
+			*p++ = ',';
+		out_end(o,
+		        fmt_dec(p, __atomic_load_n(&h[k], __ATOMIC_RELAXED)));
+	}
+}
+
+/*
+ * The call sites. peak_live_bytes: the site's live bytes at the moment
+ * nearest the peak that was looked at: the last high-water step
+ * (steps.h), or now when the live bytes now are at least those of the
+ * step.
+ */
+static void
+write_sites(struct dump *d, const struct stk *t, size_t n)
+{
+	struct out *o = &d->o;
+	const struct da_steps_site *at_step;
+	size_t nstep;
+	int64_t step_live;
+	da_steps_lock(&at_step, &nstep, &step_live);
+	int now = step_live < 0 || d->snap->t.live >= step_live;
+	out_str(o, "#fields X stack live_blocks live_bytes allocs alloc_bytes "
+	           "frees free_bytes peak_live_bytes temporary life_allocs "
+	           "life_us");
 	out_nl(o);
 	for (size_t i = 0; i < n; i++) {
-		if (t[i].loader)
+		const struct stk *e = &t[i];
+		if (e->loader)
 			continue;
-		char *p = out_room(o, 2 + 10 + 1 + 20 + 1 + 20);
+		/* Counted before this dump, or allocated while it listed. */
+		uint64_t allocs = e->allocs > e->blocks ? e->allocs : e->blocks;
+		uint64_t bytes =
+		        e->alloc_bytes > e->bytes ? e->alloc_bytes : e->bytes;
+		char *p = out_room(o, 2 + 10 + 8 * 21);
 		*p++ = 'X';
 		*p++ = ' ';
-		p = fmt_dec(p, t[i].id);
+		p = fmt_dec(p, e->id);
 		*p++ = ' ';
-		p = fmt_dec(p, t[i].blocks);
+		p = fmt_dec(p, e->blocks);
 		*p++ = ' ';
-		out_end(o, fmt_dec(p, t[i].bytes));
+		p = fmt_dec(p, e->bytes);
+		*p++ = ' ';
+		p = fmt_dec(p, allocs);
+		*p++ = ' ';
+		p = fmt_dec(p, bytes);
+		*p++ = ' ';
+		p = fmt_dec(p, less(allocs - e->blocks, e->ignored));
+		*p++ = ' ';
+		p = fmt_dec(p, less(bytes - e->bytes, e->ignored_bytes));
+		*p++ = ' ';
+		p = fmt_dec(p, now ? e->bytes
+		                   : da_steps_bytes_of(at_step, nstep, e->id));
+		*p++ = ' ';
+		p = fmt_dec(p, e->temporary);
+		*p++ = ' ';
+		out_end(o, p);
+		out_life(o, e->life_allocs);
+		out_str(o, " ");
+		out_life(o, e->life_us);
 		out_nl(o);
 	}
+	da_steps_unlock();
 }
 
 /* The stack id in t[0..n), sorted by id, or NULL. */
@@ -756,10 +889,17 @@ stk_search(const struct stk *t, size_t n, uint32_t id)
 }
 
 static void
-write_blocks(struct out *o, const struct da_leak_scan *ls, const struct stk *t,
+write_blocks(struct dump *d, const struct da_leak_scan *ls, const struct stk *t,
              size_t nt)
 {
-	out_str(o, "#fields A addr size stack gen epoch flags");
+	static const char verdict[DA_LEAK_NCLASS] = {
+	        [DA_LEAK_DEFINITE] = 'd',
+	        [DA_LEAK_INDIRECT] = 'i',
+	        [DA_LEAK_POSSIBLE] = 'p',
+	        [DA_LEAK_REACHABLE] = 'r',
+	};
+	struct out *o = &d->o;
+	out_str(o, "#fields A addr size stack gen epoch flags thread leak");
 	out_nl(o);
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct da_lblock *b = &ls->b[i];
@@ -770,7 +910,7 @@ write_blocks(struct out *o, const struct da_leak_scan *ls, const struct stk *t,
 			const struct stk *e = stk_search(t, nt, b->site);
 			named = e != NULL && !e->loader;
 		}
-		char *p = out_room(o, 128);
+		char *p = out_room(o, 160);
 		*p++ = 'A';
 		*p++ = ' ';
 		p = fmt_hex(p, b->user);
@@ -797,6 +937,59 @@ write_blocks(struct out *o, const struct da_leak_scan *ls, const struct stk *t,
 			*p++ = 'a';
 		if (p == flags)
 			*p++ = '-';
+		*p++ = ' ';
+		if (b->size_class < DA_NCLASSES && b->thread != 0)
+			p = fmt_dec(p, b->thread);
+		else
+			*p++ = '-';
+		*p++ = ' ';
+		*p++ = d->leak_scan && b->cls < DA_LEAK_NCLASS ? verdict[b->cls]
+		                                               : '-';
+		out_end(o, p);
+		out_nl(o);
+	}
+}
+
+/* The size classes that have had blocks, then the blocks of pages and
+ * huge blocks ("-"). */
+static void
+write_classes(struct dump *d)
+{
+	struct out *o = &d->o;
+	const struct da_class_stats *st = d->snap->classes;
+	uint64_t live[DA_NCLASSES + 1], peak[DA_NCLASSES + 1];
+	for (unsigned c = 0; c <= DA_NCLASSES; c++)
+		live[c] = st[c].live_blocks;
+	da_steps_note_classes(live);
+	da_steps_class_peaks(peak);
+	out_str(o, "#fields K block_size slabs slab_bytes live_blocks "
+	           "live_bytes allocs frees peak_live_blocks");
+	out_nl(o);
+	for (unsigned c = 0; c <= DA_NCLASSES; c++) {
+		const struct da_class_stats *k = &st[c];
+		if (c < DA_NCLASSES && k->allocs == 0 && k->slabs == 0)
+			continue;
+		char *p = out_room(o, 2 + 8 * 21);
+		*p++ = 'K';
+		*p++ = ' ';
+		if (c < DA_NCLASSES)
+			p = fmt_dec(p, da_class_size[c]);
+		else
+			*p++ = '-';
+		*p++ = ' ';
+		p = fmt_dec(p, k->slabs);
+		*p++ = ' ';
+		p = fmt_dec(p, k->slab_bytes);
+		*p++ = ' ';
+		p = fmt_dec(p, k->live_blocks);
+		*p++ = ' ';
+		p = fmt_dec(p, d->class_bytes[c]);
+		*p++ = ' ';
+		p = fmt_dec(p, k->allocs);
+		*p++ = ' ';
+		p = fmt_dec(p, less(k->allocs, k->live_blocks));
+		*p++ = ' ';
+		p = fmt_dec(p, peak[c]);
 		out_end(o, p);
 		out_nl(o);
 	}
@@ -805,24 +998,69 @@ write_blocks(struct out *o, const struct da_leak_scan *ls, const struct stk *t,
 static void
 write_epochs(struct out *o)
 {
-	out_str(o, "#fields C epoch first_gen mono_ns name");
+	out_str(o, "#fields C epoch first_gen mono_ns allocs alloc_bytes "
+	           "frees free_bytes peak_bytes name");
 	out_nl(o);
 	unsigned n = da_gen_epochs();
 	for (unsigned e = 0; e < n; e++) {
-		out_str(o, "C ");
-		out_dec(o, e);
-		out_str(o, " ");
-		out_dec(o, da_gen_epoch_first(e));
-		out_str(o, " ");
+		struct da_epoch_stats st;
+		da_epochs_get(e, &st);
+		char *p = out_room(o, 2 + 7 * 21);
+		*p++ = 'C';
+		*p++ = ' ';
+		p = fmt_dec(p, e);
+		*p++ = ' ';
+		p = fmt_dec(p, da_gen_epoch_first(e));
+		*p++ = ' ';
 		uint64_t mono = da_gen_epoch_mono(e);
 		if (mono == 0)
-			out_str(o, "-");
+			*p++ = '-';
 		else
-			out_dec(o, mono);
-		out_str(o, " ");
+			p = fmt_dec(p, mono);
+		*p++ = ' ';
+		p = fmt_dec(p, st.allocs);
+		*p++ = ' ';
+		p = fmt_dec(p, st.alloc_bytes);
+		*p++ = ' ';
+		p = fmt_dec(p, st.frees);
+		*p++ = ' ';
+		p = fmt_dec(p, st.free_bytes);
+		*p++ = ' ';
+		p = fmt_dec(p, st.peak_bytes);
+		*p++ = ' ';
+		out_end(o, p);
 		out_enc(o, da_gen_epoch_label(e));
 		out_nl(o);
 	}
+}
+
+/* The timeline: a copy of the ring (it may be taken meanwhile). */
+static void
+write_timeline(struct out *o)
+{
+	size_t bytes = DA_TIMELINE_MAX * sizeof(struct da_sample);
+	struct da_sample *x = da_os_map(bytes);
+	size_t n = x != NULL ? da_timeline_copy(x, DA_TIMELINE_MAX) : 0;
+	out_str(o, "#fields P mono_ns live_bytes rss_bytes gen reason");
+	out_nl(o);
+	for (size_t i = 0; i < n; i++) {
+		char *p = out_room(o, 2 + 4 * 21 + 10);
+		*p++ = 'P';
+		*p++ = ' ';
+		p = fmt_dec(p, x[i].mono_ns);
+		*p++ = ' ';
+		p = fmt_dec(p, x[i].live);
+		*p++ = ' ';
+		p = fmt_dec(p, x[i].rss);
+		*p++ = ' ';
+		p = fmt_dec(p, x[i].gen);
+		*p++ = ' ';
+		out_end(o, p);
+		out_str(o, da_sample_reason_name[x[i].reason & 3]);
+		out_nl(o);
+	}
+	if (x != NULL)
+		da_os_unmap(x, bytes);
 }
 
 /* The trailer, outside the CRC it carries. */
@@ -961,6 +1199,7 @@ set_err(char *err, size_t errlen, const char *path, int e)
 /* What one dump holds, mapped from the OS. */
 struct work {
 	struct dump d;
+	struct snap snap;
 	char path[DA_DUMP_PATH];
 	char tmp[DA_DUMP_PATH + 64];
 	char buf[DA_DUMP_BUF];
@@ -1000,52 +1239,82 @@ open_tmp(struct work *w)
 	return -1;
 }
 
-/* Lists, counts and writes; 0, or an errno value. */
+/* Lists (or, for keep, scans: the caller gets the scan), counts and
+ * writes; 0, or an errno value. */
 static int
-write_all(struct work *w)
+write_all(struct work *w, struct da_leak_scan *keep)
 {
 	struct dump *d = &w->d;
 	struct da_leak_scan ls;
 	struct stks s = {0};
 	struct ldso ld = {getauxval(AT_BASE), 0, 0};
+	struct snap *n = &w->snap;
 	da_modules_each(ldso_cb, &ld);
-	if (da_leak_list(&ls) != 0)
+	/* Sized before the stop (it grows, if need be, from the OS). */
+	if (stks_init(&s, (size_t)da_depot_count() + 64) != 0)
 		return ENOMEM;
+	n->stacks = &s;
+	struct da_leak_hook hook = {snap_before, snap_stopped, snap_after, n};
+	int rc = keep != NULL ? da_leak_scan_with(&ls, &hook)
+	                      : da_leak_list_with(&ls, &hook);
+	if (rc != 0) {
+		stks_free(&s);
+		return ENOMEM;
+	}
+	d->snap = n;
+	d->leak_scan = keep != NULL;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	d->unix_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	d->mono_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	d->consistency = ls.missed == 0 ? "stopped" : "running";
-	int rc = 0;
-	if (count_stacks(&ls, &ld, &s) != 0) {
+	count_stacks(&ls, &s, d->class_bytes, &d->program_blocks);
+	if (s.failed) {
 		rc = ENOMEM;
 		goto out;
 	}
+	mark_loader(&s, &ld);
 	/* The stacks in id order, packed at the front. */
-	size_t n = 0;
+	size_t nt = 0;
 	for (size_t i = 0; i < s.cap; i++)
-		if (s.t[i].blocks != 0)
-			s.t[n++] = s.t[i];
-	stks_sort(s.t, n);
+		if (s.t[i].used)
+			s.t[nt++] = s.t[i];
+	stks_sort(s.t, nt);
+	da_timeline_add(DA_SAMPLE_DUMP, n->t.live);
 	write_header(d);
 	write_counters(d);
 	write_modules(d);
-	write_stacks(&d->o, s.t, n);
-	write_blocks(&d->o, &ls, s.t, n);
+	write_stacks(&d->o, s.t, nt);
+	write_classes(d);
+	write_sites(d, s.t, nt);
+	write_blocks(d, &ls, s.t, nt);
 	write_epochs(&d->o);
+	write_timeline(&d->o);
 	write_trailer(&d->o);
 	rc = d->o.err;
 out:
 	stks_free(&s);
-	da_leak_scan_free(&ls);
+	if (keep != NULL)
+		*keep = ls;
+	else
+		da_leak_scan_free(&ls);
 	return rc;
 }
 
 int
 da_dump_write(const char *pattern, const char *reason, char *err, size_t errlen)
 {
+	return da_dump_write_scan(pattern, reason, NULL, err, errlen);
+}
+
+int
+da_dump_write_scan(const char *pattern, const char *reason,
+                   struct da_leak_scan *scan, char *err, size_t errlen)
+{
 	int saved_errno = errno;
+	if (scan != NULL)
+		memset(scan, 0, sizeof(*scan));
 	uint32_t saved_site = da_gen_tls.site_override;
 	da_gen_tls.site_override = DA_SITE_INTERNAL; /* nothing is ours */
 	uint64_t seq = atomic_fetch_add(&dumps, 1) + 1;
@@ -1072,7 +1341,7 @@ da_dump_write(const char *pattern, const char *reason, char *err, size_t errlen)
 	w->d.o.buf = w->buf;
 	w->d.reason = reason;
 	w->d.seq = seq;
-	rc = write_all(w);
+	rc = write_all(w, scan);
 	if (rc == 0 && syscall(SYS_fsync, fd) != 0)
 		rc = errno;
 	if (syscall(SYS_close, fd) != 0 && rc == 0 && errno != EINTR)

@@ -4,16 +4,19 @@
 #include "audit/gen.h"
 #include "alloc/lock.h"
 #include "alloc/os.h"
+#include "audit/header.h"
 
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
+/* The audit layer's thread-local state (tls.h), defined here. */
+__thread struct da_audit_tls da_audit_tls;
+
 /* A thread's batch is [next, batch_end); end is batch_end, or the first
  * number before it that must come to da_gen_refill (the break, a watched
  * number, or every number: gen.h), so da_gen_next needs one compare. */
-__thread struct da_gen_tls da_gen_tls;
 static __thread uint64_t tls_batch_end;
 
 static _Atomic uint64_t gen_top = 1; /* the next number not in a batch */
@@ -91,23 +94,42 @@ log_batch(uint64_t lo, uint64_t hi)
 uint64_t
 da_gen_refill(void)
 {
-	struct da_gen_tls *t = &da_gen_tls;
+	struct da_gen_state *t = &da_gen_tls;
 	/* Read again: a signal handler may have taken a new batch while
 	 * this thread was on its way here. */
 	uint64_t g = t->next;
 	if (g >= tls_batch_end) {
-		/* The batch is used up: take the next one. */
-		g = atomic_fetch_add_explicit(&gen_top, DA_GEN_BATCH,
-		                              memory_order_relaxed);
-		tls_batch_end = g + DA_GEN_BATCH;
+		/* The batch is used up: take the next one, up to the next
+		 * number whose block is noted (gen.h). */
+		uint64_t top = atomic_load_explicit(&gen_top,
+		                                    memory_order_relaxed),
+		         end;
+		do
+			end = da_life_next_stamp(top + 1);
+		while (!atomic_compare_exchange_weak_explicit(
+		        &gen_top, &top, end, memory_order_relaxed,
+		        memory_order_relaxed));
+		g = top;
+		tls_batch_end = end;
+		t->work |= DA_WORK_BATCH;
 		if (glog.on)
 			log_batch(g, tls_batch_end);
 	}
 	t->next = g + 1;
 	t->end = next_stop(g + 1, tls_batch_end);
+	t->temporary_limit = da_temporary_limit;
 	if (g == atomic_load_explicit(&gen_break, memory_order_relaxed))
 		raise(SIGTRAP); /* this allocation is the one asked for */
 	return g;
+}
+
+uint32_t da_temporary_limit = 1;
+
+void
+da_gen_set_temporary(uint32_t n)
+{
+	da_temporary_limit = n < UINT32_MAX ? n + 1 : UINT32_MAX;
+	da_gen_tls.temporary_limit = da_temporary_limit;
 }
 
 void
@@ -116,7 +138,7 @@ da_gen_set_break(uint64_t gen)
 	atomic_store_explicit(&gen_break, gen, memory_order_relaxed);
 	/* The calling thread's batch (set before its first allocations, at
 	 * start-up) is clipped at once; other threads clip their next. */
-	struct da_gen_tls *t = &da_gen_tls;
+	struct da_gen_state *t = &da_gen_tls;
 	if (gen >= t->next && gen < t->end)
 		t->end = gen;
 }
@@ -127,7 +149,7 @@ da_gen_watch(const uint64_t *numbers, size_t n, int every)
 	watch = numbers;
 	nwatch = n;
 	watch_every = every;
-	struct da_gen_tls *t = &da_gen_tls;
+	struct da_gen_state *t = &da_gen_tls;
 	if (t->next < t->end)
 		t->end = next_stop(t->next, t->end);
 }
@@ -143,7 +165,7 @@ da_gen_top(void)
 static void
 give_back_batch(void)
 {
-	struct da_gen_tls *t = &da_gen_tls;
+	struct da_gen_state *t = &da_gen_tls;
 	uint64_t end = tls_batch_end;
 	if (glog.on && glog.n > 0 && glog.r[glog.n - 1][1] == end)
 		glog.r[glog.n - 1][1] = t->next;

@@ -4,12 +4,18 @@
  * Every block gets a generation N: it was the Nth allocation of the
  * process, counting from 1. A single-threaded program's numbers are exact
  * and the same in every run, so DBGALLOC_BREAK=N stops the same allocation
- * next time. Threads take numbers in batches of DA_GEN_BATCH from one
- * counter (one atomic operation per batch, not per allocation): each
- * thread's numbers increase, every number is used at most once, and they
- * follow the order of allocations within a thread and roughly across
- * threads (a thread may use up to DA_GEN_BATCH - 1 numbers taken before
- * another thread's later batch).
+ * next time. Threads take numbers in batches from one counter (one
+ * compare-and-swap per batch, not per allocation): each thread's numbers
+ * increase, every number is used at most once, and they follow the order
+ * of allocations within a thread and roughly across threads (a thread may
+ * use up to a batch's numbers taken before another thread's later batch).
+ *
+ * A batch ends just before the next number whose block gets a note of its
+ * allocation time (header.h: da_life_stamped, one in DA_LIFE_STAMP, so
+ * batches are DA_LIFE_STAMP numbers long on average and at most twice
+ * that): the allocation that takes a new batch leaves the fast path
+ * anyway, and that is the one noted, at no cost to the others. It is also
+ * where the thread's periodic work is done (da_gen_tls.work).
  *
  * Epochs: dbgalloc_mark("label") starts epoch k + 1 at the next number
  * not yet handed out; a block's epoch is found from its generation (the
@@ -22,22 +28,23 @@
 #define DA_AUDIT_GEN_H
 
 #include "alloc/config.h"
+#include "audit/tls.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define DA_GEN_BATCH  256
 #define DA_MARKS_MAX  4096 /* later marks all start the last epoch */
 #define DA_MARK_LABEL 48
 
-struct da_gen_tls {
-	uint64_t next; /* the number the next allocation gets */
-	uint64_t end;  /* the first number past the batch, or the break */
-	/* Non-zero: the call-site id every block this thread allocates
-	 * gets instead of its stack (leak.h: ignored, or dbgalloc's own). */
-	uint32_t site_override;
-};
-extern __thread struct da_gen_tls da_gen_tls;
+/* The thread took a new batch: its periodic work. */
+#define DA_WORK_BATCH 1u
+/* The live bytes reached a high-water step (audit/steps.h). */
+#define DA_WORK_STEP 2u
+
+/* DBGALLOC_TEMPORARY + 1: a block freed when its thread's next number is
+ * at most this far past its own is temporary (audit/sitestats.h). */
+extern uint32_t da_temporary_limit;
+void da_gen_set_temporary(uint32_t n);
 
 uint64_t da_gen_refill(void);
 

@@ -154,6 +154,15 @@ da_hdr_site(const void *blk)
 	return (uint32_t)((const struct da_hdr *)blk)->w1;
 }
 
+/* Bits 0-31 of the generation (word 1's high half, which a free keeps). */
+DA_INLINE uint32_t
+da_hdr_gen_lo(const void *blk)
+{
+	uint32_t g;
+	memcpy(&g, (const char *)blk + 12, sizeof(g));
+	return g;
+}
+
 DA_INLINE unsigned
 da_hdr_kind(const void *blk)
 {
@@ -221,13 +230,67 @@ da_rec_unpack(const void *blk, struct da_hdr_info *i, uint64_t *free_pc)
 	*free_pc = u[0];
 }
 
-/* 1 if the freed block of generation gen is poisoned whole under the
+/*
+ * 1 if the freed block of generation gen is poisoned whole under the
  * bounded mode: one in DA_POISON_SAMPLE, chosen by its generation, so the
- * same blocks are chosen in every run of a program. */
+ * same blocks are chosen in every run of a program. Exactly one number of
+ * each run of 64 (aligned) is chosen, at a place that moves from run to
+ * run (bits 0-5 equal to bits 6-11), so a program whose allocations
+ * repeat with any period has every one of them chosen in turn. The same
+ * blocks are the samples of lifetimes (audit/sitestats.h). Only the low 12
+ * bits of gen matter.
+ */
 DA_INLINE int
 da_poison_sampled(uint64_t gen)
 {
-	return ((gen * UINT64_C(0x9e3779b97f4a7c15)) >> 58) == 0;
+	return ((gen ^ (gen >> 6)) & (DA_POISON_SAMPLE - 1)) == 0;
+}
+
+/* Of those, the blocks whose allocation time is noted (after the canary:
+ * sitestats.h), one in DA_LIFE_STAMP: those of one run of 64 in
+ * DA_LIFE_STAMP / DA_POISON_SAMPLE, chosen by a multiplicative hash of the
+ * run's number (not by its low bits, which would choose the same place
+ * modulo 4 in every run: a program that allocates two blocks a loop would
+ * have only one of them chosen). Only the low 32 bits of gen matter, as
+ * for da_poison_sampled. */
+#define DA_LIFE_STAMP 256
+
+DA_INLINE int
+da_life_run_chosen(uint64_t run)
+{
+	uint32_t h = ((uint32_t)run & 0x3ffffffu) * 0x9e3779b9u;
+	return h < UINT32_MAX / (DA_LIFE_STAMP / DA_POISON_SAMPLE) + 1;
+}
+
+DA_INLINE int
+da_life_stamped(uint64_t gen)
+{
+	return da_poison_sampled(gen) && da_life_run_chosen(gen >> 6);
+}
+
+/* The first generation from from on that da_life_stamped chooses (a few
+ * runs looked at: a hash of golden-ratio steps leaves no long gap). */
+DA_INLINE uint64_t
+da_life_next_stamp(uint64_t from)
+{
+	uint64_t run = from >> 6;
+	if ((run << 6 | (run & 63)) < from)
+		run++;
+	while (!da_life_run_chosen(run))
+		run++;
+	return run << 6 | (run & 63);
+}
+
+/* The note of a stamped block's allocation time, 8 bytes after its
+ * canary: the time in microseconds (CLOCK_MONOTONIC) above a 16-bit check
+ * of the time, the generation and the address, so that a block without a
+ * note is told apart (but for one in 65,536). */
+DA_INLINE uint64_t
+da_life_note_check(uint64_t us, uint64_t gen, const void *blk)
+{
+	uint64_t x = (us ^ (gen << 20) ^ (uintptr_t)blk) *
+	             UINT64_C(0xd6e8feb86659fd93);
+	return x >> 48;
 }
 
 #endif /* DA_AUDIT_HEADER_H */

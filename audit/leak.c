@@ -235,6 +235,9 @@ collect_block(const struct da_block *b, void *arg)
 	    da_depot_get(i.site, &pcs) > 0 &&
 	    pcs[0] - ldso_lo < ldso_hi - ldso_lo)
 		i.site = DA_SITE_IGNORED; /* the loader's: a root */
+	unsigned cls;
+	uint32_t thread;
+	da_alloc_block_owner(b->start, &cls, &thread);
 	struct da_lblock e = {
 	        .user = (uintptr_t)blk + DA_HDR,
 	        .size = i.size,
@@ -245,6 +248,8 @@ collect_block(const struct da_block *b, void *arg)
 	        .mark = i.site == DA_SITE_IGNORED || i.site == DA_SITE_INTERNAL
 	                        ? M_SKIP
 	                        : M_NONE,
+	        .size_class = (uint8_t)cls,
+	        .thread = thread,
 	};
 	return vec_push(v, &e) != 0;
 }
@@ -667,6 +672,19 @@ da_leak_fork_child(void)
 int
 da_leak_scan(struct da_leak_scan *s)
 {
+	return da_leak_scan_with(s, NULL);
+}
+
+static void
+hook_run(const struct da_leak_hook *h, void (*fn)(void *arg))
+{
+	if (h != NULL && fn != NULL)
+		fn(h->arg);
+}
+
+int
+da_leak_scan_with(struct da_leak_scan *s, const struct da_leak_hook *h)
+{
 	struct vec blocks = {.elem = sizeof(struct da_lblock)};
 	struct da_world w = {0};
 	memset(s, 0, sizeof(*s));
@@ -675,6 +693,7 @@ da_leak_scan(struct da_leak_scan *s)
 	tls_n = 0;
 	dl_iterate_phdr(phdr_cb, (void *)(uintptr_t)&da_leak_scan);
 
+	hook_run(h, h != NULL ? h->before : NULL);
 	da_heap_fork_prepare(); /* every allocator lock */
 	int stopped = da_world_stop(&w) == 0;
 	int rc = read_maps();
@@ -690,11 +709,13 @@ da_leak_scan(struct da_leak_scan *s)
 	} else {
 		vec_free(&blocks);
 	}
+	hook_run(h, h != NULL ? h->stopped : NULL);
 	s->threads = w.n + 1;
 	s->missed = w.missed;
 	if (stopped)
 		da_world_resume(&w);
 	da_heap_fork_parent();
+	hook_run(h, h != NULL ? h->after : NULL);
 	scan_end();
 	return rc;
 }
@@ -806,12 +827,20 @@ da_leak_scan_fork(struct da_leak_scan *s, struct da_leak_fork *f)
 int
 da_leak_list(struct da_leak_scan *s)
 {
+	return da_leak_list_with(s, NULL);
+}
+
+int
+da_leak_list_with(struct da_leak_scan *s, const struct da_leak_hook *h)
+{
 	struct vec blocks = {.elem = sizeof(struct da_lblock)};
 	struct da_world w = {0};
 	memset(s, 0, sizeof(*s));
+	hook_run(h, h != NULL ? h->before : NULL);
 	da_heap_fork_prepare(); /* every allocator lock */
 	int stopped = da_world_stop(&w) == 0;
 	int rc = da_alloc_walk(collect_block, &blocks) ? -1 : 0;
+	hook_run(h, h != NULL ? h->stopped : NULL);
 	s->b = blocks.p;
 	s->n = blocks.n;
 	s->cap = blocks.cap;
@@ -820,6 +849,7 @@ da_leak_list(struct da_leak_scan *s)
 	if (stopped)
 		da_world_resume(&w);
 	da_heap_fork_parent();
+	hook_run(h, h != NULL ? h->after : NULL);
 	if (rc != 0)
 		da_leak_scan_free(s);
 	return rc;

@@ -47,6 +47,8 @@ struct da_lblock {
 	uint8_t cls;          /* enum da_leak_class */
 	uint8_t mark;         /* the scan's own state */
 	uint8_t kind;         /* enum da_kind (header.h) */
+	uint8_t size_class;   /* alloc's (DA_CLASS_LARGE: none) */
+	uint32_t thread;      /* heap.h: whose heap holds it (0: none) */
 };
 
 struct da_leak_scan {
@@ -106,6 +108,23 @@ int da_leak_scan_fork(struct da_leak_scan *s, struct da_leak_fork *f);
 
 /* fork, in the child: no scan is under way there. */
 void da_leak_fork_child(void);
+
+/*
+ * The same, with a caller's work at the stop: before(arg) runs after the
+ * roots that need the dynamic loader are listed and before the allocator's
+ * locks are taken (it takes the caller's locks that a stopped thread might
+ * otherwise hold), stopped(arg) while the other threads are stopped, after
+ * the blocks are listed (it must not allocate), after(arg) once they run
+ * again. Any of them may be NULL.
+ */
+struct da_leak_hook {
+	void (*before)(void *arg);
+	void (*stopped)(void *arg);
+	void (*after)(void *arg);
+	void *arg;
+};
+int da_leak_scan_with(struct da_leak_scan *s, const struct da_leak_hook *h);
+int da_leak_list_with(struct da_leak_scan *s, const struct da_leak_hook *h);
 
 /* The index of the block of s containing address a, or -1 (for tests). */
 long da_leak_find(const struct da_leak_scan *s, uintptr_t a);

@@ -388,6 +388,32 @@ da_leak_report_live(struct da_leak_scan *s, unsigned flags,
 	report(s, flags, NULL, head, c);
 }
 
+/* Reports scan s (rc: whether it was made), and frees it. */
+static int
+report_and_free(struct da_leak_scan *s, int rc, unsigned flags,
+                const char *why, struct da_leak_counts *c)
+{
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+	uint32_t saved = da_gen_tls.site_override;
+	da_gen_tls.site_override = DA_SITE_INTERNAL;
+	if (rc == 0) {
+		da_sym_open();
+		da_leak_report_scan(s, flags, why, c);
+		da_sym_close();
+	} else {
+		struct da_line l = {.len = 0};
+		memset(c, 0, sizeof(*c));
+		da_line_str(&l, "dbgalloc: leak check failed: no memory for "
+		                "its tables");
+		da_line_emit(&l);
+	}
+	da_leak_scan_free(s);
+	da_gen_tls.site_override = saved;
+	pthread_setcancelstate(cancel, NULL);
+	return rc;
+}
+
 int
 da_leak_report(unsigned flags, const char *why, struct da_leak_counts *c)
 {
@@ -397,19 +423,15 @@ da_leak_report(unsigned flags, const char *why, struct da_leak_counts *c)
 	uint32_t saved = da_gen_tls.site_override;
 	da_gen_tls.site_override = DA_SITE_INTERNAL;
 	int rc = da_leak_scan(&s);
-	if (rc == 0) {
-		da_sym_open();
-		da_leak_report_scan(&s, flags, why, c);
-		da_sym_close();
-	} else {
-		struct da_line l = {.len = 0};
-		memset(c, 0, sizeof(*c));
-		da_line_str(&l, "dbgalloc: leak check failed: no memory for "
-		                "its tables");
-		da_line_emit(&l);
-	}
-	da_leak_scan_free(&s);
 	da_gen_tls.site_override = saved;
+	rc = report_and_free(&s, rc, flags, why, c);
 	pthread_setcancelstate(cancel, NULL);
 	return rc;
+}
+
+int
+da_leak_report_scanned(struct da_leak_scan *s, unsigned flags, const char *why,
+                       struct da_leak_counts *c)
+{
+	return report_and_free(s, 0, flags, why, c);
 }

@@ -48,7 +48,7 @@ da_scope_begin(struct da_scope *s, unsigned flags, size_t limit)
 		errno = EINVAL;
 		return -1;
 	}
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	da_acct_enter();
 	memset(s, 0, sizeof(*s));
 	s->magic = SCOPE_MAGIC;
@@ -84,7 +84,7 @@ da_scope_begin(struct da_scope *s, unsigned flags, size_t limit)
 
 /* Whether the thread has a thread scope open (its batch log is in use). */
 static int
-thread_scope_open(const struct da_acct_tls *t)
+thread_scope_open(const struct da_acct_state *t)
 {
 	for (const struct da_scope *s = t->top; s != NULL; s = s->outer)
 		if (s->flags & DA_SCOPE_THREAD)
@@ -95,7 +95,7 @@ thread_scope_open(const struct da_acct_tls *t)
 int
 da_scope_end(struct da_scope *s, struct da_scope_result *r)
 {
-	struct da_acct_tls *t = &da_acct_tls;
+	struct da_acct_state *t = &da_acct_tls;
 	if (s->magic != SCOPE_MAGIC || t->top != s) {
 		errno = EINVAL;
 		return -1;
@@ -165,7 +165,7 @@ da_scope_crossed(struct da_scope *s, int64_t above)
 }
 
 void
-da_scope_thread_exit(struct da_acct_tls *t)
+da_scope_thread_exit(struct da_acct_state *t)
 {
 	for (struct da_scope *s = t->top; s != NULL; s = s->outer) {
 		if (s->flags & DA_SCOPE_THREAD)

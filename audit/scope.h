@@ -41,7 +41,7 @@ struct da_scope {
 	uint64_t bytes0, allocs0, frees0; /* the totals at begin */
 	uint64_t gen0;                    /* process: its first number */
 	size_t log0;                      /* thread: its first batch logged */
-	struct da_acct_tls *owner;
+	struct da_acct_state *owner;
 	struct da_scope *outer;          /* the thread's enclosing scope */
 	struct da_scope *pnext, **pprev; /* open process scopes */
 	int crossed;  /* WATCH: the limit was crossed (once) */
@@ -69,7 +69,7 @@ void da_scope_crossed(struct da_scope *s, int64_t above);
 int da_scope_keep(uint64_t gen, void *scope);
 
 /* The calling thread leaves: its process scopes leave the list. */
-void da_scope_thread_exit(struct da_acct_tls *t);
+void da_scope_thread_exit(struct da_acct_state *t);
 
 /* What an ended scope saw (dbgalloc.h says what each means). */
 struct da_scope_result {

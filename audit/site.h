@@ -12,17 +12,10 @@
 #define DA_AUDIT_SITE_H
 
 #include "audit/depot.h"
+#include "audit/tls.h"
 #include "audit/unwind.h"
 
 #include <stdatomic.h>
-
-#define DA_SITE_CACHE 64
-
-struct da_site_cache {
-	uintptr_t pc[DA_SITE_CACHE];
-	uint32_t id[DA_SITE_CACHE];
-};
-extern __thread struct da_site_cache da_site_tls;
 
 uint32_t da_site_capture_slow(uintptr_t ret, uintptr_t fp, unsigned depth);
 

@@ -2,6 +2,7 @@
  * audit/stop.c — stop-the-world by signal (see stop.h).
  */
 #include "audit/stop.h"
+#include "alloc/heap.h"
 #include "alloc/os.h"
 
 #include <errno.h>
@@ -22,6 +23,10 @@ static _Atomic unsigned inside;      /* handlers not yet gone */
 static _Atomic uint32_t world_epoch; /* bumped to resume */
 static _Atomic int stopping;         /* a stop is under way */
 static struct sigaction old_action;  /* the program's, chained to */
+static unsigned slots_dirty;         /* slots written since the mapping */
+/* How long a stop waits for threads, in ms (da_world_run may shorten it;
+ * set while every allocator lock is held, so stops never overlap). */
+static unsigned patience_ms = 2000;
 static int installed;
 
 static long
@@ -131,7 +136,12 @@ da_world_stop(struct da_world *w)
 		if (slots == NULL || signalled == NULL)
 			return -1;
 	}
-	memset(slots, 0, DA_STOP_MAX * sizeof(*slots));
+	/* Only the slots an earlier stop used can be dirty (a stop taken
+	 * at every high-water step must not clear DA_STOP_MAX of them). */
+	unsigned dirty = atomic_load(&arrived);
+	if (dirty > slots_dirty)
+		slots_dirty = dirty < DA_STOP_MAX ? dirty : DA_STOP_MAX;
+	memset(slots, 0, slots_dirty * sizeof(*slots));
 	atomic_store(&arrived, 0);
 	/* Installed once and kept: a signal still pending in a thread that
 	 * blocked it must never meet the default action (termination). */
@@ -168,8 +178,8 @@ da_world_stop(struct da_world *w)
 			}
 		}
 		/* Wait for them (a thread that exits meanwhile, or blocks
-		 * the signal, never arrives: up to 2 s in all). */
-		for (int wait = 0; wait < 2000; wait++) {
+		 * the signal, never arrives: up to patience_ms in all). */
+		for (unsigned wait = 0; wait < patience_ms; wait++) {
 			if (atomic_load(&arrived) >= sent)
 				break;
 			struct timespec ts = {0, 1000 * 1000};
@@ -202,4 +212,21 @@ da_world_resume(struct da_world *w)
 		futex(&world_epoch, FUTEX_WAKE, INT32_MAX);
 		sched_yield();
 	}
+}
+
+int
+da_world_run(int stop, unsigned patience,
+             void (*fn)(const struct da_world *w, void *arg), void *arg)
+{
+	struct da_world w = {0};
+	da_heap_fork_prepare(); /* every allocator lock */
+	unsigned saved = patience_ms;
+	patience_ms = patience;
+	int stopped = stop && da_world_stop(&w) == 0;
+	patience_ms = saved;
+	fn(&w, arg);
+	if (stopped)
+		da_world_resume(&w);
+	da_heap_fork_parent();
+	return stopped ? (int)w.missed : -1;
 }

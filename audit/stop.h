@@ -44,4 +44,15 @@ int da_world_stop(struct da_world *w);
 /* Lets them go, and waits until each has left the handler. */
 void da_world_resume(struct da_world *w);
 
+/*
+ * Takes every allocator lock, stops every other thread (unless stop is
+ * 0; waiting at most patience ms for them, instead of da_world_stop's 2
+ * s), calls fn(w, arg), resumes them and releases the locks. Returns the
+ * threads that could not be stopped, or -1 if none could be (nothing was
+ * stopped: fn ran all the same, with the locks held). fn must not
+ * allocate. Must be called outside any allocator operation.
+ */
+int da_world_run(int stop, unsigned patience,
+                 void (*fn)(const struct da_world *w, void *arg), void *arg);
+
 #endif /* DA_AUDIT_STOP_H */

@@ -9,6 +9,7 @@
  */
 #include "audit/dump.h"
 #include "audit/dumper.h"
+#include "audit/leak.h"
 #include "audit/report.h"
 #include "audit/settings.h"
 #include "shim/dbgalloc.h"
@@ -31,13 +32,16 @@ dbgalloc_dump(const char *path)
 }
 
 void
-da_shim_dump_at_exit(void)
+da_shim_dump_at_exit(struct da_leak_scan *scan)
 {
 	char err[512];
 	/* A dump the dumper thread is writing is finished first. */
 	da_dumper_exit();
+	if (scan != NULL)
+		scan->threads = 0;
 	if (da_settings.dump[0] == '\0' ||
-	    da_dump_write(da_settings.dump, "exit", err, sizeof(err)) == 0)
+	    da_dump_write_scan(da_settings.dump, "exit", scan, err,
+	                       sizeof(err)) == 0)
 		return;
 	int saved = errno;
 	struct da_line l = {.len = 0};

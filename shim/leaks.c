@@ -18,6 +18,7 @@
  * runs, so they come after the report.)
  */
 #include "audit/audit.h"
+#include "audit/epochs.h"
 #include "audit/exitcheck.h"
 #include "audit/fail.h"
 #include "audit/leakreport.h"
@@ -102,7 +103,10 @@ leaks_at_exit(void *arg)
 	(void)arg;
 	da_audit_exit_check();
 	da_fail_exit_report();
-	da_shim_dump_at_exit();
+	/* With the leak check to come, the dump makes its scan (each block's
+	 * verdict in the dump) and the report reads the same one. */
+	struct da_leak_scan scan;
+	da_shim_dump_at_exit(exit_leaks ? &scan : NULL);
 	if (!exit_leaks)
 		return;
 	struct da_leak_counts c;
@@ -110,7 +114,9 @@ leaks_at_exit(void *arg)
 	da_gen_tls.site_override = DA_SITE_INTERNAL;
 	add_default_suppressions();
 	da_gen_tls.site_override = saved;
-	if (da_leak_report(exit_flags, "at exit", &c) != 0)
+	if ((scan.threads > 0
+	             ? da_leak_report_scanned(&scan, exit_flags, "at exit", &c)
+	             : da_leak_report(exit_flags, "at exit", &c)) != 0)
 		return;
 	if (exit_code >= 0 &&
 	    c.blocks[DA_LEAK_DEFINITE] + c.blocks[DA_LEAK_INDIRECT] > 0) {
@@ -146,7 +152,9 @@ da_shim_leaks_init(int mode, int exitcode, const char *suppressions)
 DA_EXPORT unsigned
 dbgalloc_mark(const char *label)
 {
-	return da_gen_mark(label);
+	unsigned e = da_gen_mark(label);
+	da_epochs_mark(e);
+	return e;
 }
 
 DA_EXPORT struct dbgalloc_leaks

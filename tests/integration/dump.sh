@@ -3,7 +3,8 @@
 # dump-prog (see its header), each dump checked whole by dump-check:
 #   - DBGALLOC_DUMP at exit: the file named by %p, the command line (its
 #     arguments encoded one by one, then together), the program's known live
-#     blocks as A records (sizes, one stack per call site, the X totals),
+#     blocks as A records (sizes, one stack per call site, the main thread's
+#     number, the X totals),
 #     the program's path and build id (as readelf reads it) in M 1, its
 #     call site inside it, nothing left beside the file;
 #   - run --dump=PATTERN with %e and %n;
@@ -87,18 +88,19 @@ result "H cmdline: each argument encoded, then the whole" $?
 # and the X records of those stacks.
 ok=0
 for a in $(sed -n 's/^kilo //p' "$tmp/out"); do
-	grep -q "^A $a 1000 [0-9][0-9]* [0-9][0-9]* 0 -\$" "$f" || ok=1
+	grep -q "^A $a 1000 [0-9][0-9]* [0-9][0-9]* 0 - 1 -\$" "$f" || ok=1
 done
 for a in $(sed -n 's/^small //p' "$tmp/out"); do
-	grep -q "^A $a 24 [0-9][0-9]* [0-9][0-9]* 0 -\$" "$f" || ok=1
+	grep -q "^A $a 24 [0-9][0-9]* [0-9][0-9]* 0 - 1 -\$" "$f" || ok=1
 done
 kilo=$(awk '$1 == "A" && $3 == 1000 { print $4 }' "$f" | sort -u)
 small=$(awk '$1 == "A" && $3 == 24 { print $4 }' "$f" | sort -u)
 [ "$ok" -eq 0 ] && [ "$(grep -c '^A 0x[0-9a-f]* 1000 ' "$f")" -eq 7 ] &&
 	[ "$(echo "$kilo" | wc -w)" -eq 1 ] &&
 	[ "$(echo "$small" | wc -w)" -eq 1 ] && [ "$kilo" != "$small" ] &&
-	grep -q "^X $kilo 7 7000\$" "$f" && grep -q "^X $small 3 72\$" "$f"
-result "the live blocks as A records, their stacks' totals as X" $?
+	grep -q "^X $kilo 7 7000 7 7000 0 0 7000 0 - -\$" "$f" &&
+	grep -q "^X $small 3 72 3 72 0 0 72 0 - -\$" "$f"
+result "the live blocks as A records (thread 1), their stacks' totals as X" $?
 
 # The program is module 1, with the build id the linker wrote, and the
 # call site of its blocks lies inside it.

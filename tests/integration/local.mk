@@ -147,6 +147,15 @@ tests_integration_dump_check_SOURCES = tests/integration/dump-check.c
 tests_integration_dump_check_LDADD = tools/libdumpread.la
 TESTS += tests/integration/dump.sh
 EXTRA_DIST += tests/integration/dump.sh
+# The dump's counters (minor 1) to exact numbers on counters-prog, built plain
+# to be preloaded, and real programs' dumps read whole.
+check_PROGRAMS += tests/integration/counters-prog
+tests_integration_counters_prog_SOURCES = tests/integration/counters-prog.c
+tests_integration_counters_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+tests_integration_counters_prog_LDADD = $(PTHREAD_LIBS)
+TESTS += tests/integration/counters.sh
+EXTRA_DIST += tests/integration/counters.sh
 
 # What the limit keeps under threads: statistics sampled never above the
 # limit, a shrinking realloc never refused.

@@ -127,6 +127,15 @@ tests_unit_test_acct_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
 # The dump writer (audit/dump.c): a dump of known blocks read back record
 # by record, names, atomic publish, errors, and the time for a million
 # live blocks (printed).
+# The counters behind the dump's minor-1 records (sitestats, steps,
+# timeline, epochs, the classes' counts).
+check_PROGRAMS += tests/unit/test_counters
+TESTS += tests/unit/test_counters
+tests_unit_test_counters_SOURCES = tests/unit/test_counters.c
+tests_unit_test_counters_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
+	-fno-omit-frame-pointer -fno-optimize-sibling-calls
+tests_unit_test_counters_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+
 check_PROGRAMS += tests/unit/test_dump
 TESTS += tests/unit/test_dump
 tests_unit_test_dump_SOURCES = tests/unit/test_dump.c

@@ -12,6 +12,7 @@
 #include "audit/audit.h"
 #include "audit/crc32c.h"
 #include "audit/dump.h"
+#include "audit/epochs.h"
 #include "audit/leak.h"
 #include "audit/settings.h"
 
@@ -147,6 +148,8 @@ struct blk {
 	uint64_t addr, size, gen, epoch;
 	long stack; /* -1: "-" */
 	char flags[8];
+	uint64_t thread; /* 0: "-" */
+	char leak;
 };
 
 struct dump {
@@ -156,7 +159,16 @@ struct dump {
 	uint64_t sid[4096], sdepth[4096];
 	size_t ns;
 	uint64_t xid[4096], xblocks[4096], xbytes[4096];
+	/* allocs alloc_bytes frees free_bytes peak_live_bytes temporary */
+	uint64_t xmore[4096][6];
+	char *xlife[4096][2];
 	size_t nx;
+	/* slabs slab_bytes live_blocks live_bytes allocs frees peak */
+	uint64_t k[80][7], k_size[80];
+	size_t nk;
+	uint64_t p_mono[4096], p_live[4096];
+	char *p_reason[4096];
+	size_t np;
 	char *h_key[32], *h_val[32];
 	size_t nh;
 	char *t_name[32];
@@ -167,6 +179,7 @@ struct dump {
 	size_t nm, nl;
 	char *c_name[16];
 	uint64_t c_first[16];
+	uint64_t c_tot[16][5]; /* allocs alloc_bytes frees free_bytes peak */
 	int c_mono[16];
 	size_t nc;
 	uint64_t e_lines, e_crc;
@@ -228,11 +241,17 @@ static const char *const want_fields[] = {
         "M id bias lo hi build_id path",
         "L module vaddr memsz offset perm",
         "S id depth pc...",
-        "X stack live_blocks live_bytes",
-        "A addr size stack gen epoch flags",
-        "C epoch first_gen mono_ns name",
+        "K block_size slabs slab_bytes live_blocks live_bytes allocs frees "
+        "peak_live_blocks",
+        "X stack live_blocks live_bytes allocs alloc_bytes frees free_bytes "
+        "peak_live_bytes temporary life_allocs life_us",
+        "A addr size stack gen epoch flags thread leak",
+        "C epoch first_gen mono_ns allocs alloc_bytes frees free_bytes "
+        "peak_bytes name",
+        "P mono_ns live_bytes rss_bytes gen reason",
         "E lines crc32c",
 };
+#define NFIELDS (sizeof(want_fields) / sizeof(want_fields[0]))
 
 /* Reads and checks the structure of the dump at path: the version line,
  * #fields before every record, the order H T M L S (X A C) E, every S
@@ -250,9 +269,9 @@ dump_read(struct dump *d, const char *path)
 	assert_int_equal(l->n, 3);
 	assert_string_equal(l->f[0], "DBGALLOC-DUMP");
 	assert_string_equal(l->f[1], "1");
-	assert_string_equal(l->f[2], "0");
+	assert_string_equal(l->f[2], "1");
 	char declared[128] = {0};
-	const char *order = "HTMLSXACE";
+	const char *order = "HTMLSKXACPE";
 	int stage = 0; /* index in order of the last record type seen */
 	size_t e_off = 0, e_line = 0;
 	while (file_line(f, l)) {
@@ -260,13 +279,13 @@ dump_read(struct dump *d, const char *path)
 		char *t = l->f[0];
 		if (strcmp(t, "#fields") == 0) {
 			/* Rebuild "T col col..." and compare. */
-			char cols[256] = "";
+			char cols[512] = "";
 			for (int k = 2; k < l->n; k++) {
 				strcat(cols, k > 2 ? " " : "");
 				strcat(cols, l->f[k]);
 			}
 			int ok = 0;
-			for (size_t w = 0; w < 9; w++) {
+			for (size_t w = 0; w < NFIELDS; w++) {
 				size_t tl = strlen(l->f[1]);
 				if (strncmp(want_fields[w], l->f[1], tl) == 0 &&
 				    want_fields[w][tl] == ' ' &&
@@ -282,12 +301,12 @@ dump_read(struct dump *d, const char *path)
 		const char *at = strchr(order, t[0]);
 		assert_non_null(at);
 		int st = (int)(at - order);
-		/* X, A and C in any order among themselves; else ascending.
-		 * (M and L interleave.) */
+		/* K, X, A, C and P in any order among themselves; else
+		 * ascending. (M and L interleave.) */
 		if (t[0] == 'L' || t[0] == 'M')
 			assert_true(stage <= 3);
-		else if (st >= 5 && st <= 7)
-			assert_true(stage <= 7);
+		else if (st >= 5 && st <= 9)
+			assert_true(stage <= 9);
 		else
 			assert_true(st >= stage);
 		if (st > stage)
@@ -332,15 +351,34 @@ dump_read(struct dump *d, const char *path)
 			d->sdepth[d->ns++] = depth;
 			break;
 		}
+		case 'K':
+			assert_int_equal(l->n, 9);
+			for (int k = 2; k < 9; k++)
+				d->k[d->nk][k - 2] = num(l->f[k]);
+			d->k_size[d->nk++] =
+			        strcmp(l->f[1], "-") == 0 ? 0 : num(l->f[1]);
+			break;
 		case 'X':
-			assert_int_equal(l->n, 4);
+			assert_int_equal(l->n, 12);
 			assert_true(s_find(d, num(l->f[1])) >= 0);
 			d->xid[d->nx] = num(l->f[1]);
 			d->xblocks[d->nx] = num(l->f[2]);
-			d->xbytes[d->nx++] = num(l->f[3]);
+			d->xbytes[d->nx] = num(l->f[3]);
+			for (int k = 4; k < 10; k++)
+				d->xmore[d->nx][k - 4] = num(l->f[k]);
+			d->xlife[d->nx][0] = l->f[10];
+			d->xlife[d->nx++][1] = l->f[11];
+			break;
+		case 'P':
+			assert_int_equal(l->n, 6);
+			d->p_mono[d->np] = num(l->f[1]);
+			d->p_live[d->np] = num(l->f[2]);
+			num(l->f[3]);
+			num(l->f[4]);
+			d->p_reason[d->np++] = l->f[5];
 			break;
 		case 'A': {
-			assert_int_equal(l->n, 7);
+			assert_int_equal(l->n, 9);
 			if (d->na == cap) {
 				cap *= 2;
 				d->a = realloc(d->a, cap * sizeof(*d->a));
@@ -359,16 +397,22 @@ dump_read(struct dump *d, const char *path)
 			b->epoch = num(l->f[5]);
 			assert_true(strlen(l->f[6]) < sizeof(b->flags));
 			strcpy(b->flags, l->f[6]);
+			b->thread =
+			        strcmp(l->f[7], "-") == 0 ? 0 : num(l->f[7]);
+			b->leak = l->f[8][0];
+			assert_int_equal(strlen(l->f[8]), 1);
 			break;
 		}
 		case 'C':
-			assert_int_equal(l->n, 5);
+			assert_int_equal(l->n, 10);
 			assert_int_equal(num(l->f[1]), d->nc);
 			d->c_first[d->nc] = num(l->f[2]);
 			d->c_mono[d->nc] = strcmp(l->f[3], "-") != 0;
 			if (d->c_mono[d->nc])
 				num(l->f[3]);
-			d->c_name[d->nc++] = decode(l->f[4]);
+			for (int k = 4; k < 9; k++)
+				d->c_tot[d->nc][k - 4] = num(l->f[k]);
+			d->c_name[d->nc++] = decode(l->f[9]);
 			break;
 		case 'E':
 			e_off = l->off;
@@ -496,7 +540,8 @@ make_set(void)
 	set_c = alloc_aligned(3000);
 	set_ign = alloc(55);
 	assert_int_equal(da_audit_ignore(set_ign), 1);
-	da_gen_mark("second stage");
+	/* As dbgalloc_mark does it. */
+	da_epochs_mark(da_gen_mark("second stage"));
 	set_late = alloc(1);
 }
 
@@ -683,8 +728,78 @@ known_blocks(void **state)
 	da_leak_scan_free(&ls);
 	assert_int_equal(d.na, live);
 
+	/* Minor 1: the header's new keys. */
+	assert_string_equal(h_get(&d, "leak_scan"), "no");
+	assert_string_equal(h_get(&d, "temporary_threshold"), "0");
+	assert_string_equal(h_get(&d, "life_sample"), "256");
+	assert_true(t_get(&d, "free_bytes", NULL) ==
+	            t_get(&d, "total_bytes", NULL) -
+	                    t_get(&d, "live_bytes", NULL));
+	assert_int_equal(t_get(&d, "header_bytes", NULL), d.na * 24);
+	assert_true(t_get(&d, "metadata_bytes", NULL) > 0);
+	assert_int_equal(t_get(&d, "guard_bytes", NULL), 0);
+	assert_int_equal(t_get(&d, "quarantine_bytes", NULL), 0);
+	assert_int_equal(t_get(&d, "limit_failures", NULL) +
+	                         t_get(&d, "injected_failures", NULL),
+	                 t_get(&d, "failed_allocs", NULL));
+	assert_true(t_get(&d, "peak_epoch", NULL) <= 1);
+	/* The call sites' totals: allocated at least what is live, freed
+	 * the rest (the ignored block is neither); all from one thread,
+	 * numbered 1, and no leak verdict. */
+	x = x_find(&d, (uint64_t)site_a);
+	uint64_t *m = d.xmore[x];
+	assert_true(m[0] >= NA && m[0] % NA == 0);
+	assert_int_equal(m[1], m[0] * 100);
+	assert_int_equal(m[2], m[0] - NA);
+	assert_int_equal(m[3], (m[0] - NA) * 100);
+	assert_int_equal(m[4], NA * 100); /* peak_live_bytes: now */
+	x = x_find(&d, (uint64_t)site_b);
+	assert_int_equal(d.xmore[x][1], d.xmore[x][0] * 7);
+	for (size_t i = 0; i < d.nx; i++) {
+		assert_true(d.xmore[i][0] >= d.xblocks[i] + d.xmore[i][2]);
+		assert_true(d.xmore[i][5] <= d.xmore[i][0]);
+	}
+	for (size_t i = 0; i < d.na; i++) {
+		assert_int_equal(d.a[i].leak, '-');
+		if (d.a[i].addr == (uintptr_t)set_a[0])
+			assert_int_equal(d.a[i].thread, 1);
+	}
+	/* The size classes: allocations less frees are the live blocks;
+	 * the blocks of set_a (100 + 24 bytes: the 128-byte class, or the
+	 * next for a block whose time is noted, 8 bytes more) among them. */
+	assert_true(d.nk >= 2);
+	assert_int_equal(d.k_size[d.nk - 1], 0); /* "-" last */
+	uint64_t near128 = 0, near128_bytes = 0;
+	for (size_t i = 0; i < d.nk; i++) {
+		assert_int_equal(d.k[i][4] - d.k[i][5], d.k[i][2]);
+		assert_true(d.k[i][6] >= d.k[i][2]);
+		if (d.k_size[i] == 128 || d.k_size[i] == 144) {
+			near128 += d.k[i][2];
+			near128_bytes += d.k[i][3];
+		}
+	}
+	assert_true(near128 >= NA);
+	assert_true(near128_bytes >= NA * 100);
+	/* The timeline: the mark's sample, then this dump's, last. */
+	assert_true(d.np >= 2);
+	assert_string_equal(d.p_reason[d.np - 1], "dump");
+	int marked = 0;
+	for (size_t i = 0; i < d.np; i++) {
+		marked |= strcmp(d.p_reason[i], "mark") == 0;
+		if (i > 0)
+			assert_true(d.p_mono[i] >= d.p_mono[i - 1]);
+	}
+	assert_true(marked);
+	assert_int_equal(d.p_live[d.np - 1], t_get(&d, "live_bytes", NULL));
+
 	/* The epochs. */
 	assert_int_equal(d.nc, 2);
+	/* The second began after make_set's first 17 blocks: its totals
+	 * then are below the totals now, its peak at least its live. */
+	assert_true(d.c_tot[1][0] >= NA + NB + 2);
+	assert_true(d.c_tot[1][0] <= t_get(&d, "total_allocs", NULL));
+	assert_true(d.c_tot[1][4] > 0);
+	assert_int_equal(d.c_tot[0][0], 0);
 	assert_string_equal(d.c_name[0], "start");
 	assert_int_equal(d.c_first[0], 1);
 	assert_int_equal(d.c_mono[0], 0);
