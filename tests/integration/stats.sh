@@ -76,13 +76,17 @@ seq 1000 | sed 's/$/ a line to sort/' >"$tmp/lines"
 dumped sort sort -r "$tmp/lines"
 result "sort writes a dump" $?
 
-# Every command, both forms, on every dump: exit 0, nothing on stderr.
+# Every command, both forms, on every dump: exit 0, nothing on stderr but
+# the symbolizer's notes on modules without debug information (Debian's
+# sort, libc without its -dbg package).
 for d in sprog known sort; do
 	for cmd in summary top leaks classes stages temporaries; do
 		for form in text json; do
 			stats "$cmd" --format "$form" "$tmp/$d.dump"
 			ok=$?
-			[ "$rc" -eq 0 ] && [ -s "$tmp/out" ] && [ ! -s "$tmp/err" ] ||
+			grep -v '^dbgalloc-stats: [^ ]*: no debug info; its frames have no file:line$' \
+				"$tmp/err" >"$tmp/err.other"
+			[ "$rc" -eq 0 ] && [ -s "$tmp/out" ] && [ ! -s "$tmp/err.other" ] ||
 				ok=1
 			[ "$form" = json ] && { json True || ok=1; }
 			result "$cmd --format $form on $d" "$ok"
