@@ -390,8 +390,8 @@ da_leak_report_live(struct da_leak_scan *s, unsigned flags,
 
 /* Reports scan s (rc: whether it was made), and frees it. */
 static int
-report_and_free(struct da_leak_scan *s, int rc, unsigned flags,
-                const char *why, struct da_leak_counts *c)
+report_and_free(struct da_leak_scan *s, int rc, unsigned flags, const char *why,
+                struct da_leak_counts *c)
 {
 	int cancel;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
@@ -427,11 +427,4 @@ da_leak_report(unsigned flags, const char *why, struct da_leak_counts *c)
 	rc = report_and_free(&s, rc, flags, why, c);
 	pthread_setcancelstate(cancel, NULL);
 	return rc;
-}
-
-int
-da_leak_report_scanned(struct da_leak_scan *s, unsigned flags, const char *why,
-                       struct da_leak_counts *c)
-{
-	return report_and_free(s, 0, flags, why, c);
 }

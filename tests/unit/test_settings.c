@@ -591,14 +591,14 @@ table_is_well_formed(void **state)
 {
 	(void)state;
 	static const char *const names[] = {
-	        "LEAKS",           "LEAKS_EXITCODE", "SUPPRESSIONS",
-	        "LOG",             "STACK_DEPTH",    "BREAK",
-	        "POISON",          "ON_ERROR",       "LIMIT",
-	        "LIMIT_ACTION",    "FAIL_AT",        "FAIL_RATE",
-	        "FAIL_SEED",       "FAIL_SITE",      "FAIL_LOG",
-	        "TEMPORARY",       "SAMPLE_INTERVAL", "DUMP",
-	        "DUMP_SIGNAL",     "DUMP_INTERVAL",  "LEAKS_SIGNAL",
-	        "LIBRARY",         "OOM_SWEEP"};
+	        "LEAKS",        "LEAKS_EXITCODE",  "SUPPRESSIONS",
+	        "LOG",          "STACK_DEPTH",     "BREAK",
+	        "POISON",       "ON_ERROR",        "LIMIT",
+	        "LIMIT_ACTION", "FAIL_AT",         "FAIL_RATE",
+	        "FAIL_SEED",    "FAIL_SITE",       "FAIL_LOG",
+	        "TEMPORARY",    "SAMPLE_INTERVAL", "DUMP",
+	        "DUMP_SIGNAL",  "DUMP_INTERVAL",   "LEAKS_SIGNAL",
+	        "LIBRARY",      "OOM_SWEEP"};
 	assert_int_equal(da_settings_count, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];
