@@ -78,6 +78,16 @@ st_temporaries(struct o_node *out, struct st_dump *sd)
 	const struct st_opts *opt = sd->opt;
 	struct o_doc *doc = o_doc_of(out);
 	const char *th = da_dump_header(d, "temporary_threshold");
+	/* The library samples the lifetimes: one freed block in N. */
+	const char *ls = da_dump_header(d, "life_sample");
+	const char *l_allocs = "lifetime in allocations";
+	const char *l_time = "lifetime in time";
+	if (ls != NULL && strcmp(ls, "1") != 0) {
+		l_allocs = o_printf(doc, "%s (1 block in %s sampled)", l_allocs,
+		                    ls);
+		l_time =
+		        o_printf(doc, "%s (1 block in %s sampled)", l_time, ls);
+	}
 	struct st_agg a;
 	int any = 0;
 	if (opt->by == ST_BY_THREAD)
@@ -148,8 +158,8 @@ st_temporaries(struct o_node *out, struct st_dump *sd)
 		o_flags(o_str(row, "key", NULL, r->key), O_JSON_ONLY);
 		o_str(row, st_by_name(a.by), st_by_name(a.by), r->label);
 		st_row_frames(row, sd, r->stack, opt->depth);
-		hist(row, "life_allocs", "lifetime in allocations", la, na, 0);
-		hist(row, "life_us", "lifetime in time", lu, nu, 1);
+		hist(row, "life_allocs", l_allocs, la, na, 0);
+		hist(row, "life_us", l_time, lu, nu, 1);
 	}
 	free(first);
 	free(order);
