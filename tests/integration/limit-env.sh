@@ -1,5 +1,6 @@
-# tests/integration/limit-env.sh — sourced by limit.sh, fail.sh and dump.sh: the
-# build's paths, a temporary directory, a clean environment (no inherited
+# tests/integration/limit-env.sh — sourced by limit.sh, fail.sh, dump.sh,
+# counters.sh, stats.sh and triggers.sh: the build's paths, a temporary
+# directory, a clean environment (no inherited
 # LD_PRELOAD or DBGALLOC_ variable; the launcher finds the build's
 # library), the pass/fail counts, run, result and stops.
 
