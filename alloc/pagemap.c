@@ -17,7 +17,7 @@ da_pagemap_find(const void *p)
 		return NULL;
 	for (;;) {
 		unsigned k = __atomic_load_n(&da_pagemap[g], __ATOMIC_ACQUIRE);
-		if (k == DA_PM_NONE)
+		if (k == DA_PM_NONE || k == DA_PM_GUARD)
 			return NULL;
 		if (k != DA_PM_TAIL)
 			return (void *)(g << DA_CHUNK_SHIFT);
@@ -47,6 +47,19 @@ da_pagemap_set(void *base, size_t size, unsigned kind)
 			__atomic_store_n(&da_pagemap[t], DA_PM_NONE,
 			                 __ATOMIC_RELAXED);
 	}
+}
+
+void
+da_pagemap_mark(void *base, size_t size, unsigned kind)
+{
+	uintptr_t g = (uintptr_t)base >> DA_CHUNK_SHIFT;
+	uintptr_t end =
+	        ((uintptr_t)base + size + DA_CHUNK_MASK) >> DA_CHUNK_SHIFT;
+	if (end > DA_PM_SIZE)
+		end = DA_PM_SIZE;
+	for (; g < end; g++)
+		__atomic_store_n(&da_pagemap[g], (uint8_t)kind,
+		                 __ATOMIC_RELEASE);
 }
 
 _Atomic(unsigned long) da_pagemap_readers[2];

@@ -11,6 +11,9 @@
  *   DA_PM_TAIL   inside a huge mapping or a page region that started in
  *                an earlier granule
  *   DA_PM_PAGES  a page region starts here (pages.h)
+ *   DA_PM_GUARD  guard-page slots (guard.h): every granule of that space
+ *                carries this kind on its own, with no header at its
+ *                start, so da_pagemap_find answers NULL for it
  *
  * So p belongs to the chunk at p & ~DA_CHUNK_MASK exactly when its byte is
  * DA_PM_CHUNK: one load. Lookups are lock-free; writers hold the chunk lock.
@@ -35,6 +38,7 @@ enum da_pm_kind {
 	DA_PM_HUGE = 2,
 	DA_PM_TAIL = 3,
 	DA_PM_PAGES = 4,
+	DA_PM_GUARD = 5,
 };
 
 extern uint8_t da_pagemap[DA_PM_SIZE];
@@ -49,7 +53,8 @@ da_pagemap_kind(const void *p)
 	return __atomic_load_n(&da_pagemap[g], __ATOMIC_ACQUIRE);
 }
 
-/* The region (chunk or huge mapping) covering p, or NULL. */
+/* The region (chunk, page region or huge mapping) covering p, or NULL
+ * (also for guard-page space, whose granules have no region header). */
 void *da_pagemap_find(const void *p);
 
 /*
@@ -58,6 +63,13 @@ void *da_pagemap_find(const void *p);
  * Locking: caller holds the chunk lock.
  */
 void da_pagemap_set(void *base, size_t size, unsigned kind);
+
+/*
+ * Gives every granule of [base, base+size) kind, each on its own (no
+ * tails): for space that is never given back (guard-page slots), whose
+ * granules belong to nobody else, so no lock is needed. Async-signal-safe.
+ */
+void da_pagemap_mark(void *base, size_t size, unsigned kind);
 
 /*
  * Lookups that may be handed any pointer (dbgalloc_owns, the diagnosis of a

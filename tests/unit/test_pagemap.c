@@ -55,6 +55,27 @@ huge_granules(void **state)
 	da_os_unmap(base, size);
 }
 
+/* Guard-page space: every granule is marked on its own (no tails), and
+ * has no region header, so da_pagemap_find answers NULL for it. */
+static void
+guard_granules(void **state)
+{
+	(void)state;
+	size_t size = 2 * DA_CHUNK_SIZE;
+	char *base = da_os_reserve_aligned(size, DA_CHUNK_SIZE);
+	assert_non_null(base);
+	da_pagemap_mark(base, size, DA_PM_GUARD);
+	assert_int_equal(da_pagemap_kind(base), DA_PM_GUARD);
+	assert_int_equal(da_pagemap_kind(base + DA_CHUNK_SIZE), DA_PM_GUARD);
+	assert_int_equal(da_pagemap_kind(base + size - 1), DA_PM_GUARD);
+	assert_int_equal(da_pagemap_kind(base + size), DA_PM_NONE);
+	assert_null(da_pagemap_find(base));
+	assert_null(da_pagemap_find(base + DA_CHUNK_SIZE + 5));
+	da_pagemap_mark(base, size, DA_PM_NONE);
+	assert_int_equal(da_pagemap_kind(base + DA_CHUNK_SIZE), DA_PM_NONE);
+	da_os_unmap(base, size);
+}
+
 static void
 foreign_addresses_are_not_ours(void **state)
 {
@@ -105,6 +126,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(chunk_granule),
 	        cmocka_unit_test(huge_granules),
+	        cmocka_unit_test(guard_granules),
 	        cmocka_unit_test(foreign_addresses_are_not_ours),
 	        cmocka_unit_test(retire_inside_own_lookup),
 	};
