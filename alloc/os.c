@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,6 +65,104 @@ void *
 da_os_reserve_aligned(size_t size, size_t align)
 {
 	return map_aligned_prot(size, align, PROT_NONE);
+}
+
+void *
+da_os_reserve_noreserve(size_t size, size_t align)
+{
+	int saved = errno;
+	char *raw = mmap(NULL, size + align, PROT_NONE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	errno = saved;
+	if (size + align < size || raw == MAP_FAILED)
+		return NULL;
+	char *aligned = (char *)(((uintptr_t)raw + align - 1) & ~(align - 1));
+	size_t head = (size_t)(aligned - raw);
+	if (head)
+		da_os_unmap(raw, head);
+	da_os_unmap(aligned + size, align - head);
+	return aligned;
+}
+
+int
+da_os_protect(void *p, size_t size, int access)
+{
+	int saved = errno;
+	int rc = mprotect(p, size, access ? PROT_READ | PROT_WRITE : PROT_NONE);
+	int err = rc == 0 ? 0 : errno;
+	errno = saved;
+	return err;
+}
+
+int
+da_os_advise(void *p, size_t size, int advice)
+{
+	int saved = errno, err = 0;
+	for (int tries = 0; tries < 1000; tries++) {
+		err = madvise(p, size, advice) == 0 ? 0 : errno;
+		if (err != EINTR && err != EAGAIN)
+			break;
+	}
+	errno = saved;
+	return err;
+}
+
+long
+da_os_advise_vec(int pidfd, const struct iovec *iov, unsigned n, int advice)
+{
+	int saved = errno;
+	long rc =
+	        syscall(SYS_process_madvise, pidfd, iov, (size_t)n, advice, 0u);
+	if (rc < 0)
+		rc = -(long)errno;
+	errno = saved;
+	return rc;
+}
+
+int
+da_os_pidfd_self(void)
+{
+	int saved = errno;
+	long fd = syscall(SYS_pidfd_open, (long)syscall(SYS_getpid), 0u);
+	if (fd < 0)
+		fd = -(long)errno;
+	errno = saved;
+	return (int)fd;
+}
+
+void
+da_os_close(int fd)
+{
+	int saved = errno;
+	syscall(SYS_close, fd);
+	errno = saved;
+}
+
+int
+da_os_getpid(void)
+{
+	return (int)syscall(SYS_getpid);
+}
+
+long
+da_os_read_number(const char *path)
+{
+	char buf[32];
+	int saved = errno;
+	long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	long n = fd < 0 ? -1 : syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	errno = saved;
+	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+		return -1;
+	long v = 0;
+	for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
+		if (v > (LONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (buf[i] - '0');
+	}
+	return v;
 }
 
 /* Resizes [p, p+old) to size where it is. 1 if it did. */

@@ -42,6 +42,39 @@ void *da_os_reserve_aligned(size_t size, size_t align);
  * or NULL (nothing changed). */
 void *da_os_move(void *p, size_t old, void *to, size_t size);
 
+/* The same, with MAP_NORESERVE: parts of it made writable later
+ * (da_os_protect) are not charged to the commit limit. For guard-page
+ * space, which is mostly guard pages and pages that are never touched. */
+void *da_os_reserve_noreserve(size_t size, size_t align);
+
+/* Makes [p, p+size) read-write (access 1) or inaccessible (access 0):
+ * mprotect. Returns 0 or the errno value. */
+int da_os_protect(void *p, size_t size, int access);
+
+/* madvise(p, size, advice), retried after EINTR and EAGAIN (which a guard
+ * install racing a fault may return). Returns 0 or the errno value. */
+int da_os_advise(void *p, size_t size, int advice);
+
+/* process_madvise(pidfd, iov, n, advice, 0) (struct iovec *iov): the
+ * bytes advised, or minus the errno value. */
+struct iovec;
+long da_os_advise_vec(int pidfd, const struct iovec *iov, unsigned n,
+                      int advice);
+
+/* A pidfd for the calling process (pidfd_open), or minus the errno
+ * value. */
+int da_os_pidfd_self(void);
+
+/* Closes fd. */
+void da_os_close(int fd);
+
+/* The process id (getpid, uncached). */
+int da_os_getpid(void);
+
+/* The unsigned decimal number at the start of file path (a /proc or /sys
+ * setting), or -1 if it cannot be read. Raw system calls: no allocation. */
+long da_os_read_number(const char *path);
+
 /*
  * Gives the physical pages of [p, p+size) back while keeping the range
  * mapped; later reads see zeros (MADV_DONTNEED on private anonymous memory).

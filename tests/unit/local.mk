@@ -41,6 +41,14 @@ tests_unit_test_remote_race_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
 	$(DA_LIB_CFLAGS)
 tests_unit_test_remote_race_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 
+# Guard-page blocks (alloc/guard.c): layout, faults, quarantine, lookups,
+# the mprotect fallback and its ceiling, a million live blocks (~4 GiB).
+check_PROGRAMS += tests/unit/test_guard
+TESTS += tests/unit/test_guard
+tests_unit_test_guard_SOURCES = tests/unit/test_guard.c
+tests_unit_test_guard_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_guard_LDADD = $(DA_UNIT_LDADD)
+
 # Report-time symbolization and suppressions. -g -O0 for exact call-site
 # lines; test_symbolize_nopie is the same test as a non-PIE program (the
 # main program's load bias is then 0).
