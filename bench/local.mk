@@ -153,6 +153,15 @@ bench_unwind_cost_CFLAGS = $(DA_BENCH_CFLAGS) $(PTHREAD_CFLAGS) \
 	-fno-omit-frame-pointer -fno-optimize-sibling-calls
 bench_unwind_cost_LDADD = libdbgalloc-core.la $(PTHREAD_LIBS)
 
+# bench/guard-cost: us per malloc/free pair of guarded blocks (alloc/guard.c
+# directly) and where the time goes: system calls, page faults, the
+# kernel's prices on their own. Built by make check so it keeps compiling;
+# run by hand: bench/guard-cost [scale].
+check_PROGRAMS += bench/guard-cost
+bench_guard_cost_SOURCES = bench/guard-cost.c bench/common.h
+bench_guard_cost_CFLAGS = $(DA_BENCH_CFLAGS)
+bench_guard_cost_LDADD = libdbgalloc-core.la $(PTHREAD_LIBS)
+
 # bench/symbolize-cost: the time tools/symbols.c takes for every pc of a
 # dump, cold and cached (what dbgalloc-stats pays before it prints). Built
 # by make check so it keeps compiling; run by hand:
