@@ -353,8 +353,10 @@ da_guard_alloc(size_t size, size_t align, unsigned *why)
 		*why = DA_GUARD_OFF;
 		return NULL;
 	}
-	size_t a = align > da_guard_cfg.align ? align : da_guard_cfg.align;
-	size_t k = pages_for(size, a);
+	size_t a = da_guard_cfg.align;
+	while (a < align && a <= DA_GUARD_MAX_PAGES * DA_PAGE)
+		a *= 2; /* odd alignments round up, as memalign's */
+	size_t k = a > DA_GUARD_MAX_PAGES * DA_PAGE ? 0 : pages_for(size, a);
 	if (k == 0) {
 		*why = DA_GUARD_TOO_BIG;
 		atomic_fetch_add_explicit(&n_refused, 1, memory_order_relaxed);

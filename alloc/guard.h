@@ -112,8 +112,9 @@ enum da_guard_refusal {
 #define DA_GUARD_MAX_PAGES ((size_t)1 << 20)
 
 /*
- * A block of size bytes (0 allowed) at a multiple of align (0 or a power
- * of two: the config's alignment if larger), laid out as above; its
+ * A block of size bytes (0 allowed) at a multiple of align (the config's
+ * alignment if larger; one that is not a power of two is rounded up to
+ * one, as memalign does), laid out as above; its
  * header room is free for the caller. NULL with the reason in *why: the
  * caller then takes the block from elsewhere (and, for DA_GUARD_MAPS,
  * says once that guarding goes on sampled). The slot's meta words are

@@ -371,6 +371,12 @@ aligned_blocks(void **state)
 		memset(p - HDR, 0x22, HDR + 100);
 		assert_int_equal(da_guard_free(p), DA_FREE_OK);
 	}
+	char *p = da_guard_alloc(10, 48, &why); /* rounded up to 64 */
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % 64, 0);
+	assert_int_equal(da_guard_free(p), DA_FREE_OK);
+	assert_null(da_guard_alloc(10, (size_t)1 << 40, &why));
+	assert_int_equal(why, DA_GUARD_TOO_BIG);
 }
 
 struct walk_seen {
