@@ -6,6 +6,7 @@
 #include "audit/audit.h"
 #include "audit/dump.h"
 #include "audit/dumper.h"
+#include "audit/duration.h"
 #include "audit/errors.h"
 #include "audit/exitcheck.h"
 #include "audit/fail.h"
@@ -68,7 +69,7 @@ da_audit_configure(const struct da_settings *s)
 	                             : (uint32_t)s->temporary);
 	uint64_t interval = 0;
 	if (s->sample_interval[0] != '\0')
-		da_settings_parse_duration(s->sample_interval, &interval);
+		da_duration_parse(s->sample_interval, &interval);
 	da_timeline_set_interval(interval);
 }
 

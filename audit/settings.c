@@ -9,6 +9,7 @@
  * (DESIGN: "never a silent default, never a crash").
  */
 #include "audit/settings.h"
+#include "audit/duration.h"
 #include "audit/failspec.h"
 #include "audit/trigger.h"
 
@@ -287,37 +288,6 @@ parse_digits(const char *s, uint64_t *out, const char **end)
 		return ERANGE;
 	*out = v;
 	return 0;
-}
-
-int
-da_settings_parse_duration(const char *s, uint64_t *ns)
-{
-	uint64_t v = 0, unit;
-	const char *p;
-	int r = parse_digits(s, &v, &p);
-	if (r == EINVAL)
-		return r;
-	if (p[0] == 'm' && p[1] == 's' && p[2] == '\0')
-		unit = UINT64_C(1000000);
-	else if (p[0] == 's' && p[1] == '\0')
-		unit = UINT64_C(1000000000);
-	else if (p[0] == 'm' && p[1] == '\0')
-		unit = UINT64_C(60000000000);
-	else if (p[0] == '\0' && v == 0 && r == 0)
-		unit = 1; /* "0": none */
-	else
-		return EINVAL;
-	if (r != 0 || v > UINT64_MAX / unit)
-		return ERANGE;
-	*ns = v * unit;
-	return 0;
-}
-
-int
-da_settings_check_duration(const char *s)
-{
-	uint64_t ns;
-	return da_settings_parse_duration(s, &ns);
 }
 
 int

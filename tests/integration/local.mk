@@ -192,6 +192,16 @@ EXTRA_DIST += \
 	tests/integration/leaks-programs.sh \
 	tests/integration/leaks-launcher.sh
 
+# The leak report's file:line in programs built by clang -g, which have no
+# .debug_aranges (symbolize-clang.sh): clang-leak.c and its library
+# clang-leak-lib.c are built by the script with clang, not by make (a
+# missing clang fails the test).
+TESTS += tests/integration/symbolize-clang.sh
+EXTRA_DIST += \
+	tests/integration/symbolize-clang.sh \
+	tests/integration/clang-leak.c \
+	tests/integration/clang-leak-lib.c
+
 # make check-leaks: the whole suite again, under the launcher with the
 # leak report on (dbgalloc run --leaks -- make check), so that every
 # process of it (make, the harness's shells and seds, each test program

@@ -80,6 +80,12 @@ TESTS += tests/unit/test_settings
 tests_unit_test_settings_SOURCES = tests/unit/test_settings.c
 tests_unit_test_settings_CFLAGS = $(DA_UNIT_CFLAGS)
 tests_unit_test_settings_LDADD = $(DA_UNIT_LDADD)
+# Durations (audit/duration.c), as both settings that take one read them.
+check_PROGRAMS += tests/unit/test_duration
+TESTS += tests/unit/test_duration
+tests_unit_test_duration_SOURCES = tests/unit/test_duration.c
+tests_unit_test_duration_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_duration_LDADD = $(DA_UNIT_LDADD)
 
 # The leak scan's classification (audit/leak.c).
 # The triggers' words (signals, intervals), the live check's time, the
