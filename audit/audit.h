@@ -143,6 +143,8 @@ da_audit_freed_bounded(const char *blk, size_t bsize)
 {
 	if (!da_rec_intact(blk))
 		return 0;
+	if (((const uint64_t *)(blk + DA_HDR))[0] & DA_REC_WHOLE)
+		return 0; /* poisoned whole: the slow path checks it all */
 	if (bsize >= DA_HDR + DA_FREE_RECORD + DA_POISON_HEAD) {
 		uint64_t a, b;
 		memcpy(&a, blk + DA_HDR + DA_FREE_RECORD, 8);
@@ -241,7 +243,6 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 	if (was == DA_PREV_FREED) {
 		if (da_unlikely(
 		            da_cfg.poison != DA_POISON_MODE_BOUNDED ||
-		            da_poison_sampled(da_hdr_gen_lo(blk)) ||
 		            !da_audit_freed_bounded(blk, DA_PREV_BSIZE(prev))))
 			return da_audit_alloc_slow(blk, size, kind, prev, c);
 	} else if (da_unlikely(was != DA_PREV_NEW)) {
@@ -316,28 +317,37 @@ da_audit_poison_head(char *blk, size_t bsize)
 	}
 }
 
+/* 1 if the class block blk is poisoned to its end when freed: under
+ * DBGALLOC_POISON=full, and the sampled generations under bounded. */
+DA_INLINE int
+da_audit_poisons_whole(const char *blk)
+{
+	unsigned mode = da_cfg.poison;
+	return mode == DA_POISON_MODE_FULL ||
+	       (mode == DA_POISON_MODE_BOUNDED &&
+	        da_poison_sampled(((const struct da_hdr *)blk)->w1 >> 32));
+}
+
 /* The poison of the class block blk of bsize bytes, freed, as the mode
  * and its generation want it (its free record apart). */
 DA_INLINE void
 da_audit_poison_area(char *blk, size_t bsize)
 {
-	unsigned mode = da_cfg.poison;
-	if (mode == DA_POISON_MODE_OFF)
-		return;
-	if (mode == DA_POISON_MODE_FULL ||
-	    da_poison_sampled(((const struct da_hdr *)blk)->w1 >> 32))
+	if (da_audit_poisons_whole(blk))
 		memset(blk + DA_HDR + DA_FREE_RECORD, DA_POISON,
 		       bsize - (DA_HDR + DA_FREE_RECORD));
-	else
+	else if (da_cfg.poison == DA_POISON_MODE_BOUNDED)
 		da_audit_poison_head(blk, bsize);
 }
 
 /* Leaves the free record and the poison in the class block blk of bsize
- * bytes, live until now. */
+ * bytes, live until now (the record's pc marked DA_REC_WHOLE when the
+ * poison covers the whole block). */
 DA_INLINE void
 da_audit_poison(char *blk, size_t bsize, uint64_t pc)
 {
-	da_audit_leave_record(blk, pc);
+	da_audit_leave_record(
+	        blk, da_audit_poisons_whole(blk) ? pc | DA_REC_WHOLE : pc);
 	da_audit_poison_area(blk, bsize);
 }
 
