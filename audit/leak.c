@@ -11,6 +11,7 @@
 #include "alloc/os.h"
 #include "audit/depot.h"
 #include "audit/header.h"
+#include "audit/scanbound.h"
 #include "audit/stop.h"
 
 #include <dlfcn.h>
@@ -517,15 +518,28 @@ drain(struct marker *m)
 	}
 }
 
-/* The calling thread's registers, spilled to its stack, and its stack. */
+/*
+ * The calling thread's stack: the program's part of it, from the bound its
+ * entry into dbgalloc recorded (scanbound.h: the program's registers at
+ * that call included) to the end of the mapping; none of it on a thread of
+ * dbgalloc's own. Without a bound (a test calling the scan directly), from
+ * this frame up, with the registers spilled to it. A bound outside this
+ * stack (an entry on another stack, a signal's) is not used.
+ */
 __attribute__((noinline)) static void
 scan_own_stack(struct marker *m)
 {
+	uintptr_t lo = da_scan_bound();
+	if (lo == DA_SCAN_OURS)
+		return;
 	__builtin_unwind_init();
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	const struct range *r = mapping_of(sp);
-	if (r != NULL)
-		scan_root(m, sp, r->hi);
+	if (r == NULL)
+		return;
+	if (lo >= sp && lo < r->hi)
+		sp = lo;
+	scan_root(m, sp, r->hi);
 }
 
 /* The dynamic thread vector of the thread whose pointer is tp: the main

@@ -5,10 +5,12 @@
  * A conservative mark from the roots: the writable segments of every
  * loaded module (dl_iterate_phdr; dbgalloc's own excepted), every thread's
  * registers and stack (from its stack pointer to the end of its stack
- * mapping), and every thread's static TLS and thread control block, plus
- * blocks the program asked to ignore (dbgalloc_ignore), whose contents
- * count as roots. Any aligned word that holds the address of a live
- * block's first byte is a start pointer, one inside it an interior one.
+ * mapping; for the calling thread, from the bound its entry into dbgalloc
+ * recorded, scanbound.h, so that dbgalloc's own frames are not read), and
+ * every thread's static TLS and thread control block, plus blocks the
+ * program asked to ignore (dbgalloc_ignore), whose contents count as
+ * roots. Any aligned word that holds the address of a live block's first
+ * byte is a start pointer, one inside it an interior one.
  *
  *   still reachable   a chain of start pointers leads to it from a root
  *   possibly lost     only chains with an interior pointer lead to it
