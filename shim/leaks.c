@@ -22,6 +22,7 @@
 #include "audit/exitcheck.h"
 #include "audit/fail.h"
 #include "audit/leakreport.h"
+#include "audit/scanbound.h"
 #include "audit/suppress.h"
 #include "audit/symbolize.h"
 #include "shim/dbgalloc.h"
@@ -98,9 +99,8 @@ counts_out(const struct da_leak_counts *c, struct dbgalloc_leaks *o)
 int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 
 static void
-leaks_at_exit(void *arg)
+exit_checks(void)
 {
-	(void)arg;
 	da_audit_exit_check();
 	da_fail_exit_report();
 	/* With the leak check to come, the dump makes a scan for each
@@ -128,6 +128,17 @@ leaks_at_exit(void *arg)
 		fflush(NULL);
 		_exit(exit_code);
 	}
+}
+
+/* The exit handler, dbgalloc's first frame on the exiting thread: the
+ * scans below it read the stack from here up (scanbound.h). */
+static void
+leaks_at_exit(void *arg)
+{
+	(void)arg;
+	DA_SCAN_ENTER(entered);
+	exit_checks();
+	DA_SCAN_LEAVE(entered);
 }
 
 int
@@ -165,6 +176,7 @@ dbgalloc_mark(const char *label)
 DA_EXPORT struct dbgalloc_leaks
 dbgalloc_leak_check(unsigned flags)
 {
+	DA_SCAN_ENTER(entered);
 	struct da_leak_counts c;
 	struct dbgalloc_leaks o = {0};
 	unsigned f = 0;
@@ -178,6 +190,7 @@ dbgalloc_leak_check(unsigned flags)
 	da_gen_tls.site_override = saved;
 	if (da_leak_report(f, "now", &c) == 0)
 		counts_out(&c, &o);
+	DA_SCAN_LEAVE(entered);
 	return o;
 }
 
@@ -230,6 +243,8 @@ __lsan_enable(void)
 DA_EXPORT int
 __lsan_do_recoverable_leak_check(void)
 {
+	DA_SCAN_ENTER(entered);
 	struct dbgalloc_leaks o = dbgalloc_leak_check(0);
+	DA_SCAN_LEAVE(entered);
 	return o.definite_blocks + o.indirect_blocks > 0;
 }
