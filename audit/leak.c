@@ -584,6 +584,31 @@ scan_tls(struct marker *m, uintptr_t tp)
 	scan_dtv(m, tp);
 }
 
+/*
+ * A stopped thread: its registers and its stack from its stack pointer
+ * (and the red zone under it) up; stopped inside an entry point of
+ * dbgalloc's (scanbound.h), only its stack from the bound up, where the
+ * program's registers at that call lie; a thread of dbgalloc's own, none
+ * of either. Its TLS in every case.
+ */
+static void
+scan_stopped(struct marker *m, const struct da_stopped *st)
+{
+	scan_tls(m, st->tp);
+	if (st->bound == DA_SCAN_OURS)
+		return;
+	const struct range *r = mapping_of(st->sp);
+	if (r != NULL && st->bound > st->sp && st->bound < r->hi) {
+		scan_root(m, st->bound, r->hi);
+		return;
+	}
+	for (unsigned k = 0; k < DA_STOP_REGS; k++)
+		hit(m, st->regs[k]);
+	if (r != NULL)
+		scan_root(m, st->sp > r->lo + 128 ? st->sp - 128 : r->lo,
+		          r->hi);
+}
+
 static void
 scan_roots(struct marker *m, const struct da_world *w)
 {
@@ -592,17 +617,8 @@ scan_roots(struct marker *m, const struct da_world *w)
 		scan_root(m, sg[i].lo, sg[i].hi);
 	scan_own_stack(m);
 	scan_tls(m, (uintptr_t)__builtin_thread_pointer());
-	for (unsigned t = 0; t < w->n; t++) {
-		const struct da_stopped *st = &w->t[t];
-		for (unsigned r = 0; r < DA_STOP_REGS; r++)
-			hit(m, st->regs[r]);
-		const struct range *r = mapping_of(st->sp);
-		if (r != NULL)
-			scan_root(m,
-			          st->sp > r->lo + 128 ? st->sp - 128 : r->lo,
-			          r->hi);
-		scan_tls(m, st->tp);
-	}
+	for (unsigned t = 0; t < w->n; t++)
+		scan_stopped(m, &w->t[t]);
 	/* Ignored blocks are roots. */
 	for (size_t i = 0; i < m->s->n; i++)
 		if (m->s->b[i].mark == M_SKIP &&

@@ -4,7 +4,9 @@
  * cleared when it returns; a pointer in a frame below the bound (one of
  * dbgalloc's, as far as the scan knows) does not keep a block, one in a
  * frame above it or in a callee-saved register of the caller does; a
- * thread marked as dbgalloc's own has none of its stack scanned.
+ * thread marked as dbgalloc's own has none of its stack scanned. Other
+ * threads, stopped while one scans: the same, from the bound each had when
+ * it stopped (audit/stop.h).
  *
  * The blocks' addresses are kept disguised (xor), and the stack below the
  * test's frame zeroed before each scan, so that the only copy of a
@@ -19,6 +21,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -36,17 +39,12 @@ scrub(void)
 	__asm__ volatile("" : : "r"(buf) : "memory");
 }
 
+/* A new block for each test, never freed: a freed one's address, which the
+ * next block could reuse, is left in stacks that later threads reuse. */
 __attribute__((noinline)) static void
 make_block(void)
 {
 	blk = DISGUISE(da_audit_malloc(72, DA_CALL()));
-}
-
-__attribute__((noinline)) static void
-free_block(void)
-{
-	da_audit_free((void *)DISGUISE(blk), DA_CALL());
-	blk = 0;
 }
 
 /* The class the scan gives the block, from a fresh scan. */
@@ -157,7 +155,6 @@ frames_below_the_bound_are_not_read(void **state)
 	scrub();
 	entry_then_local_below();
 	assert_int_equal(below_cls, DA_LEAK_DEFINITE);
-	free_block();
 }
 
 static int entry_cls;
@@ -192,7 +189,6 @@ frames_above_the_bound_are_read(void **state)
 	scrub();
 	local_above_then_entry();
 	assert_int_equal(entry_cls, DA_LEAK_REACHABLE);
-	free_block();
 }
 
 #if defined(__x86_64__)
@@ -242,7 +238,6 @@ callers_registers_are_read(void **state)
 		call[r](entry_scan, blk);
 		assert_int_equal(entry_cls, DA_LEAK_REACHABLE);
 	}
-	free_block();
 }
 #endif
 
@@ -268,7 +263,114 @@ own_thread_stack_is_not_read(void **state)
 	assert_int_equal(pthread_create(&t, NULL, ours, NULL), 0);
 	assert_int_equal(pthread_join(t, &cls), 0);
 	assert_int_equal((intptr_t)cls, DA_LEAK_DEFINITE);
-	free_block();
+}
+
+/* --- Other threads, stopped while the calling thread scans. --- */
+
+static int gate[2];         /* a parked thread waits on it */
+static volatile int parked; /* set just before it waits */
+
+static void
+park(void)
+{
+	char c;
+	parked = 1;
+	if (read(gate[0], &c, 1) != 1)
+		parked = 2;
+}
+
+/* Waits, holding the block in a local of this frame. */
+__attribute__((noinline)) static void
+hold_and_park(void)
+{
+	void *volatile held[8];
+	memset((void *)held, 0, sizeof(held));
+	held[2] = (void *)DISGUISE(blk);
+	park();
+	held[2] = NULL;
+}
+
+/* Inside an entry: the block's frame lies below the bound. */
+__attribute__((noinline)) static void
+entry_then_hold_and_park(void)
+{
+	DA_SCAN_ENTER(entered);
+	hold_and_park();
+	DA_SCAN_LEAVE(entered);
+}
+
+__attribute__((noinline)) static void
+entry_then_park(void)
+{
+	DA_SCAN_ENTER(entered);
+	park();
+	DA_SCAN_LEAVE(entered);
+}
+
+/* The block's frame lies above the entry the thread waits in. */
+__attribute__((noinline)) static void
+hold_then_entry_then_park(void)
+{
+	void *volatile held[8];
+	memset((void *)held, 0, sizeof(held));
+	held[6] = (void *)DISGUISE(blk);
+	entry_then_park();
+	held[6] = NULL;
+}
+
+enum { PLAIN, OURS, BELOW_ENTRY, ABOVE_ENTRY };
+
+static void *
+parked_thread(void *arg)
+{
+	switch ((int)(intptr_t)arg) {
+	case PLAIN:
+		hold_and_park();
+		break;
+	case OURS:
+		da_scan_bound_ours();
+		hold_and_park();
+		break;
+	case BELOW_ENTRY:
+		entry_then_hold_and_park();
+		break;
+	default:
+		hold_then_entry_then_park();
+		break;
+	}
+	return NULL;
+}
+
+/* The block's class while a thread parked as how holds it. */
+static int
+verdict_with_parked(int how)
+{
+	pthread_t t;
+	make_block();
+	parked = 0;
+	assert_int_equal(pipe(gate), 0);
+	assert_int_equal(
+	        pthread_create(&t, NULL, parked_thread, (void *)(intptr_t)how),
+	        0);
+	while (parked == 0)
+		sched_yield();
+	scrub();
+	int cls = verdict();
+	assert_int_equal(write(gate[1], "x", 1), 1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	close(gate[0]);
+	close(gate[1]);
+	return cls;
+}
+
+static void
+stopped_threads_bounds(void **state)
+{
+	(void)state;
+	assert_int_equal(verdict_with_parked(PLAIN), DA_LEAK_REACHABLE);
+	assert_int_equal(verdict_with_parked(OURS), DA_LEAK_DEFINITE);
+	assert_int_equal(verdict_with_parked(BELOW_ENTRY), DA_LEAK_DEFINITE);
+	assert_int_equal(verdict_with_parked(ABOVE_ENTRY), DA_LEAK_REACHABLE);
 }
 
 int
@@ -283,6 +385,7 @@ main(void)
 		cmocka_unit_test(callers_registers_are_read),
 #endif
 		cmocka_unit_test(own_thread_stack_is_not_read),
+		cmocka_unit_test(stopped_threads_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
