@@ -103,25 +103,24 @@ exit_checks(void)
 {
 	da_audit_exit_check();
 	da_fail_exit_report();
-	/* With the leak check to come, the dump makes a scan for each
-	 * block's verdict in the dump; the report makes its own. The dump's
-	 * scan runs deep in the dump writer, whose frames hold stale words of
-	 * earlier calls that the conservative scan of this thread's stack
-	 * takes for pointers (the demo's leaking child: its lost table
-	 * looked reachable there), so the report does not take its verdicts
-	 * from it. */
+	/* With the leak check to come, the dump makes the scan for its
+	 * blocks' verdicts, and the report takes them from it: one scan. It
+	 * runs deep in the dump writer, but reads this thread's stack from
+	 * leaks_at_exit's frame up only (scanbound.h), as the report's own
+	 * scan would: the same verdicts. Without it (no dump asked for, or
+	 * the dump failed before its scan), the report scans. */
 	struct da_leak_scan scan;
 	da_shim_dump_at_exit(exit_leaks ? &scan : NULL);
 	if (!exit_leaks)
 		return;
-	if (scan.threads > 0)
-		da_leak_scan_free(&scan);
 	struct da_leak_counts c;
 	uint32_t saved = da_gen_tls.site_override;
 	da_gen_tls.site_override = DA_SITE_INTERNAL;
 	add_default_suppressions();
 	da_gen_tls.site_override = saved;
-	if (da_leak_report(exit_flags, "at exit", &c) != 0)
+	if ((scan.threads > 0
+	             ? da_leak_report_scanned(&scan, exit_flags, "at exit", &c)
+	             : da_leak_report(exit_flags, "at exit", &c)) != 0)
 		return;
 	if (exit_code >= 0 &&
 	    c.blocks[DA_LEAK_DEFINITE] + c.blocks[DA_LEAK_INDIRECT] > 0) {
