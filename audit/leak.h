@@ -74,7 +74,11 @@ struct da_leak_scan {
 #define DA_SITE_INTERNAL 0xfffffffeu /* dbgalloc's own: not reported */
 
 /* Scans; returns 0, or -1 when memory for the tables could not be
- * mapped. Must be called outside any allocator operation. */
+ * mapped. Must be called outside any allocator operation, and below an
+ * entry point's DA_SCAN_ENTER (scanbound.h), or on a thread of dbgalloc's
+ * own: otherwise the calling thread's stack is read from the scan's own
+ * frame up, dbgalloc's frames above it with their stale words included
+ * (fit for a test only). */
 int da_leak_scan(struct da_leak_scan *s);
 void da_leak_scan_free(struct da_leak_scan *s);
 
