@@ -300,3 +300,14 @@ soak-triggers: tests/integration/trigger-prog$(EXEEXT) \
 	PYTHON3='$(PYTHON3)' PERL='$(PERL)' DA_TEST_SOAK_SECONDS=600 \
 		$(SHELL) $(srcdir)/tests/integration/triggers.sh
 .PHONY: soak-triggers
+
+# A lost block whose last copies are stale words, the program's overwritten
+# by a second call chain, dbgalloc's below the report's entry point: the
+# report must find it lost at every alignment of the two. Linked.
+check_PROGRAMS += tests/integration/leak-stale
+TESTS += tests/integration/leak-stale
+tests_integration_leak_stale_SOURCES = tests/integration/leak-stale.c
+tests_integration_leak_stale_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_leak_stale_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_leak_stale_LDFLAGS = -Wl,-z,now
+tests_integration_leak_stale_LDADD = $(DA_INTEGRATION_LINKED_LIBS)

@@ -67,6 +67,24 @@ for mode in linked preloaded; do
 		ok "$mode: LEAKS=1 shows lost blocks only"
 	else bad "$mode: LEAKS=1"; fi
 
+	# With a dump at exit, the report takes its verdicts from the dump's
+	# scan: the same records as from a scan of its own (the run just above),
+	# and the dump's leak column gives the same summary.
+	grep -E '^(Leak of|SUMMARY)' "$tmp/err" >"$tmp/alone"
+	DBGALLOC_LEAKS=1 DBGALLOC_DUMP="$tmp/exit.dgd" run "$p" >/dev/null 2>"$tmp/err"
+	rc=$?
+	grep -E '^(Leak of|SUMMARY)' "$tmp/err" >"$tmp/shared"
+	"$top/tools/dbgalloc-stats" leaks "$tmp/exit.dgd" 2>/dev/null |
+		grep '^SUMMARY' >"$tmp/dumped"
+	if [ $rc -eq 0 ] && [ -s "$tmp/alone" ] && cmp -s "$tmp/alone" "$tmp/shared" &&
+	   [ "$(grep '^SUMMARY' "$tmp/shared")" = "$(cat "$tmp/dumped")" ]; then
+		ok "$mode: with DBGALLOC_DUMP, the report of the dump's scan"
+	else
+		bad "$mode: with DBGALLOC_DUMP (status $rc), the dump says: $(cat "$tmp/dumped")"
+		diff "$tmp/alone" "$tmp/shared" | sed 's/^/    /'
+	fi
+	rm -f "$tmp/exit.dgd"
+
 	DBGALLOC_LEAKS=1 DBGALLOC_LEAKS_EXITCODE=23 run "$p" >/dev/null 2>"$tmp/err"
 	rc=$?
 	[ $rc -eq 23 ] && ok "$mode: LEAKS_EXITCODE" || bad "$mode: LEAKS_EXITCODE gave $rc"

@@ -107,6 +107,13 @@ TESTS += tests/unit/test_leak
 tests_unit_test_leak_SOURCES = tests/unit/test_leak.c
 tests_unit_test_leak_CFLAGS = $(DA_UNIT_CFLAGS) -O1
 tests_unit_test_leak_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+# The scan bound: the outermost entry's, what the scan of the calling
+# thread's stack reads above and below it, a thread of dbgalloc's own.
+check_PROGRAMS += tests/unit/test_scanbound
+TESTS += tests/unit/test_scanbound
+tests_unit_test_scanbound_SOURCES = tests/unit/test_scanbound.c
+tests_unit_test_scanbound_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) -O1
+tests_unit_test_scanbound_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS) $(PTHREAD_LIBS)
 
 # The block header, the free record, generations and epochs.
 check_PROGRAMS += tests/unit/test_header
