@@ -206,3 +206,9 @@ tests_unit_test_stats_SOURCES = tests/unit/test_stats.c \
 	tools/stats-units.h tools/stats-units.c
 tests_unit_test_stats_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_stats_LDADD = $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_locked_signal
+TESTS += tests/unit/test_locked_signal
+tests_unit_test_locked_signal_SOURCES = tests/unit/test_locked_signal.c
+tests_unit_test_locked_signal_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_locked_signal_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS) $(PTHREAD_LIBS)
