@@ -1,8 +1,8 @@
 # tests/integration/limit-env.sh — sourced by limit.sh, fail.sh, dump.sh,
 # counters.sh, stats.sh, triggers.sh and settings.sh: test-env.sh (the
-# build's paths, a temporary directory, a clean environment, pass, fail
-# and finish), then the launcher, limit-prog, the library the launcher
-# finds (DBGALLOC_LIBRARY), and run, result and stops.
+# build's paths, a temporary directory, a clean environment, pass, fail,
+# result and finish), then the launcher, limit-prog, the library the
+# launcher finds (DBGALLOC_LIBRARY), run and stops.
 
 . "$(dirname "$0")/test-env.sh"
 launcher=$top/dbgalloc
@@ -18,16 +18,6 @@ run() {
 		exec timeout 120 "$@"
 	) >"$tmp/out" 2>"$tmp/err" </dev/null
 	rc=$?
-}
-
-# result NAME STATUS: reports the check NAME, passed if STATUS is 0; a
-# failure shows the run's output.
-result() {
-	if [ "$2" -eq 0 ]; then
-		pass "$1"
-	else
-		fail "$1 (status $rc)"
-	fi
 }
 
 # stops WANT: the run ended with status 2, nothing on stdout, and exactly

@@ -1,7 +1,7 @@
 # tests/integration/test-env.sh — the prologue the test scripts share,
 # sourced by cmocka-helpers.sh, leaks-launcher.sh, leaks-programs.sh,
 # limit-env.sh (and through it limit.sh, fail.sh, dump.sh, counters.sh,
-# stats.sh, triggers.sh and settings.sh), oom-sweep.sh,
+# stats.sh, triggers.sh and settings.sh), oom-sweep.sh, preload-basic.sh,
 # preload-programs.sh, startup.sh, symbolize-clang.sh, tests/leaks/run.sh
 # and tests/demo/demo-test.sh, each through the directory of its $0 (the
 # source tree's, in a VPATH build too).
@@ -14,8 +14,8 @@
 # (inherited-preload.sh runs it under an inherited LD_PRELOAD to check
 # that it copes).
 #
-# pass NAME and fail NAME [WHY] print a check's line and count it; finish
-# prints the summary line and exits. After sourcing, a script may set
+# pass NAME, fail NAME [WHY] and result NAME STATUS print a check's line
+# and count it; finish prints the summary line and exits. After sourcing, a script may set
 # colon=: (lines "PASS: NAME"), shows (the files of $tmp whose head a
 # failure prints; default "out err", where a run's output goes) and
 # show_lines (how many lines of each; default 40).
@@ -59,6 +59,16 @@ fail() {
 		show "$tmp/$_f" "$_f"
 	done
 	failed=$((failed + 1))
+}
+
+# result NAME STATUS: pass NAME if STATUS is 0, else fail it with the
+# status of the last run, $rc.
+result() {
+	if [ "$2" -eq 0 ]; then
+		pass "$1"
+	else
+		fail "$1 (status $rc)"
+	fi
 }
 
 # finish: the summary line; exits 0 if no check failed, else 1.
