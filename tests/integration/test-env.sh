@@ -15,10 +15,10 @@
 # that it copes).
 #
 # pass NAME, fail NAME [WHY] and result NAME STATUS print a check's line
-# and count it; finish prints the summary line and exits. After sourcing, a script may set
-# colon=: (lines "PASS: NAME"), shows (the files of $tmp whose head a
-# failure prints; default "out err", where a run's output goes) and
-# show_lines (how many lines of each; default 40).
+# and count it; finish prints the summary line and exits. After sourcing,
+# a script may set colon=: (lines "PASS: NAME"), shows (the files of $tmp
+# whose head a failure prints; default "out err", where a run's output
+# goes) and show_lines (how many lines of each; default 40).
 
 top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
 lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
