@@ -265,38 +265,13 @@ da_setting_default(const struct da_setting *d, char *buf, size_t len)
 	return t.len;
 }
 
-/* Decimal digits, at least one, nothing else. EINVAL or ERANGE. The end
- * of the digits goes to *end when end is not NULL. */
-static int
-parse_digits(const char *s, uint64_t *out, const char **end)
-{
-	uint64_t v = 0;
-	int overflow = 0;
-	const char *p = s;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned digit = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - digit) / 10)
-			overflow = 1;
-		else
-			v = v * 10 + digit;
-	}
-	if (p == s || (end == NULL && *p != '\0'))
-		return EINVAL;
-	if (end != NULL)
-		*end = p;
-	if (overflow)
-		return ERANGE;
-	*out = v;
-	return 0;
-}
-
 int
 da_settings_parse_size(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
 	const char *p;
 	unsigned shift = 0;
-	int r = parse_digits(s, &v, &p);
+	int r = da_digits(s, &v, &p);
 	if (r == EINVAL)
 		return r;
 	switch (*p) {
@@ -364,7 +339,7 @@ da_setting_parse_value(const struct da_setting *d, const char *value,
 	case DA_SETTING_UINT:
 	case DA_SETTING_SIZE:
 		if ((d->type == DA_SETTING_UINT
-		             ? parse_digits(value, &v, NULL)
+		             ? da_digits(value, &v, NULL)
 		             : da_settings_parse_size(value, &v)) != 0 ||
 		    v < d->lo || v > d->hi)
 			return malformed(d, value, err, errlen);

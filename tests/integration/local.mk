@@ -135,6 +135,10 @@ tests_integration_limit_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
 TESTS += tests/integration/limit.sh tests/integration/fail.sh
 EXTRA_DIST += tests/integration/limit.sh tests/integration/fail.sh \
 	tests/integration/limit-env.sh
+# The prologue most test scripts source (its header names them): the
+# build's paths, a temporary directory, a clean environment, pass, fail
+# and finish.
+EXTRA_DIST += tests/integration/test-env.sh
 
 # Dumps end to end (DBGALLOC_DUMP, run --dump, dbgalloc_dump) on dump-prog,
 # built plain to be preloaded; dump-check reads each dump whole.
@@ -209,11 +213,10 @@ EXTRA_DIST += \
 # processes land in their .log files, those of make and the harness on
 # the terminal. Everything is built first without dbgalloc, so no
 # compiler runs under it. Scripts that need exact stderr or a status of
-# their own drop the inherited DBGALLOC_ settings (startup.sh,
-# preload-programs.sh, settings.sh, leaks-*.sh, tests/leaks/run.sh,
-# demo-test.sh); death tests need nothing, as an abort runs no exit
-# report. About 4-6 minutes on 2 cores, as long as make check. Not part
-# of make check, which it runs.
+# their own drop the inherited DBGALLOC_ settings (those that source
+# tests/integration/test-env.sh); death tests need nothing, as an abort
+# runs no exit report. About 4-6 minutes on 2 cores, as long as make
+# check. Not part of make check, which it runs.
 check-leaks: all dbgalloc
 	$(MAKE) $(AM_MAKEFLAGS) $(check_PROGRAMS) $(check_SCRIPTS)
 	DBGALLOC_LIBRARY='$(abs_top_builddir)/.libs/libdbgalloc.so' \

@@ -30,8 +30,8 @@ dprog=$top/tests/integration/dump-prog
 
 if [ ! -x "$stats" ] || [ ! -x "$sprog" ] || [ ! -x "$dprog" ] ||
 	[ ! -r "$lib" ]; then
-	echo "FAIL: $stats, $sprog, $dprog or $lib missing"
-	exit 1
+	fail setup "$stats, $sprog, $dprog or $lib missing"
+	finish
 fi
 py=${PYTHON3:-}
 
@@ -173,5 +173,4 @@ stats summary "$tmp/cut.dump"
 stops "dbgalloc-stats: $tmp/cut.dump: truncated: no trailer"
 result "a dump cut short: one line, status 2" $?
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

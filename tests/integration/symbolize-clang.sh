@@ -14,41 +14,14 @@
 # a failure, not a skip (Debian package clang).
 set -u
 
+# Only what this script sets counts (make check-leaks runs it under
+# dbgalloc with DBGALLOC_LEAKS set): the environment is cleared
+# (test-env.sh). A failure shows the run's output and its report.
+. "$(dirname "$0")/test-env.sh"
 src=${DA_TEST_TOP_SRCDIR:?run through make check (DA_TEST_TOP_SRCDIR)}
-lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
 clang=${CLANG:-clang}
 dir=$src/tests/integration
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-
-# Only what this script sets counts (make check-leaks runs it under
-# dbgalloc with DBGALLOC_LEAKS set).
-unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
-done
-
-pass() {
-	echo "PASS $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL $1: $2"
-	for f in "$tmp/out" "$tmp/err" "$tmp/report"; do
-		[ -s "$f" ] && sed "s|^|  ${f##*/}: |" "$f" | head -30
-	done
-	failed=$((failed + 1))
-}
-
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
+shows="out err report"
 
 if ! command -v "$clang" >/dev/null 2>&1; then
 	fail "clang" "$clang not found (Debian package clang): this test is about programs built by clang"

@@ -60,6 +60,18 @@ verdict(void)
 	return cls;
 }
 
+/* Calls fn with the block held in a local of this frame, its one copy,
+ * dropped when fn returns. */
+__attribute__((noinline)) static void
+hold_during(void (*fn)(void))
+{
+	void *volatile held[8];
+	memset((void *)held, 0, sizeof(held));
+	held[3] = (void *)DISGUISE(blk);
+	fn();
+	held[3] = NULL;
+}
+
 /* --- The bound: the outermost entry's, cleared when it returns. --- */
 
 static uintptr_t outer_fp, outer_bound, inner_bound, after_inner;
@@ -120,17 +132,20 @@ stale_bound_is_replaced(void **state)
 
 /* --- What the scan of this thread's stack reads. --- */
 
-/* A frame below the caller's: holds the block in a local while the scan
- * runs. */
+static int held_cls;
+
+__attribute__((noinline)) static void
+scan_to_held_cls(void)
+{
+	held_cls = verdict();
+}
+
+/* A frame below the caller's holds the block while the scan runs. */
 __attribute__((noinline)) static int
 verdict_with_local_below(void)
 {
-	void *volatile held[8];
-	memset((void *)held, 0, sizeof(held));
-	held[3] = (void *)DISGUISE(blk);
-	int cls = verdict();
-	held[3] = NULL;
-	return cls;
+	hold_during(scan_to_held_cls);
+	return held_cls;
 }
 
 static int below_cls;
@@ -167,17 +182,6 @@ entry_scan(void)
 	DA_SCAN_LEAVE(entered);
 }
 
-/* The program's frame, above the entry's: holds the block in a local. */
-__attribute__((noinline)) static void
-local_above_then_entry(void)
-{
-	void *volatile held[8];
-	memset((void *)held, 0, sizeof(held));
-	held[5] = (void *)DISGUISE(blk);
-	entry_scan();
-	held[5] = NULL;
-}
-
 static void
 frames_above_the_bound_are_read(void **state)
 {
@@ -186,8 +190,9 @@ frames_above_the_bound_are_read(void **state)
 	scrub();
 	entry_scan();
 	assert_int_equal(entry_cls, DA_LEAK_DEFINITE); /* no other copy */
+	/* The program's frame, above the entry's, holds the block. */
 	scrub();
-	local_above_then_entry();
+	hold_during(entry_scan);
 	assert_int_equal(entry_cls, DA_LEAK_REACHABLE);
 }
 
@@ -279,23 +284,12 @@ park(void)
 		parked = 2;
 }
 
-/* Waits, holding the block in a local of this frame. */
-__attribute__((noinline)) static void
-hold_and_park(void)
-{
-	void *volatile held[8];
-	memset((void *)held, 0, sizeof(held));
-	held[2] = (void *)DISGUISE(blk);
-	park();
-	held[2] = NULL;
-}
-
 /* Inside an entry: the block's frame lies below the bound. */
 __attribute__((noinline)) static void
 entry_then_hold_and_park(void)
 {
 	DA_SCAN_ENTER(entered);
-	hold_and_park();
+	hold_during(park);
 	DA_SCAN_LEAVE(entered);
 }
 
@@ -307,17 +301,6 @@ entry_then_park(void)
 	DA_SCAN_LEAVE(entered);
 }
 
-/* The block's frame lies above the entry the thread waits in. */
-__attribute__((noinline)) static void
-hold_then_entry_then_park(void)
-{
-	void *volatile held[8];
-	memset((void *)held, 0, sizeof(held));
-	held[6] = (void *)DISGUISE(blk);
-	entry_then_park();
-	held[6] = NULL;
-}
-
 enum { PLAIN, OURS, BELOW_ENTRY, ABOVE_ENTRY };
 
 static void *
@@ -325,17 +308,18 @@ parked_thread(void *arg)
 {
 	switch ((int)(intptr_t)arg) {
 	case PLAIN:
-		hold_and_park();
+		hold_during(park);
 		break;
 	case OURS:
 		da_scan_bound_ours();
-		hold_and_park();
+		hold_during(park);
 		break;
 	case BELOW_ENTRY:
 		entry_then_hold_and_park();
 		break;
 	default:
-		hold_then_entry_then_park();
+		/* The block's frame lies above the entry it waits in. */
+		hold_during(entry_then_park);
 		break;
 	}
 	return NULL;
