@@ -57,6 +57,17 @@ da_alloc_malloc_prev(size_t size, unsigned *prev)
 	return da_alloc_malloc_slow(size);
 }
 
+/* The fast path of da_alloc_malloc_prev alone (no call): a class block
+ * from the calling thread's heap, or NULL when that needs more (then call
+ * da_alloc_malloc_prev). */
+DA_INLINE void *
+da_alloc_pop_prev(size_t size, unsigned *prev)
+{
+	if (da_likely(size <= DA_MEDIUM_MAX))
+		return da_heap_pop(size, prev);
+	return NULL;
+}
+
 /* A block of at least size bytes, or NULL. */
 DA_INLINE void *
 da_alloc_malloc(size_t size)
@@ -114,6 +125,21 @@ DA_INLINE void
 da_alloc_free_small(struct da_slab *s, uint8_t *live, void *p)
 {
 	da_heap_free_block(s, live, p);
+}
+
+/* 1 if the calling thread's heap owns the class slab s. */
+DA_INLINE int
+da_alloc_owns_small(const struct da_slab *s)
+{
+	return da_heap_owns(s);
+}
+
+/* da_alloc_free_small for a slab the calling thread owns
+ * (da_alloc_owns_small): it makes no call but as its last act. */
+DA_INLINE void
+da_alloc_free_owned(struct da_slab *s, uint8_t *live, void *p)
+{
+	da_heap_free_owned(s, live, p);
 }
 
 /* The size of the blocks of slab s (a class slab). */

@@ -933,6 +933,13 @@ da_heap_fork_prepare(void)
 {
 	unsigned level = fork_level++;
 	unsigned char took = 0;
+	/* From here until the parent's or the child's handler, the thread
+	 * holds (or is taking) allocator locks: an operation, for a signal
+	 * handler's allocations to see as interrupted (lock.h), so that
+	 * they get a mapping of their own rather than fail when a lock is
+	 * out of reach. The callers that stop the world for a walk or a
+	 * scan (audit) are such operations too. */
+	DA_OP_ENTER();
 	for (unsigned i = 0; i < NFORK_LOCKS; i++) {
 		struct da_lock *l = fork_locks[i];
 		if (da_lock_held_by_me(l) && !l->fork_taken)
@@ -955,6 +962,7 @@ da_heap_fork_parent(void)
 	for (unsigned i = NFORK_LOCKS; i-- > 0;)
 		if ((took & (1u << i)) && da_lock_held_by_me(fork_locks[i]))
 			da_lock_release(fork_locks[i]);
+	DA_OP_LEAVE(); /* the prepare's */
 }
 
 /*
@@ -1057,6 +1065,7 @@ heap_fix_notify(struct da_heap *h, int in_use)
 void
 da_heap_fork_child(void)
 {
+	DA_OP_LEAVE(); /* the prepare's: what is left is an interrupted one */
 	int own_busy = da_tls_heap == &da_heap_busy;
 	int fallback_busy =
 	        da_lock_held_by_me(&fallback_lock) && !fallback_lock.fork_taken;

@@ -141,12 +141,14 @@ da_heap_count_alloc(struct da_heap *h, unsigned c)
 }
 
 /*
- * A block for size <= DA_MEDIUM_MAX, or NULL when out of memory; *prev
- * says what it was (enum da_prev).
- * Fast path: about 20 instructions, no lock, no atomic, no call.
+ * da_heap_malloc's fast path alone: a block from the thread's current slab
+ * of the class, or NULL with nothing changed when that slab has none (then
+ * da_heap_malloc takes the slow path). About 20 instructions, no lock, no
+ * atomic, no call: a caller whose other exits are tail calls needs no
+ * callee-saved register for it.
  */
 DA_INLINE void *
-da_heap_malloc(size_t size, unsigned *prev)
+da_heap_pop(size_t size, unsigned *prev)
 {
 	struct da_heap *h = da_tls_heap;
 	da_tls_heap = &da_heap_busy;
@@ -161,11 +163,60 @@ da_heap_malloc(size_t size, unsigned *prev)
 		s->free = da_slab_next(s, b, prev);
 		s->used++;
 		*live = DA_LIVE;
-		atomic_signal_fence(memory_order_seq_cst);
-		da_tls_heap = h;
-		return b;
 	}
+	atomic_signal_fence(memory_order_seq_cst);
+	da_tls_heap = h;
+	return b;
+}
+
+/* A block for size <= DA_MEDIUM_MAX, or NULL when out of memory; *prev
+ * says what it was (enum da_prev). */
+DA_INLINE void *
+da_heap_malloc(size_t size, unsigned *prev)
+{
+	void *b = da_heap_pop(size, prev);
+	if (da_likely(b != NULL))
+		return b;
+	struct da_heap *h = da_tls_heap;
+	da_tls_heap = &da_heap_busy;
+	atomic_signal_fence(memory_order_seq_cst);
 	return da_heap_malloc_slow(h, size, prev);
+}
+
+/* 1 if the calling thread's heap owns slab s: da_heap_free_owned may
+ * return its blocks. */
+DA_INLINE int
+da_heap_owns(const struct da_slab *s)
+{
+	return atomic_load_explicit(&s->owner, memory_order_relaxed) ==
+	       da_tls_heap;
+}
+
+/* Returns block p (checked: the start of a live block, whose live-map byte
+ * is *live) of class slab s, which the calling thread's heap owns, marking
+ * it freed as state (DA_FREED, or DA_FREED_ALIGNED). Its only call, when
+ * the slab turns unfull, is its last act (a tail call). */
+DA_INLINE void
+da_heap_free_owned_as(struct da_slab *s, uint8_t *live, void *p, uint8_t state)
+{
+	*live = state;
+	struct da_heap *h = da_tls_heap;
+	da_tls_heap = &da_heap_busy;
+	atomic_signal_fence(memory_order_seq_cst);
+	*(void **)p = s->free;
+	s->free = p;
+	if (da_unlikely(--s->used <= s->unfull_at)) {
+		da_heap_owner_freed(h, s); /* puts h back itself */
+		return;
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	da_tls_heap = h;
+}
+
+DA_INLINE void
+da_heap_free_owned(struct da_slab *s, uint8_t *live, void *p)
+{
+	da_heap_free_owned_as(s, live, p, DA_FREED);
 }
 
 /*
@@ -176,22 +227,11 @@ da_heap_malloc(size_t size, unsigned *prev)
 DA_INLINE void
 da_heap_free_block_as(struct da_slab *s, uint8_t *live, void *p, uint8_t state)
 {
-	*live = state;
-	struct da_heap *h = da_tls_heap;
-	if (da_likely(atomic_load_explicit(&s->owner, memory_order_relaxed) ==
-	              h)) {
-		da_tls_heap = &da_heap_busy;
-		atomic_signal_fence(memory_order_seq_cst);
-		*(void **)p = s->free;
-		s->free = p;
-		if (da_unlikely(--s->used <= s->unfull_at)) {
-			da_heap_owner_freed(h, s); /* puts h back itself */
-			return;
-		}
-		atomic_signal_fence(memory_order_seq_cst);
-		da_tls_heap = h;
+	if (da_likely(da_heap_owns(s))) {
+		da_heap_free_owned_as(s, live, p, state);
 		return;
 	}
+	*live = state;
 	da_slab_free_remote(s, p);
 }
 

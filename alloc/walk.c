@@ -150,32 +150,34 @@ da_alloc_walk_slabs(void (*fn)(const struct da_slab_view *v, void *arg),
 	DA_OP_LEAVE();
 }
 
-int
-da_alloc_walk_large(int (*fn)(const struct da_block *b, void *arg), void *arg)
+/* walk(fn, arg) under the chunk lock; 0 if the lock could not be taken
+ * (a nested operation, lock.h). */
+static int
+walk_taking_lock(int (*walk)(int (*fn)(const struct da_block *b, void *arg),
+                             void *arg),
+                 int (*fn)(const struct da_block *b, void *arg), void *arg)
 {
 	DA_OP_ENTER();
 	if (!da_lock_take(&da_chunk_lock)) {
 		DA_OP_LEAVE();
 		return 0;
 	}
-	int rc = walk_large_locked(fn, arg);
+	int rc = walk(fn, arg);
 	da_lock_release(&da_chunk_lock);
 	DA_OP_LEAVE();
 	return rc;
 }
 
 int
+da_alloc_walk_large(int (*fn)(const struct da_block *b, void *arg), void *arg)
+{
+	return walk_taking_lock(walk_large_locked, fn, arg);
+}
+
+int
 da_alloc_walk(int (*fn)(const struct da_block *b, void *arg), void *arg)
 {
-	DA_OP_ENTER();
-	if (!da_lock_take(&da_chunk_lock)) {
-		DA_OP_LEAVE();
-		return 0;
-	}
-	int rc = walk_locked(fn, arg);
-	da_lock_release(&da_chunk_lock);
-	DA_OP_LEAVE();
-	return rc;
+	return walk_taking_lock(walk_locked, fn, arg);
 }
 
 static int

@@ -6,6 +6,7 @@
 #include "audit/audit.h"
 #include "audit/dump.h"
 #include "audit/dumper.h"
+#include "audit/duration.h"
 #include "audit/errors.h"
 #include "audit/exitcheck.h"
 #include "audit/fail.h"
@@ -68,7 +69,7 @@ da_audit_configure(const struct da_settings *s)
 	                             : (uint32_t)s->temporary);
 	uint64_t interval = 0;
 	if (s->sample_interval[0] != '\0')
-		da_settings_parse_duration(s->sample_interval, &interval);
+		da_duration_parse(s->sample_interval, &interval);
 	da_timeline_set_interval(interval);
 }
 
@@ -208,19 +209,31 @@ da_audit_alloc_numbered(size_t size, unsigned kind, struct da_call c)
 }
 
 void *
-da_audit_alloc_charged(size_t size, unsigned kind, struct da_call c)
+da_audit_nomem_call(void)
+{
+	return da_audit_nomem();
+}
+
+void *
+da_audit_alloc_counted(size_t size, unsigned kind, struct da_call c)
 {
 	unsigned prev;
+	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA, &prev);
+	if (blk == NULL)
+		return da_audit_malloc_failed(size, kind, 0, c);
+	return finish_prev(blk, size, kind, prev, c, UINT64_MAX);
+}
+
+void *
+da_audit_alloc_charged(size_t size, unsigned kind, struct da_call c)
+{
 	struct da_scope *scope;
 	int why = da_acct_over(size, 0, &scope);
 	if (why != DA_ACCT_OK) {
 		da_audit_number();
 		return refuse(size, kind, c, why, scope);
 	}
-	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA, &prev);
-	if (blk == NULL)
-		return da_audit_malloc_failed(size, kind, 0, c);
-	return finish_prev(blk, size, kind, prev, c, UINT64_MAX);
+	return da_audit_alloc_counted(size, kind, c);
 }
 
 /* The first offset in [from, to) of blk whose byte is not the poison, or
@@ -611,6 +624,24 @@ da_audit_release_sampled(char *blk, struct da_slab *s, uint8_t *live,
 	da_alloc_free_small(s, live, blk);
 	if (da_acct_low())
 		da_acct_under();
+}
+
+void
+da_audit_release_rest(char *blk, struct da_slab *s, uint8_t *live, uint64_t pc)
+{
+	da_audit_poison(blk, da_alloc_slab_block_size(s), pc);
+	da_alloc_free_small(s, live, blk);
+	if (da_acct_low())
+		da_acct_under();
+}
+
+void
+da_audit_release_temporary(char *blk, struct da_slab *s, uint8_t *live,
+                           uint64_t pc)
+{
+	da_sitestats_temporary_hit(blk);
+	da_acct_count_free(da_hdr_size(blk));
+	da_audit_release_rest(blk, s, live, pc);
 }
 
 void

@@ -103,6 +103,11 @@ void *da_audit_alloc_slow(char *blk, size_t size, unsigned kind, unsigned prev,
  * dbgalloc's own blocks (call site DA_SITE_INTERNAL) are not counted. */
 void *da_audit_alloc_numbered(size_t size, unsigned kind, struct da_call c);
 void *da_audit_alloc_charged(size_t size, unsigned kind, struct da_call c);
+/* The allocation is counted, but the thread's heap has no block at hand
+ * (or the size is not a class size). */
+void *da_audit_alloc_counted(size_t size, unsigned kind, struct da_call c);
+/* ENOMEM, out of line (the fast path makes no call but tail calls). */
+void *da_audit_nomem_call(void);
 int da_audit_freed_whole(const char *blk, size_t bsize);
 
 /* What is wrong with the freed class block blk of bsize bytes, not as
@@ -138,6 +143,8 @@ da_audit_freed_bounded(const char *blk, size_t bsize)
 {
 	if (!da_rec_intact(blk))
 		return 0;
+	if (((const uint64_t *)(blk + DA_HDR))[0] & DA_REC_WHOLE)
+		return 0; /* poisoned whole: the slow path checks it all */
 	if (bsize >= DA_HDR + DA_FREE_RECORD + DA_POISON_HEAD) {
 		uint64_t a, b;
 		memcpy(&a, blk + DA_HDR + DA_FREE_RECORD, 8);
@@ -221,7 +228,7 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 {
 	unsigned prev;
 	if (da_unlikely(size > DA_MAX_REQUEST - DA_HDR_EXTRA))
-		return da_audit_nomem();
+		return da_audit_nomem_call();
 	/* Numbering and accounting come before the block: a number may be
 	 * one to fail, an allocation one the limit refuses. */
 	if (da_unlikely(da_gen_tls.next == da_gen_tls.end ||
@@ -229,14 +236,13 @@ da_audit_alloc(size_t size, unsigned kind, struct da_call c)
 		return da_audit_alloc_numbered(size, kind, c);
 	if (da_acct_charge(size))
 		return da_audit_alloc_charged(size, kind, c);
-	char *blk = (char *)da_alloc_malloc_prev(size + DA_HDR_EXTRA, &prev);
+	char *blk = (char *)da_alloc_pop_prev(size + DA_HDR_EXTRA, &prev);
 	if (da_unlikely(blk == NULL))
-		return da_audit_malloc_failed(size, kind, 0, c);
+		return da_audit_alloc_counted(size, kind, c);
 	unsigned was = prev & DA_PREV_FLAGS;
 	if (was == DA_PREV_FREED) {
 		if (da_unlikely(
 		            da_cfg.poison != DA_POISON_MODE_BOUNDED ||
-		            da_poison_sampled(da_hdr_gen_lo(blk)) ||
 		            !da_audit_freed_bounded(blk, DA_PREV_BSIZE(prev))))
 			return da_audit_alloc_slow(blk, size, kind, prev, c);
 	} else if (da_unlikely(was != DA_PREV_NEW)) {
@@ -284,70 +290,79 @@ void *da_audit_aligned(size_t align, size_t size, unsigned kind,
 void da_audit_free_slow(void *p, unsigned e, unsigned accept, size_t size,
                         struct da_call c);
 
-/* The poison of the class block blk of bsize bytes, freed, as the mode
- * and its generation want it (its free record apart). */
-DA_INLINE void
-da_audit_poison_area(char *blk, size_t bsize)
-{
-	unsigned mode = da_cfg.poison;
-	if (mode == DA_POISON_MODE_OFF)
-		return;
-	char *from = blk + DA_HDR + DA_FREE_RECORD;
-	size_t whole = bsize - (DA_HDR + DA_FREE_RECORD);
-	if (mode == DA_POISON_MODE_FULL ||
-	    da_poison_sampled(((const struct da_hdr *)blk)->w1 >> 32)) {
-		memset(from, DA_POISON, whole);
-	} else if (whole >= DA_POISON_HEAD) {
-		uint64_t v = DA_POISON64;
-		memcpy(from, &v, 8);
-		memcpy(from + 8, &v, 8);
-	}
-}
-
-/* Leaves the free record and the poison in the class block blk of bsize
- * bytes, live until now. Its header is broken first: the record and the
+/* Breaks the header of the class block blk, live until now, and leaves
+ * the free record there. Its header is broken first: the record and the
  * poison may cover its canary, and a thread stopped (or a process forked)
  * from here on must see a block in flight, not an overflow. */
 DA_INLINE void
-da_audit_poison(char *blk, size_t bsize, uint64_t pc)
+da_audit_leave_record(char *blk, uint64_t pc)
 {
 	struct da_hdr *h = (struct da_hdr *)blk;
 	uint64_t rec = da_rec_of(h->w0);
 	h->w0 = 0; /* alloc's link takes it next */
 	atomic_signal_fence(memory_order_seq_cst);
 	da_rec_write(blk, rec, pc);
-	da_audit_poison_area(blk, bsize);
 }
 
-/* The poison of a class block of bsize bytes at blk whose generation is
- * not sampled (da_poison_sampled: those leave the fast path). */
+/* The bounded mode's poison: DA_POISON_HEAD bytes after the free record
+ * of the class block blk of bsize bytes, where they fit. */
 DA_INLINE void
-da_audit_poison_unsampled(char *blk, size_t bsize, uint64_t pc)
+da_audit_poison_head(char *blk, size_t bsize)
 {
-	struct da_hdr *h = (struct da_hdr *)blk;
-	uint64_t rec = da_rec_of(h->w0);
-	h->w0 = 0; /* alloc's link takes it next (as da_audit_poison) */
-	atomic_signal_fence(memory_order_seq_cst);
-	da_rec_write(blk, rec, pc);
-	unsigned mode = da_cfg.poison;
-	if (mode == DA_POISON_MODE_OFF)
-		return;
-	char *from = blk + DA_HDR + DA_FREE_RECORD;
-	size_t whole = bsize - (DA_HDR + DA_FREE_RECORD);
-	if (mode == DA_POISON_MODE_FULL) {
-		memset(from, DA_POISON, whole);
-	} else if (whole >= DA_POISON_HEAD) {
+	if (bsize >= DA_HDR + DA_FREE_RECORD + DA_POISON_HEAD) {
 		uint64_t v = DA_POISON64;
+		char *from = blk + DA_HDR + DA_FREE_RECORD;
 		memcpy(from, &v, 8);
 		memcpy(from + 8, &v, 8);
 	}
 }
 
-/* The fast release's rare exit (out of line, it finishes the release): a
- * block whose generation is sampled (poisoned whole; its lifetimes go to
- * the statistics). */
+/* 1 if the class block blk is poisoned to its end when freed: under
+ * DBGALLOC_POISON=full, and the sampled generations under bounded. */
+DA_INLINE int
+da_audit_poisons_whole(const char *blk)
+{
+	unsigned mode = da_cfg.poison;
+	return mode == DA_POISON_MODE_FULL ||
+	       (mode == DA_POISON_MODE_BOUNDED &&
+	        da_poison_sampled(((const struct da_hdr *)blk)->w1 >> 32));
+}
+
+/* The poison of the class block blk of bsize bytes, freed, as the mode
+ * and its generation want it (its free record apart). */
+DA_INLINE void
+da_audit_poison_area(char *blk, size_t bsize)
+{
+	if (da_audit_poisons_whole(blk))
+		memset(blk + DA_HDR + DA_FREE_RECORD, DA_POISON,
+		       bsize - (DA_HDR + DA_FREE_RECORD));
+	else if (da_cfg.poison == DA_POISON_MODE_BOUNDED)
+		da_audit_poison_head(blk, bsize);
+}
+
+/* Leaves the free record and the poison in the class block blk of bsize
+ * bytes, live until now (the record's pc marked DA_REC_WHOLE when the
+ * poison covers the whole block). */
+DA_INLINE void
+da_audit_poison(char *blk, size_t bsize, uint64_t pc)
+{
+	da_audit_leave_record(
+	        blk, da_audit_poisons_whole(blk) ? pc | DA_REC_WHOLE : pc);
+	da_audit_poison_area(blk, bsize);
+}
+
+/* The fast release's rare exits (out of line, each finishes the
+ * release): a block whose generation is sampled (poisoned whole; its
+ * lifetimes go to the statistics); a temporary block of another call site
+ * than the thread's last one (counted out here); and, for a block counted
+ * out already, the rest: a poison mode but the bounded one, a slab of
+ * another thread's, the accounting's slow path. */
 void da_audit_release_sampled(char *blk, struct da_slab *s, uint8_t *live,
                               uint64_t pc);
+void da_audit_release_temporary(char *blk, struct da_slab *s, uint8_t *live,
+                                uint64_t pc);
+void da_audit_release_rest(char *blk, struct da_slab *s, uint8_t *live,
+                           uint64_t pc);
 
 DA_INLINE void
 da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
@@ -363,20 +378,23 @@ da_audit_release(void *p, unsigned e, unsigned accept, size_t size,
 	              da_canary_intact(p, da_hdr_size(blk)) &&
 	              (size == SIZE_MAX || size == da_hdr_size(blk)) &&
 	              da_hdr_site(blk) != DA_SITE_INTERNAL)) {
-		if (da_unlikely(da_poison_sampled(da_hdr_gen_lo(blk)))) {
-			da_audit_release_sampled(blk, s, live, c.ret);
-			return;
+		/* Every call is a tail call: no callee-saved register. */
+		if (da_unlikely(da_poison_sampled(da_hdr_gen_lo(blk))))
+			return da_audit_release_sampled(blk, s, live, c.ret);
+		if (da_sitestats_temporary(blk)) {
+			if (da_unlikely(da_site_tls.tmp_site !=
+			                da_hdr_site(blk)))
+				return da_audit_release_temporary(blk, s, live,
+				                                  c.ret);
+			da_site_tls.tmp_count++;
 		}
-		if (da_sitestats_temporary(blk))
-			da_sitestats_count_temporary(blk);
-		/* Counted out here, compared at the end: nothing is kept in
-		 * a register across the release. */
 		da_acct_count_free(da_hdr_size(blk));
-		da_audit_poison_unsampled(blk, da_alloc_slab_block_size(s),
-		                          c.ret);
-		da_alloc_free_small(s, live, blk);
-		if (da_acct_low())
-			da_acct_under();
+		if (da_unlikely(da_cfg.poison != DA_POISON_MODE_BOUNDED ||
+		                da_acct_low() || !da_alloc_owns_small(s)))
+			return da_audit_release_rest(blk, s, live, c.ret);
+		da_audit_leave_record(blk, c.ret);
+		da_audit_poison_head(blk, da_alloc_slab_block_size(s));
+		da_alloc_free_owned(s, live, blk);
 		return;
 	}
 	da_audit_free_slow(p, e, accept, size, c);

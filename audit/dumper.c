@@ -16,6 +16,7 @@
 #include "audit/leak.h"
 #include "audit/livecheck.h"
 #include "audit/report.h"
+#include "audit/scanbound.h"
 #include "audit/stop.h"
 #include "audit/trigger.h"
 
@@ -165,6 +166,7 @@ dumper_main(void *arg)
 	(void)arg;
 	in_dumper = 1;
 	da_gen_tls.site_override = DA_SITE_INTERNAL; /* all of it ours */
+	da_scan_bound_ours(); /* the scans read none of its stack */
 	prctl(PR_SET_NAME, "dbgalloc-dump", 0, 0, 0);
 	uint64_t next = cfg.interval_ms ? now_ms() + cfg.interval_ms : 0;
 	for (;;) {

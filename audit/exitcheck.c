@@ -91,7 +91,8 @@ check_freed(const struct da_block *b, void *arg)
 	/* Recorded and poisoned again (its link in word 0 untouched), so
 	 * that an allocation made while reporting does not find it a second
 	 * time. */
-	da_rec_write(b->start, 0, 0);
+	da_rec_write(b->start, 0,
+	             da_audit_poisons_whole(b->start) ? DA_REC_WHOLE : 0);
 	da_audit_poison_area(b->start, b->size);
 	return 0;
 }

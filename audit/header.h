@@ -36,6 +36,11 @@
  *   then DA_POISON bytes: 16 of them (bounded), or to the block's end (full,
  *   and one freed block in DA_POISON_SAMPLE under bounded).
  *
+ * The pc's bit 63 (DA_REC_WHOLE; user-space code lies below 2^47) says the
+ * block was poisoned to its end, so that the next allocation's fast check,
+ * which reads the pc for the record's check anyway, leaves such a block to
+ * the slow one without working out whether its generation was sampled.
+ *
  * The record's check covers word 1, the pc and the record, so a write over
  * any of them, as over the poison, is found when the block is next handed
  * out (or at exit). A write over the link is found by alloc before it
@@ -69,6 +74,7 @@
 #define DA_POISON_HEAD   16 /* poison bytes after the free record */
 #define DA_POISON_SAMPLE 64 /* one freed block in this many: all of it */
 #define DA_FREE_RECORD   16 /* the pc of the free and the record */
+#define DA_REC_WHOLE     (UINT64_C(1) << 63) /* in the pc: poisoned whole */
 
 #define DA_HDR_SIZE_MAX ((UINT64_C(1) << 40) - 1)
 #define DA_GEN_MAX      ((UINT64_C(1) << 40) - 1)
@@ -227,7 +233,7 @@ da_rec_unpack(const void *blk, struct da_hdr_info *i, uint64_t *free_pc)
 	i->gen = (h->w1 >> 32) | ((u[1] >> 40) & 0xff) << 32;
 	i->site = (uint32_t)h->w1;
 	i->kind = DA_KIND_MALLOC;
-	*free_pc = u[0];
+	*free_pc = u[0] & ~DA_REC_WHOLE;
 }
 
 /*

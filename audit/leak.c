@@ -11,6 +11,7 @@
 #include "alloc/os.h"
 #include "audit/depot.h"
 #include "audit/header.h"
+#include "audit/scanbound.h"
 #include "audit/stop.h"
 
 #include <dlfcn.h>
@@ -517,15 +518,28 @@ drain(struct marker *m)
 	}
 }
 
-/* The calling thread's registers, spilled to its stack, and its stack. */
+/*
+ * The calling thread's stack: the program's part of it, from the bound its
+ * entry into dbgalloc recorded (scanbound.h: the program's registers at
+ * that call included) to the end of the mapping; none of it on a thread of
+ * dbgalloc's own. Without a bound (a test calling the scan directly), from
+ * this frame up, with the registers spilled to it. A bound outside this
+ * stack (an entry on another stack, a signal's) is not used.
+ */
 __attribute__((noinline)) static void
 scan_own_stack(struct marker *m)
 {
+	uintptr_t lo = da_scan_bound();
+	if (lo == DA_SCAN_OURS)
+		return;
 	__builtin_unwind_init();
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	const struct range *r = mapping_of(sp);
-	if (r != NULL)
-		scan_root(m, sp, r->hi);
+	if (r == NULL)
+		return;
+	if (lo >= sp && lo < r->hi)
+		sp = lo;
+	scan_root(m, sp, r->hi);
 }
 
 /* The dynamic thread vector of the thread whose pointer is tp: the main
@@ -570,6 +584,31 @@ scan_tls(struct marker *m, uintptr_t tp)
 	scan_dtv(m, tp);
 }
 
+/*
+ * A stopped thread: its registers and its stack from its stack pointer
+ * (and the red zone under it) up; stopped inside an entry point of
+ * dbgalloc's (scanbound.h), only its stack from the bound up, where the
+ * program's registers at that call lie; a thread of dbgalloc's own, none
+ * of either. Its TLS in every case.
+ */
+static void
+scan_stopped(struct marker *m, const struct da_stopped *st)
+{
+	scan_tls(m, st->tp);
+	if (st->bound == DA_SCAN_OURS)
+		return;
+	const struct range *r = mapping_of(st->sp);
+	if (r != NULL && st->bound > st->sp && st->bound < r->hi) {
+		scan_root(m, st->bound, r->hi);
+		return;
+	}
+	for (unsigned k = 0; k < DA_STOP_REGS; k++)
+		hit(m, st->regs[k]);
+	if (r != NULL)
+		scan_root(m, st->sp > r->lo + 128 ? st->sp - 128 : r->lo,
+		          r->hi);
+}
+
 static void
 scan_roots(struct marker *m, const struct da_world *w)
 {
@@ -578,17 +617,8 @@ scan_roots(struct marker *m, const struct da_world *w)
 		scan_root(m, sg[i].lo, sg[i].hi);
 	scan_own_stack(m);
 	scan_tls(m, (uintptr_t)__builtin_thread_pointer());
-	for (unsigned t = 0; t < w->n; t++) {
-		const struct da_stopped *st = &w->t[t];
-		for (unsigned r = 0; r < DA_STOP_REGS; r++)
-			hit(m, st->regs[r]);
-		const struct range *r = mapping_of(st->sp);
-		if (r != NULL)
-			scan_root(m,
-			          st->sp > r->lo + 128 ? st->sp - 128 : r->lo,
-			          r->hi);
-		scan_tls(m, st->tp);
-	}
+	for (unsigned t = 0; t < w->n; t++)
+		scan_stopped(m, &w->t[t]);
 	/* Ignored blocks are roots. */
 	for (size_t i = 0; i < m->s->n; i++)
 		if (m->s->b[i].mark == M_SKIP &&

@@ -5,10 +5,12 @@
  * A conservative mark from the roots: the writable segments of every
  * loaded module (dl_iterate_phdr; dbgalloc's own excepted), every thread's
  * registers and stack (from its stack pointer to the end of its stack
- * mapping), and every thread's static TLS and thread control block, plus
- * blocks the program asked to ignore (dbgalloc_ignore), whose contents
- * count as roots. Any aligned word that holds the address of a live
- * block's first byte is a start pointer, one inside it an interior one.
+ * mapping; for the calling thread, from the bound its entry into dbgalloc
+ * recorded, scanbound.h, so that dbgalloc's own frames are not read), and
+ * every thread's static TLS and thread control block, plus blocks the
+ * program asked to ignore (dbgalloc_ignore), whose contents count as
+ * roots. Any aligned word that holds the address of a live block's first
+ * byte is a start pointer, one inside it an interior one.
  *
  *   still reachable   a chain of start pointers leads to it from a root
  *   possibly lost     only chains with an interior pointer lead to it
@@ -72,7 +74,11 @@ struct da_leak_scan {
 #define DA_SITE_INTERNAL 0xfffffffeu /* dbgalloc's own: not reported */
 
 /* Scans; returns 0, or -1 when memory for the tables could not be
- * mapped. Must be called outside any allocator operation. */
+ * mapped. Must be called outside any allocator operation, and below an
+ * entry point's DA_SCAN_ENTER (scanbound.h), or on a thread of dbgalloc's
+ * own: otherwise the calling thread's stack is read from the scan's own
+ * frame up, dbgalloc's frames above it with their stale words included
+ * (fit for a test only). */
 int da_leak_scan(struct da_leak_scan *s);
 void da_leak_scan_free(struct da_leak_scan *s);
 

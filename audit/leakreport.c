@@ -428,3 +428,10 @@ da_leak_report(unsigned flags, const char *why, struct da_leak_counts *c)
 	pthread_setcancelstate(cancel, NULL);
 	return rc;
 }
+
+int
+da_leak_report_scanned(struct da_leak_scan *s, unsigned flags, const char *why,
+                       struct da_leak_counts *c)
+{
+	return report_and_free(s, 0, flags, why, c);
+}

@@ -44,6 +44,11 @@ struct da_leak_counts {
  */
 int da_leak_report(unsigned flags, const char *why, struct da_leak_counts *c);
 
+/* The same from a scan already made (da_leak_scan, da_leak_scan_with),
+ * which it frees. Returns 0. */
+int da_leak_report_scanned(struct da_leak_scan *s, unsigned flags,
+                           const char *why, struct da_leak_counts *c);
+
 /* The report of an existing scan (tests). */
 void da_leak_report_scan(struct da_leak_scan *s, unsigned flags,
                          const char *why, struct da_leak_counts *c);

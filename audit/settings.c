@@ -9,6 +9,7 @@
  * (DESIGN: "never a silent default, never a crash").
  */
 #include "audit/settings.h"
+#include "audit/duration.h"
 #include "audit/failspec.h"
 #include "audit/trigger.h"
 
@@ -264,69 +265,13 @@ da_setting_default(const struct da_setting *d, char *buf, size_t len)
 	return t.len;
 }
 
-/* Decimal digits, at least one, nothing else. EINVAL or ERANGE. The end
- * of the digits goes to *end when end is not NULL. */
-static int
-parse_digits(const char *s, uint64_t *out, const char **end)
-{
-	uint64_t v = 0;
-	int overflow = 0;
-	const char *p = s;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned digit = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - digit) / 10)
-			overflow = 1;
-		else
-			v = v * 10 + digit;
-	}
-	if (p == s || (end == NULL && *p != '\0'))
-		return EINVAL;
-	if (end != NULL)
-		*end = p;
-	if (overflow)
-		return ERANGE;
-	*out = v;
-	return 0;
-}
-
-int
-da_settings_parse_duration(const char *s, uint64_t *ns)
-{
-	uint64_t v = 0, unit;
-	const char *p;
-	int r = parse_digits(s, &v, &p);
-	if (r == EINVAL)
-		return r;
-	if (p[0] == 'm' && p[1] == 's' && p[2] == '\0')
-		unit = UINT64_C(1000000);
-	else if (p[0] == 's' && p[1] == '\0')
-		unit = UINT64_C(1000000000);
-	else if (p[0] == 'm' && p[1] == '\0')
-		unit = UINT64_C(60000000000);
-	else if (p[0] == '\0' && v == 0 && r == 0)
-		unit = 1; /* "0": none */
-	else
-		return EINVAL;
-	if (r != 0 || v > UINT64_MAX / unit)
-		return ERANGE;
-	*ns = v * unit;
-	return 0;
-}
-
-int
-da_settings_check_duration(const char *s)
-{
-	uint64_t ns;
-	return da_settings_parse_duration(s, &ns);
-}
-
 int
 da_settings_parse_size(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
 	const char *p;
 	unsigned shift = 0;
-	int r = parse_digits(s, &v, &p);
+	int r = da_digits(s, &v, &p);
 	if (r == EINVAL)
 		return r;
 	switch (*p) {
@@ -394,7 +339,7 @@ da_setting_parse_value(const struct da_setting *d, const char *value,
 	case DA_SETTING_UINT:
 	case DA_SETTING_SIZE:
 		if ((d->type == DA_SETTING_UINT
-		             ? parse_digits(value, &v, NULL)
+		             ? da_digits(value, &v, NULL)
 		             : da_settings_parse_size(value, &v)) != 0 ||
 		    v < d->lo || v > d->hi)
 			return malformed(d, value, err, errlen);

@@ -110,15 +110,6 @@ int da_setting_parse_value(const struct da_setting *d, const char *value,
  */
 int da_settings_parse_size(const char *s, uint64_t *out);
 
-/*
- * A duration: decimal digits, then ms, s or m (500ms, 2s, 1m); 0 alone
- * means none. Returns 0 with *ns set (nanoseconds), EINVAL if s is not a
- * duration, ERANGE if it is too long to count. da_settings_check_duration
- * is the same as a check of a text setting (0 if s is one).
- */
-int da_settings_parse_duration(const char *s, uint64_t *ns);
-int da_settings_check_duration(const char *s);
-
 /* What d accepts, in words, as error messages end ("a number from 1 to
  * 64", "0, 1 or all"). Writes at most len bytes, terminated; returns the
  * length of the whole text. */

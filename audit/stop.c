@@ -4,6 +4,7 @@
 #include "audit/stop.h"
 #include "alloc/heap.h"
 #include "alloc/os.h"
+#include "audit/scanbound.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,7 @@ stop_handler(int sig, siginfo_t *si, void *ctx)
 			t->regs[r] = (uintptr_t)uc->uc_mcontext.gregs[r];
 		t->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
 		t->tp = (uintptr_t)__builtin_thread_pointer();
+		t->bound = da_scan_bound();
 		atomic_store(&t->ready, 1);
 	}
 	while (atomic_load(&world_epoch) == epoch)

@@ -29,6 +29,10 @@ struct da_stopped {
 	uintptr_t sp; /* its stack pointer when it stopped */
 	uintptr_t tp; /* its thread pointer (TLS, the TCB) */
 	uintptr_t regs[DA_STOP_REGS];
+	/* Its scan bound (scanbound.h) when it stopped: inside an entry of
+	 * dbgalloc's, the frames below it (and the registers) are dbgalloc's;
+	 * DA_SCAN_OURS for a thread of dbgalloc's own. */
+	uintptr_t bound;
 	int _Atomic ready;
 };
 

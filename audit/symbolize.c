@@ -6,7 +6,11 @@
  * FUNC symbols of one table are copied into a sorted array (names stay in
  * the mapped string table); lookups are a binary search on pc - 1 - bias.
  * The DWARF side is one Dwfl session, libdw being dlopen()ed on the first
- * pc that needs a line; each module is reported to it on first use.
+ * pc that needs a line; each module is reported to it on first use. A pc
+ * libdwfl finds no line for (its search for the unit reads .debug_aranges,
+ * which clang does not emit) is looked up in the unit whose own ranges
+ * hold it, from a sorted list of every unit's ranges built on the first
+ * such miss in the module.
  * Report time only: this file allocates freely.
  */
 #include "audit/symbolize.h"
@@ -48,6 +52,15 @@ struct image {
 	int mapped;
 };
 
+#if HAVE_LIBDW_H
+/* A DWARF unit's address range: [lo, hi) in DWARF addresses (pc - the
+ * unit's bias); cu is valid while the Dwfl session is. */
+struct unit_range {
+	Dwarf_Addr lo, hi;
+	Dwarf_Die cu;
+};
+#endif
+
 struct module {
 	char *path;
 	uintptr_t bias; /* dlpi_addr: link-time address + bias = runtime */
@@ -60,6 +73,12 @@ struct module {
 	struct image img, dbg; /* the module's file, its debug file */
 	void *dwmod;           /* Dwfl_Module *, NULL if none */
 	int dw_tried;
+#if HAVE_LIBDW_H
+	struct unit_range *units; /* by lo; malloc'd */
+	size_t nunits;
+	int units_built;
+	Dwarf_Addr units_bias; /* DWARF address + units_bias = pc */
+#endif
 };
 
 static struct {
@@ -428,6 +447,12 @@ struct dwlib {
 	__typeof__(dwfl_report_end) *report_end;
 	__typeof__(dwfl_module_getsrc) *getsrc;
 	__typeof__(dwfl_lineinfo) *lineinfo;
+	/* For units without .debug_aranges: their ranges and line tables. */
+	__typeof__(dwfl_module_nextcu) *nextcu;
+	__typeof__(dwarf_ranges) *ranges;
+	__typeof__(dwarf_getsrc_die) *getsrc_die;
+	__typeof__(dwarf_lineno) *lineno;
+	__typeof__(dwarf_linesrc) *linesrc;
 };
 
 static struct {
@@ -467,6 +492,11 @@ dw_load(struct dwlib *l, const char *soname)
 	*(void **)&l->report_end = dw_sym(l->lib, "dwfl_report_end", &missing);
 	*(void **)&l->getsrc = dw_sym(l->lib, "dwfl_module_getsrc", &missing);
 	*(void **)&l->lineinfo = dw_sym(l->lib, "dwfl_lineinfo", &missing);
+	*(void **)&l->nextcu = dw_sym(l->lib, "dwfl_module_nextcu", &missing);
+	*(void **)&l->ranges = dw_sym(l->lib, "dwarf_ranges", &missing);
+	*(void **)&l->getsrc_die = dw_sym(l->lib, "dwarf_getsrc_die", &missing);
+	*(void **)&l->lineno = dw_sym(l->lib, "dwarf_lineno", &missing);
+	*(void **)&l->linesrc = dw_sym(l->lib, "dwarf_linesrc", &missing);
 	*(void **)&l->cb.find_elf =
 	        dw_sym(l->lib, "dwfl_build_id_find_elf", &missing);
 	*(void **)&l->cb.find_debuginfo =
@@ -533,6 +563,68 @@ dw_stop(void)
 	memset(&dw, 0, sizeof(dw));
 }
 
+static int
+unit_cmp(const void *a, const void *b)
+{
+	const struct unit_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Every unit's ranges in m, from its DIE (DW_AT_ranges, or low_pc and
+ * high_pc), sorted; as many as memory allows. */
+static void
+units_build(struct module *m)
+{
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+	size_t cap = 0;
+	m->units_built = 1;
+	while ((cu = dw.l.nextcu(m->dwmod, cu, &bias)) != NULL) {
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+		m->units_bias = bias;
+		while ((off = dw.l.ranges(cu, off, &base, &lo, &hi)) > 0) {
+			if (lo >= hi)
+				continue;
+			if (m->nunits == cap) {
+				size_t c = cap != 0 ? 2 * cap : 16;
+				struct unit_range *v =
+				        realloc(m->units, c * sizeof(*v));
+				if (v == NULL)
+					goto sort;
+				m->units = v;
+				cap = c;
+			}
+			m->units[m->nunits++] =
+			        (struct unit_range){lo, hi, *cu};
+		}
+	}
+sort:
+	if (m->nunits > 1)
+		qsort(m->units, m->nunits, sizeof(*m->units), unit_cmp);
+}
+
+/* The line of pc a from the line table of the unit whose own ranges hold
+ * a, for modules without .debug_aranges; NULL if none. */
+static Dwarf_Line *
+unit_line(struct module *m, uintptr_t a)
+{
+	if (!m->units_built)
+		units_build(m);
+	Dwarf_Addr d = a - m->units_bias;
+	size_t lo = 0, hi = m->nunits;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->units[mid].lo <= d)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || d >= m->units[lo - 1].hi)
+		return NULL;
+	return dw.l.getsrc_die(&m->units[lo - 1].cu, d);
+}
+
 /* file:line of link-time-plus-bias address a in m; 0 if none. */
 static int
 dw_line(struct module *m, uintptr_t a, const char **file, unsigned *line)
@@ -550,9 +642,13 @@ dw_line(struct module *m, uintptr_t a, const char **file, unsigned *line)
 	if (m->dwmod == NULL)
 		return 0;
 	Dwfl_Line *l = dw.l.getsrc(m->dwmod, a);
+	Dwarf_Line *dl = l == NULL ? unit_line(m, a) : NULL;
 	int n = 0;
-	const char *f =
-	        l != NULL ? dw.l.lineinfo(l, NULL, &n, NULL, NULL, NULL) : NULL;
+	const char *f = NULL;
+	if (l != NULL)
+		f = dw.l.lineinfo(l, NULL, &n, NULL, NULL, NULL);
+	else if (dl != NULL && dw.l.lineno(dl, &n) == 0)
+		f = dw.l.linesrc(dl, NULL, NULL);
 	if (f == NULL || n <= 0)
 		return 0;
 	*file = f;
@@ -766,6 +862,9 @@ da_sym_close(void)
 		image_unmap(&m->img);
 		image_unmap(&m->dbg);
 		free(m->path);
+#if HAVE_LIBDW_H
+		free(m->units);
+#endif
 	}
 	free(st.mod);
 	st.mod = NULL;

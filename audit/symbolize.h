@@ -9,8 +9,9 @@
  * Function names come from the ELF symbol tables of the module files
  * (.symtab, else the separate debug file found by build id under
  * /usr/lib/debug/.build-id, else .dynsym); file:line from DWARF through
- * libdw, which is dlopen()ed on first use and never linked. Without libdw
- * the lines carry no file:line and are otherwise the same.
+ * libdw, which is dlopen()ed on first use and never linked, with or
+ * without .debug_aranges (clang emits none). Without libdw the lines
+ * carry no file:line and are otherwise the same.
  */
 #ifndef DA_AUDIT_SYMBOLIZE_H
 #define DA_AUDIT_SYMBOLIZE_H

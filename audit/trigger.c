@@ -2,6 +2,7 @@
  * audit/trigger.c — signal names and intervals (see trigger.h).
  */
 #include "audit/trigger.h"
+#include "audit/duration.h"
 #include "audit/stop.h"
 
 #include <signal.h>
@@ -159,25 +160,11 @@ da_trigger_signal_name(int signo, char *buf, size_t len)
 int
 da_trigger_interval_ms(const char *s, uint64_t *ms)
 {
-	uint64_t v = 0;
-	const char *p = s;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > DA_TRIGGER_INTERVAL_MAX_MS)
-			return -1;
-	}
-	if (p == s)
+	uint64_t ns;
+	if (da_duration_parse(s, &ns) != 0)
 		return -1;
-	uint64_t unit;
-	if (strcmp(p, "ms") == 0)
-		unit = 1;
-	else if (strcmp(p, "s") == 0)
-		unit = 1000;
-	else if (strcmp(p, "m") == 0)
-		unit = 60 * 1000;
-	else
-		return -1;
-	v *= unit;
+	/* Whole milliseconds: every unit is a multiple of one. */
+	uint64_t v = ns / 1000000;
 	if (v < DA_TRIGGER_INTERVAL_MIN_MS || v > DA_TRIGGER_INTERVAL_MAX_MS)
 		return -1;
 	*ms = v;

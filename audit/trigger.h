@@ -10,8 +10,8 @@
  * library's own real-time signals (32, 33) and dbgalloc's own (SIGRTMAX-1,
  * which stops threads for the leak check).
  *
- * An interval is a whole number with a unit: ms, s or m (100ms, 30s, 5m),
- * from 10ms to 1440m (a day).
+ * An interval is a duration (audit/duration.h: a whole number with its
+ * unit, ms, s or m: 100ms, 30s, 5m) from 10ms to 1440m (a day).
  *
  * Plain C with no dependency on the rest of dbgalloc, so that tools built
  * outside the library (dbgalloc-stats) read the same words. May allocate:

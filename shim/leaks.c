@@ -22,6 +22,7 @@
 #include "audit/exitcheck.h"
 #include "audit/fail.h"
 #include "audit/leakreport.h"
+#include "audit/scanbound.h"
 #include "audit/suppress.h"
 #include "audit/symbolize.h"
 #include "shim/dbgalloc.h"
@@ -98,36 +99,45 @@ counts_out(const struct da_leak_counts *c, struct dbgalloc_leaks *o)
 int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 
 static void
-leaks_at_exit(void *arg)
+exit_checks(void)
 {
-	(void)arg;
 	da_audit_exit_check();
 	da_fail_exit_report();
-	/* With the leak check to come, the dump makes a scan for each
-	 * block's verdict in the dump; the report makes its own. The dump's
-	 * scan runs deep in the dump writer, whose frames hold stale words of
-	 * earlier calls that the conservative scan of this thread's stack
-	 * takes for pointers (the demo's leaking child: its lost table
-	 * looked reachable there), so the report does not take its verdicts
-	 * from it. */
+	/* With the leak check to come, the dump makes the scan for its
+	 * blocks' verdicts, and the report takes them from it: one scan. It
+	 * runs deep in the dump writer, but reads this thread's stack from
+	 * leaks_at_exit's frame up only (scanbound.h), as the report's own
+	 * scan would: the same verdicts. Without it (no dump asked for, or
+	 * the dump failed before its scan), the report scans. */
 	struct da_leak_scan scan;
 	da_shim_dump_at_exit(exit_leaks ? &scan : NULL);
 	if (!exit_leaks)
 		return;
-	if (scan.threads > 0)
-		da_leak_scan_free(&scan);
 	struct da_leak_counts c;
 	uint32_t saved = da_gen_tls.site_override;
 	da_gen_tls.site_override = DA_SITE_INTERNAL;
 	add_default_suppressions();
 	da_gen_tls.site_override = saved;
-	if (da_leak_report(exit_flags, "at exit", &c) != 0)
+	if ((scan.threads > 0
+	             ? da_leak_report_scanned(&scan, exit_flags, "at exit", &c)
+	             : da_leak_report(exit_flags, "at exit", &c)) != 0)
 		return;
 	if (exit_code >= 0 &&
 	    c.blocks[DA_LEAK_DEFINITE] + c.blocks[DA_LEAK_INDIRECT] > 0) {
 		fflush(NULL);
 		_exit(exit_code);
 	}
+}
+
+/* The exit handler, dbgalloc's first frame on the exiting thread: the
+ * scans below it read the stack from here up (scanbound.h). */
+static void
+leaks_at_exit(void *arg)
+{
+	(void)arg;
+	DA_SCAN_ENTER(entered);
+	exit_checks();
+	DA_SCAN_LEAVE(entered);
 }
 
 int
@@ -165,6 +175,7 @@ dbgalloc_mark(const char *label)
 DA_EXPORT struct dbgalloc_leaks
 dbgalloc_leak_check(unsigned flags)
 {
+	DA_SCAN_ENTER(entered);
 	struct da_leak_counts c;
 	struct dbgalloc_leaks o = {0};
 	unsigned f = 0;
@@ -178,6 +189,7 @@ dbgalloc_leak_check(unsigned flags)
 	da_gen_tls.site_override = saved;
 	if (da_leak_report(f, "now", &c) == 0)
 		counts_out(&c, &o);
+	DA_SCAN_LEAVE(entered);
 	return o;
 }
 
@@ -230,6 +242,8 @@ __lsan_enable(void)
 DA_EXPORT int
 __lsan_do_recoverable_leak_check(void)
 {
+	DA_SCAN_ENTER(entered);
 	struct dbgalloc_leaks o = dbgalloc_leak_check(0);
+	DA_SCAN_LEAVE(entered);
 	return o.definite_blocks + o.indirect_blocks > 0;
 }

@@ -53,9 +53,11 @@ tools_dbgalloc_stats_LDADD = tools/libsymbols.la tools/libdumpread.la \
 	tools/libstatspid.la
 
 # `dbgalloc-stats leaks --pid PID` (issue 15): stats-pid.c, with the
-# triggers' signal names from audit/trigger.c, as a convenience library
-# linked into dbgalloc-stats.
+# triggers' signal names from audit/trigger.c (and audit/duration.c, which
+# trigger.c reads intervals with), as a convenience library linked into
+# dbgalloc-stats.
 noinst_LTLIBRARIES += tools/libstatspid.la
 tools_libstatspid_la_SOURCES = \
 	tools/stats-pid.h tools/stats-pid.c \
-	audit/trigger.h audit/trigger.c audit/stop.h
+	audit/trigger.h audit/trigger.c audit/stop.h \
+	audit/duration.h audit/duration.c

@@ -4,7 +4,9 @@
  * temporary_threshold allocations of their thread in between — and the
  * lifetimes of their freed blocks: in allocations of the process in
  * between, and in time (X life_allocs, life_us: bucket 0 for 0 or under
- * 1 us, bucket k for [2^(k-1), 2^k)).
+ * 1 us, bucket k for [2^(k-1), 2^k)). The library counts the lifetimes of
+ * one freed block in H life_sample: the title line says so, and the JSON
+ * carries the number.
  */
 #include "tools/stats-agg.h"
 #include "tools/stats-site.h"
@@ -27,6 +29,29 @@ us_text(uint64_t us, char *buf, size_t n)
 		snprintf(buf, n, "%.1fms", (double)us / 1e3);
 	else
 		snprintf(buf, n, "%.1fs", (double)us / 1e6);
+}
+
+/* H life_sample: one freed block in N has its lifetime counted. N from 1
+ * (ST_NONE: the dump does not say); anything else ends the program (the
+ * value is not quoted: a dump's string may hold any byte). */
+static uint64_t
+life_sample(const struct st_dump *sd)
+{
+	const char *s = da_dump_header(&sd->d, "life_sample");
+	uint64_t n = 0;
+	const char *p = s;
+	if (s == NULL)
+		return ST_NONE;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned digit = (unsigned)(*p - '0');
+		if (n > (ST_NONE - 1 - digit) / 10)
+			break;
+		n = n * 10 + digit;
+	}
+	if (p == s || *p != '\0' || n == 0)
+		st_fail("%s: bad H life_sample (a number of blocks from 1)",
+		        sd->path);
+	return n;
 }
 
 /* A histogram's buckets, summed over the sites of one row. */
@@ -78,21 +103,13 @@ st_temporaries(struct o_node *out, struct st_dump *sd)
 	const struct st_opts *opt = sd->opt;
 	struct o_doc *doc = o_doc_of(out);
 	const char *th = da_dump_header(d, "temporary_threshold");
-	/* The library samples the lifetimes: one freed block in N. */
-	const char *ls = da_dump_header(d, "life_sample");
-	const char *l_allocs = "lifetime in allocations";
-	const char *l_time = "lifetime in time";
-	if (ls != NULL && strcmp(ls, "1") != 0) {
-		l_allocs = o_printf(doc, "%s (1 block in %s sampled)", l_allocs,
-		                    ls);
-		l_time =
-		        o_printf(doc, "%s (1 block in %s sampled)", l_time, ls);
-	}
 	struct st_agg a;
 	int any = 0;
 	if (opt->by == ST_BY_THREAD)
 		st_fail("temporaries cannot group by thread (a dump counts "
 		        "temporary allocations per site)");
+	/* The library samples the lifetimes: one freed block in N. */
+	uint64_t sample = life_sample(sd);
 	for (size_t i = 0; i < d->nsites; i++)
 		any |= d->sites[i].temporary != ST_NONE;
 	st_agg_build(&a, sd, opt->by);
@@ -106,6 +123,7 @@ st_temporaries(struct o_node *out, struct st_dump *sd)
 	o_flags(o_count(out, "temporary_threshold", NULL,
 	                th ? strtoull(th, NULL, 10) : ST_NONE),
 	        O_JSON_ONLY);
+	o_flags(o_count(out, "life_sample", NULL, sample), O_JSON_ONLY);
 	o_flags(o_str(out, "by", NULL, st_by_name(opt->by)), O_JSON_ONLY);
 	if (!any)
 		o_line(out,
@@ -115,11 +133,20 @@ st_temporaries(struct o_node *out, struct st_dump *sd)
 	const char *title =
 	        o_printf(doc, "%s: %zu of %zu %s with temporary allocations",
 	                 st_program(doc, sd), n, rows, st_by_plural(opt->by));
+	/* What "temporary" means here, and how the lifetimes were counted:
+	 * "(freed with ... in between; lifetimes sampled 1 in 256 blocks)". */
+	const char *why = NULL;
 	if (th != NULL)
-		title = o_printf(doc,
-		                 "%s (freed with at most %s allocation%s of "
-		                 "their thread in between)",
-		                 title, th, strcmp(th, "1") == 0 ? "" : "s");
+		why = o_printf(doc,
+		               "freed with at most %s allocation%s of their "
+		               "thread in between",
+		               th, strcmp(th, "1") == 0 ? "" : "s");
+	if (sample != ST_NONE && sample > 1)
+		why = o_printf(doc,
+		               "%s%slifetimes sampled 1 in %" PRIu64 " blocks",
+		               why ? why : "", why ? "; " : "", sample);
+	if (why != NULL)
+		title = o_printf(doc, "%s (%s)", title, why);
 	struct o_node *t = o_table(out, "rows", any ? title : NULL, 2);
 	/* The sites of each row shown, together: a counting sort. */
 	size_t *first = calloc(n + 2, sizeof(*first));
@@ -158,8 +185,8 @@ st_temporaries(struct o_node *out, struct st_dump *sd)
 		o_flags(o_str(row, "key", NULL, r->key), O_JSON_ONLY);
 		o_str(row, st_by_name(a.by), st_by_name(a.by), r->label);
 		st_row_frames(row, sd, r->stack, opt->depth);
-		hist(row, "life_allocs", l_allocs, la, na, 0);
-		hist(row, "life_us", l_time, lu, nu, 1);
+		hist(row, "life_allocs", "lifetime in allocations", la, na, 0);
+		hist(row, "life_us", "lifetime in time", lu, nu, 1);
 	}
 	free(first);
 	free(order);

@@ -133,6 +133,22 @@ run(const char *c)
 		((char *)opaque(p))[20] = 'x';
 		p = malloc(41); /* the same block, handed out again */
 		free(opaque(p));
+	} else if (!strcmp(c, "write-after-free-tail")) {
+		/* Past the bounded poison: DBGALLOC_POISON=full finds it. */
+		char *p = malloc(200);
+		free(opaque(p));
+		((char *)opaque(p))[100] = 'x';
+		p = malloc(200);
+		free(opaque(p));
+	} else if (!strcmp(c, "write-after-free-sampled")) {
+		/* Past the bounded poison, under the default: one block
+		 * in 64 (by generation) is poisoned whole, and found. */
+		for (int i = 0; i < 128; i++) {
+			char *p = malloc(200);
+			free(opaque(p));
+			((char *)opaque(p))[100] = 'x';
+		}
+		opaque(malloc(200));
 	} else if (!strcmp(c, "write-after-free-first")) {
 		char *p = malloc(41);
 		free(opaque(p));

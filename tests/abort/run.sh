@@ -74,6 +74,8 @@ both overflow-one "^dbgalloc: write past the end of $hex \(41-byte block, $g\): 
 both overflow-realloc "^dbgalloc: write past the end of $hex \(41-byte block, $g\): byte 44 was overwritten, found by realloc\(\)$"
 both underflow-one "^dbgalloc: write before the block at $hex: its header was overwritten, found by free\(\)$"
 both write-after-free "^dbgalloc: write to freed memory at $hex: 20 bytes into the freed block at $hex \(41-byte block, $g\), found by malloc\(\)$"
+both write-after-free-tail "^dbgalloc: write to freed memory at $hex: 100 bytes into the freed block at $hex \(200-byte block, $g\), found by malloc\(\)$" DBGALLOC_POISON=full
+both write-after-free-sampled "^dbgalloc: write to freed memory at $hex: 100 bytes into the freed block at $hex \(200-byte block, $g\), found by malloc\(\)$"
 both write-after-free-first "^dbgalloc: write to freed memory in the first 16 bytes of the freed block at $hex, found by malloc\(\)$"
 both write-before-freed "^dbgalloc: write to freed memory at $hex: 16 bytes before the freed block at $hex"
 both overflow-at-exit "^dbgalloc: write past the end of $hex \(41-byte block, $g\): byte 43 was overwritten, found at exit$"

@@ -155,6 +155,7 @@ H page_size 4096
 H consistency stopped
 H leak_scan yes
 H temporary_threshold 1
+H life_sample 256
 #fields T name value
 T live_bytes 131744
 T live_blocks 17
@@ -242,6 +243,7 @@ H time_unix_ns 1795266652000000000
 H mono_ns 3000000000
 H leak_scan no
 H temporary_threshold 1
+H life_sample 1
 #fields T name value
 T live_bytes 199088
 T live_blocks 15
@@ -293,6 +295,13 @@ H pid 7
 """
 
 
+# tests/dumps/stats/sample-zero.dump, sample-over.dump: a header whose
+# life_sample is no number of blocks (0; 2^64, past 64 bits), which
+# temporaries refuses.
+STATS_SAMPLE_ZERO = STATS_BARE + b"H life_sample 0\n"
+STATS_SAMPLE_OVER = STATS_BARE + b"H life_sample 18446744073709551616\n"
+
+
 # tests/dumps/stats/huge.dump: numbers at the edge of 64 bits, sums that
 # would wrap, empty names, a module of no name, an epoch named with control
 # bytes and bytes that are not UTF-8: every command must read it, its sums
@@ -307,6 +316,7 @@ H time_unix_ns 99999999999999999999
 H mono_ns 5
 H leak_scan yes
 H temporary_threshold @
+H life_sample @
 #fields T name value
 T live_bytes @
 T live_blocks @
@@ -418,6 +428,8 @@ def main():
     write("stats/b.dump", seal(STATS_B))
     write("stats/bare.dump", seal(STATS_BARE))
     write("stats/huge.dump", seal(STATS_HUGE))
+    write("stats/sample-zero.dump", seal(STATS_SAMPLE_ZERO))
+    write("stats/sample-over.dump", seal(STATS_SAMPLE_OVER))
     write("bad-histogram.dump", seal(replace(GOOD1, b" 30,0,4,2 ", b" 30,,4,2 ")))
     # An ELF header: the start of a program, not a dump.
     write("foreign.dump", b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x03\x00\x3e\x00\x01\x00\x00\x00" + bytes(40))

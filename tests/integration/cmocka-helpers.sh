@@ -9,30 +9,16 @@
 # its file:line, and the run must go on. The call sites in the messages
 # must name the function that allocated, with file:line where libdw is
 # there to give it. The programs run with no inherited DBGALLOC_ setting
-# or LD_PRELOAD (make check-leaks would add its report and exit status).
+# or LD_PRELOAD (make check-leaks would add its report and exit status),
+# which test-env.sh clears.
 set -u
 
-top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
+. "$(dirname "$0")/test-env.sh"
 src=${DA_TEST_TOP_SRCDIR:?run through make check (DA_TEST_TOP_SRCDIR)}
 b=$top/tests/integration
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
-done
-
-pass() {
-	echo "PASS: $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL: $1"
-	failed=$((failed + 1))
-}
+# Lines "PASS: NAME"; each failure prints what it is about itself.
+colon=:
+shows=
 
 # has FILE WHAT ERE: a line of FILE matches ERE.
 has() {
@@ -72,7 +58,7 @@ site='^  [0-9,]+ bytes? in [0-9,]+ blocks? allocated from:$'
 
 # --- cmocka -------------------------------------------------------------
 c=$src/tests/integration/check-cmocka.c
-timeout 300 env -u LD_PRELOAD "$b/check-cmocka" >"$tmp/out" 2>&1 </dev/null
+timeout 300 "$b/check-cmocka" >"$tmp/out" 2>&1 </dev/null
 rc=$?
 if [ "$rc" -eq 5 ]; then
 	pass "check-cmocka: exit status 5 (its five fail_ tests)"
@@ -181,7 +167,7 @@ has "$tmp/out" "check-cmocka: the summary counts 5 failures" \
 
 # --- plain C ------------------------------------------------------------
 p=$src/tests/integration/check-plain.c
-timeout 300 env -u LD_PRELOAD "$b/check-plain" >"$tmp/out" 2>&1 </dev/null
+timeout 300 "$b/check-plain" >"$tmp/out" 2>&1 </dev/null
 rc=$?
 if [ "$rc" -eq 4 ]; then
 	pass "check-plain: exit status 4 (its four failing checks)"
@@ -246,5 +232,4 @@ for k in within nested-outer thread; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -26,8 +26,8 @@ prog=$top/tests/integration/counters-prog
 check=$top/tests/integration/dump-check
 
 if [ ! -x "$prog" ] || [ ! -x "$check" ] || [ ! -r "$lib" ]; then
-	echo "FAIL: $prog, $check or $lib missing"
-	exit 1
+	fail setup "$prog, $check or $lib missing"
+	finish
 fi
 
 # checked FILE: dump-check accepts FILE and says "consistency stopped".
@@ -232,5 +232,4 @@ real "python3 (PYTHONMALLOC=malloc)" env PYTHONMALLOC=malloc python3 -c 'print(s
 real "perl" perl -e 'my %h; $h{$_} = [$_] for 1 .. 20000; print scalar(keys %h), "\n"'
 real "sort" sort -r "$tmp/lines"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

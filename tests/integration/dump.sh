@@ -24,18 +24,8 @@ set -u
 prog=$top/tests/integration/dump-prog
 check=$top/tests/integration/dump-check
 
-result() {
-	if [ "$2" -eq 0 ]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1 (status $rc)"
-		sed 's/^/  stdout: /' "$tmp/out" | head -15
-		sed 's/^/  stderr: /' "$tmp/err" | head -15
-		[ -s "$tmp/check" ] && sed 's/^/  check: /' "$tmp/check"
-		failed=$((failed + 1))
-	fi
-}
+# A failure shows dump-check's word on the dump too.
+shows="out err check"
 
 # checked FILE: dump-check accepts FILE and says "consistency stopped".
 checked() {
@@ -62,8 +52,8 @@ fresh() {
 }
 
 if [ ! -x "$prog" ] || [ ! -x "$check" ] || [ ! -r "$lib" ]; then
-	echo "FAIL: $prog, $check or $lib missing"
-	exit 1
+	fail setup "$prog, $check or $lib missing"
+	finish
 fi
 
 # --- At exit, preloaded. ---
@@ -195,5 +185,4 @@ size=$(wc -c <"$tmp/d/m.dump" 2>/dev/null || echo 0)
 result "a dump of a million live blocks" $?
 echo "# $(cat "$tmp/out"), $size bytes ($((size / 1000000)) bytes per block)"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -67,9 +67,8 @@ exit_line() {
 }
 
 if [ ! -x "$launcher" ] || [ ! -r "$lib" ] || [ ! -x "$prog" ]; then
-	echo "FAIL: $launcher, $lib or $prog missing"
-	echo "0 passed, 1 failed"
-	exit 1
+	fail setup "$launcher, $lib or $prog missing"
+	finish
 fi
 
 # --- DBGALLOC_FAIL_LOG alone: the count ----------------------------------
@@ -234,5 +233,4 @@ run "$launcher" run --fail-at=0 -- "$prog" fail 5
 stops "dbgalloc: DBGALLOC_FAIL_AT=0: expected $at"
 result "dbgalloc run --fail-at=0: passed on and refused by the library" $?
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

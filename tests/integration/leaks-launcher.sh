@@ -9,36 +9,13 @@
 # (one file per process, nothing on stderr).
 set -u
 
-top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
-lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
+# Only the launcher's options count here, not what this script inherited
+# (make check-leaks runs it under dbgalloc with DBGALLOC_LEAKS set): the
+# environment is cleared (test-env.sh).
+. "$(dirname "$0")/test-env.sh"
 launcher=$top/dbgalloc
 leak=$top/tests/integration/leak-hundred
 none=$top/tests/integration/leak-none
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-
-# Only the launcher's options count here, not what this script inherited
-# (make check-leaks runs it under dbgalloc with DBGALLOC_LEAKS set).
-unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
-done
-
-pass() {
-	echo "PASS $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL $1: $2"
-	for f in "$tmp/out" "$tmp/err"; do
-		[ -s "$f" ] && sed "s|^|  ${f##*/}: |" "$f" | head -30
-	done
-	failed=$((failed + 1))
-}
 
 # launch OPTIONS... -- CMD...: the launcher, stdout and stderr to
 # $tmp/out and $tmp/err, status in $rc.
@@ -72,8 +49,7 @@ leaked() {
 if [ ! -x "$launcher" ] || [ ! -r "$lib" ] || [ ! -x "$leak" ] ||
 	[ ! -x "$none" ]; then
 	fail setup "$launcher, $lib, $leak or $none missing"
-	echo "$passed passed, $failed failed"
-	exit 1
+	finish
 fi
 
 # The programs by themselves: leak-hundred's report, leak-none's silence.
@@ -157,5 +133,4 @@ else
 	ls -l "$tmp/logs" | sed 's/^/  /'
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -37,47 +37,16 @@
 #             any program that joins a thread gets it)
 #   sqlite3   frees everything: no report
 #
-# Each run is bounded by timeout and ulimit -v. The runs without dbgalloc
-# clear LD_PRELOAD and DBGALLOC_* (make check-leaks runs this script with
+# Each run is bounded by timeout and ulimit -v. LD_PRELOAD and DBGALLOC_*
+# are cleared first (test-env.sh; make check-leaks runs this script with
 # both inherited). A missing program is a failure, not a skip.
 set -u
 
-lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
+. "$(dirname "$0")/test-env.sh"
 limit=${DA_TEST_TIMEOUT:-300}
 vmem=${DA_TEST_VMEM_KB:-2097152}
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-
-pass() {
-	echo "PASS $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL $1: $2"
-	failed=$((failed + 1))
-}
-
-# show FILE LABEL: the head of a file, indented, for a failure report.
-show() {
-	[ -s "$1" ] && sed "s/^/  $2: /" "$1" | head -15
-	return 0
-}
-
-# without CMD...: CMD on the system allocator, whatever this script
-# inherited.
-without() {
-	(
-		unset LD_PRELOAD
-		for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
-			unset "$v"
-		done
-		exec "$@"
-	)
-}
+# Each failure shows the files it is about itself.
+shows=
 
 # wellformed FILE PID MODE: 0 if FILE holds nothing, or one leak report of
 # process PID in the shape described above (MODE: 1 or all). Prints what
@@ -253,12 +222,12 @@ run() {
 			cd "$tmp/work" || exit 1
 			ulimit -v "$vmem" || exit 1
 			if [ $how = plain ]; then
-				without timeout "$limit" "$@"
+				timeout "$limit" "$@"
 			elif [ "$mode" = 1-stderr ]; then
-				without timeout "$limit" env LD_PRELOAD="$lib" \
+				timeout "$limit" env LD_PRELOAD="$lib" \
 					DBGALLOC_LEAKS=1 "$@"
 			else
-				without timeout "$limit" env LD_PRELOAD="$lib" \
+				timeout "$limit" env LD_PRELOAD="$lib" \
 					DBGALLOC_LEAKS="$mode" \
 					DBGALLOC_LOG="$logs/r.%p" "$@"
 			fi
@@ -337,8 +306,7 @@ SQLITE3=${SQLITE3-sqlite3}
 
 if [ ! -r "$lib" ]; then
 	fail library "$lib does not exist"
-	echo "$passed passed, $failed failed"
-	exit 1
+	finish
 fi
 
 # --- The checker itself, on reports made up to break each rule ---------
@@ -420,7 +388,7 @@ assert json.loads(s) == objs
 print(len(s), hashlib.sha256(s.encode()).hexdigest())
 '
 if need python3 "$PYTHON3"; then
-	python=$(without "$PYTHON3" -c 'import sys; print(sys.executable)')
+	python=$("$PYTHON3" -c 'import sys; print(sys.executable)')
 	run python3 1 "$python" -c "$python_job"
 	if run python3-all all "$python" -c "$python_job" &&
 		! grep -q '^Leak of .* (still reachable) allocated from:$' \
@@ -513,5 +481,4 @@ if need sqlite3 "$SQLITE3"; then
 	run sqlite3 1 sh -c '"$1" db.sqlite <"$2"' sh "$SQLITE3" "$tmp/load.sql"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -56,9 +56,8 @@ one_report() {
 }
 
 if [ ! -x "$launcher" ] || [ ! -r "$lib" ] || [ ! -x "$prog" ]; then
-	echo "FAIL: $launcher, $lib or $prog missing"
-	echo "0 passed, 1 failed"
-	exit 1
+	fail setup "$launcher, $lib or $prog missing"
+	finish
 fi
 
 # --- The report --------------------------------------------------------
@@ -255,5 +254,4 @@ run "$launcher" run --limit 256M -- sh -c "sort '$tmp/big.txt' | tail -1"
 	[ ! -s "$tmp/err" ]
 result "dbgalloc run --limit 256M -- sh -c 'sort | tail': unchanged" $?
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

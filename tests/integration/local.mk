@@ -135,6 +135,10 @@ tests_integration_limit_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
 TESTS += tests/integration/limit.sh tests/integration/fail.sh
 EXTRA_DIST += tests/integration/limit.sh tests/integration/fail.sh \
 	tests/integration/limit-env.sh
+# The prologue most test scripts source (its header names them): the
+# build's paths, a temporary directory, a clean environment, pass, fail
+# and finish.
+EXTRA_DIST += tests/integration/test-env.sh
 
 # Dumps end to end (DBGALLOC_DUMP, run --dump, dbgalloc_dump) on dump-prog,
 # built plain to be preloaded; dump-check reads each dump whole.
@@ -192,6 +196,16 @@ EXTRA_DIST += \
 	tests/integration/leaks-programs.sh \
 	tests/integration/leaks-launcher.sh
 
+# The leak report's file:line in programs built by clang -g, which have no
+# .debug_aranges (symbolize-clang.sh): clang-leak.c and its library
+# clang-leak-lib.c are built by the script with clang, not by make (a
+# missing clang fails the test).
+TESTS += tests/integration/symbolize-clang.sh
+EXTRA_DIST += \
+	tests/integration/symbolize-clang.sh \
+	tests/integration/clang-leak.c \
+	tests/integration/clang-leak-lib.c
+
 # make check-leaks: the whole suite again, under the launcher with the
 # leak report on (dbgalloc run --leaks -- make check), so that every
 # process of it (make, the harness's shells and seds, each test program
@@ -199,11 +213,10 @@ EXTRA_DIST += \
 # processes land in their .log files, those of make and the harness on
 # the terminal. Everything is built first without dbgalloc, so no
 # compiler runs under it. Scripts that need exact stderr or a status of
-# their own drop the inherited DBGALLOC_ settings (startup.sh,
-# preload-programs.sh, settings.sh, leaks-*.sh, tests/leaks/run.sh,
-# demo-test.sh); death tests need nothing, as an abort runs no exit
-# report. About 4-6 minutes on 2 cores, as long as make check. Not part
-# of make check, which it runs.
+# their own drop the inherited DBGALLOC_ settings (those that source
+# tests/integration/test-env.sh); death tests need nothing, as an abort
+# runs no exit report. About 4-6 minutes on 2 cores, as long as make
+# check. Not part of make check, which it runs.
 check-leaks: all dbgalloc
 	$(MAKE) $(AM_MAKEFLAGS) $(check_PROGRAMS) $(check_SCRIPTS)
 	DBGALLOC_LIBRARY='$(abs_top_builddir)/.libs/libdbgalloc.so' \
@@ -290,3 +303,14 @@ soak-triggers: tests/integration/trigger-prog$(EXEEXT) \
 	PYTHON3='$(PYTHON3)' PERL='$(PERL)' DA_TEST_SOAK_SECONDS=600 \
 		$(SHELL) $(srcdir)/tests/integration/triggers.sh
 .PHONY: soak-triggers
+
+# A lost block whose last copies are stale words, the program's overwritten
+# by a second call chain, dbgalloc's below the report's entry point: the
+# report must find it lost at every alignment of the two. Linked.
+check_PROGRAMS += tests/integration/leak-stale
+TESTS += tests/integration/leak-stale
+tests_integration_leak_stale_SOURCES = tests/integration/leak-stale.c
+tests_integration_leak_stale_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
+tests_integration_leak_stale_CFLAGS = $(DA_INTEGRATION_CFLAGS)
+tests_integration_leak_stale_LDFLAGS = -Wl,-z,now
+tests_integration_leak_stale_LDADD = $(DA_INTEGRATION_LINKED_LIBS)

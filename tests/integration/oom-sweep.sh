@@ -15,8 +15,10 @@
 # (exit status 2, one line and the usage text on stderr).
 set -u
 
-top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
-lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
+# Only what the sweep sets counts here, not what this script inherited
+# (make check-leaks runs it under dbgalloc with DBGALLOC_LEAKS set): the
+# environment is cleared (test-env.sh).
+. "$(dirname "$0")/test-env.sh"
 launcher=$top/dbgalloc
 tool=$top/tools/oom-sweep
 b=$top/tests/integration
@@ -25,31 +27,6 @@ crash=$b/oom-crash
 leak=$b/oom-leak
 hang=$b/oom-hang
 cxx=$b/oom-cxx
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-
-# Only what the sweep sets counts here, not what this script inherited
-# (make check-leaks runs it under dbgalloc with DBGALLOC_LEAKS set).
-unset LD_PRELOAD
-for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
-done
-
-pass() {
-	echo "PASS $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL $1: $2"
-	for f in "$tmp/out" "$tmp/err"; do
-		[ -s "$f" ] && sed "s|^|  ${f##*/}: |" "$f" | head -40
-	done
-	failed=$((failed + 1))
-}
 
 # A machine this loaded may be slow: a run that takes more than the default
 # timeout (10 s) must not fail a test.
@@ -80,8 +57,7 @@ counted() {
 for p in "$launcher" "$tool" "$clean" "$crash" "$leak" "$hang" "$cxx"; do
 	if [ ! -x "$p" ]; then
 		fail setup "$p missing (not built?)"
-		echo "$passed passed, $failed failed"
-		exit 1
+		finish
 	fi
 done
 
@@ -271,5 +247,4 @@ else
 	fail "oom-sweep with a missing library" "status $rc"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -9,34 +9,19 @@
 # checks of LD_PRELOAD's value, or that dbgalloc is mapped, clear it first.
 set -u
 
-top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
-lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
+# test-env.sh clears inherited DBGALLOC_ settings and keeps LD_PRELOAD:
+# inherited-preload.sh runs this script under it.
+keep_preload=yes
+. "$(dirname "$0")/test-env.sh"
 launcher=$top/dbgalloc
 DBGALLOC_LIBRARY=$lib
 export DBGALLOC_LIBRARY
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
 
-# run CMD...: runs CMD, stdout in $tmp/out, stderr in $tmp/err, status in $rc.
+# run CMD...: runs CMD, stdout in $tmp/out, stderr in $tmp/err, status in
+# $rc; stdin is the script's ("stdin passes through" gives its own).
 run() {
 	timeout 120 "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-}
-
-# result NAME STATUS: reports the check NAME, passed if STATUS is 0.
-result() {
-	if [ "$2" -eq 0 ]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1 (status $rc)"
-		sed 's/^/  stdout: /' "$tmp/out" | head -10
-		sed 's/^/  stderr: /' "$tmp/err" | head -10
-		failed=$((failed + 1))
-	fi
 }
 
 lines() {
@@ -44,9 +29,8 @@ lines() {
 }
 
 if [ ! -x "$launcher" ] || [ ! -r "$lib" ]; then
-	echo "FAIL: $launcher or $lib missing"
-	echo "0 passed, 1 failed"
-	exit 1
+	fail setup "$launcher or $lib missing"
+	finish
 fi
 
 run "$launcher" run -- sh -c 'echo hi'
@@ -249,5 +233,4 @@ run env DBGALLOC_LIBRARY="$tmp/a b/libdbgalloc.so" "$launcher" run -- true
 	grep -q "space or colon" "$tmp/err"
 result "a library path with a space: one line, status 2" $?
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -20,36 +20,16 @@
 # tests/integration/inherited-preload.sh runs the sh one alone.
 set -u
 
-lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
-limit=${DA_TEST_TIMEOUT:-300}
-programs=${DA_TEST_WORKLOADS:-python3 perl sh sort git sqlite3}
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
 # dbgalloc must be silent here by default: settings inherited from
 # `dbgalloc run --leaks -- make check` (make check-leaks) would make it
-# report.
-for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
-done
-
-pass() {
-	echo "PASS $1"
-	passed=$((passed + 1))
-}
-
-fail() {
-	echo "FAIL $1: $2"
-	failed=$((failed + 1))
-}
-
-# show FILE LABEL: the head of a file, indented, for a failure report.
-show() {
-	[ -s "$1" ] && sed "s/^/  $2: /" "$1" | head -15
-	return 0
-}
+# report. test-env.sh clears them, and keeps LD_PRELOAD:
+# inherited-preload.sh runs this script under it.
+keep_preload=yes
+. "$(dirname "$0")/test-env.sh"
+limit=${DA_TEST_TIMEOUT:-300}
+programs=${DA_TEST_WORKLOADS:-python3 perl sh sort git sqlite3}
+# Each failure shows the files it is about itself.
+shows=
 
 # wanted NAME: 0 if the workload NAME is in DA_TEST_WORKLOADS.
 wanted() {
@@ -152,8 +132,7 @@ preloaded() {
 
 if [ ! -r "$lib" ]; then
 	fail library "$lib does not exist"
-	echo "$passed passed, $failed failed"
-	exit 1
+	finish
 fi
 
 for name in $programs; do
@@ -352,5 +331,4 @@ if wanted sqlite3 && need sqlite3 "$SQLITE3" &&
 	rm -f "$tmp/load.sql"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

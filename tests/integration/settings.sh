@@ -6,52 +6,13 @@
 # run export the variables to the program and its children, and
 # --help-env prints the list the library was built from.
 # Inherited DBGALLOC_ variables (`dbgalloc run --leaks -- make check`) are
-# cleared first, so that only the ones a check sets are there.
+# cleared first, so that only the ones a check sets are there; every run
+# has ulimit -v 2 GiB and a timeout (limit-env.sh).
 set -u
 
-top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
-lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
-launcher=$top/dbgalloc
+. "$(dirname "$0")/limit-env.sh"
 b=$top/tests/integration
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
 printf "leak:nothing_here\n" >"$tmp/lsan.supp"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-
-for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
-done
-DBGALLOC_LIBRARY=$lib
-export DBGALLOC_LIBRARY
-
-# run CMD...: runs CMD, stdout in $tmp/out, stderr in $tmp/err, status in $rc.
-run() {
-	timeout 120 "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	rc=$?
-}
-
-# result NAME STATUS: reports the check NAME, passed if STATUS is 0.
-result() {
-	if [ "$2" -eq 0 ]; then
-		echo "PASS $1"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $1 (status $rc)"
-		sed 's/^/  stdout: /' "$tmp/out" | head -10
-		sed 's/^/  stderr: /' "$tmp/err" | head -10
-		failed=$((failed + 1))
-	fi
-}
-
-# stops WANT: the run ended with status 2, nothing on stdout, and exactly
-# the line WANT on stderr.
-stops() {
-	[ "$rc" -eq 2 ] && [ ! -s "$tmp/out" ] &&
-		[ "$(wc -l <"$tmp/err" | tr -d ' ')" -eq 1 ] &&
-		[ "$(cat "$tmp/err")" = "$1" ]
-}
 
 # runs_normally: status 0, "hi" on stdout, nothing on stderr.
 runs_normally() {
@@ -59,9 +20,8 @@ runs_normally() {
 }
 
 if [ ! -x "$launcher" ] || [ ! -r "$lib" ]; then
-	echo "FAIL: $launcher or $lib missing"
-	echo "0 passed, 1 failed"
-	exit 1
+	fail setup "$launcher or $lib missing"
+	finish
 fi
 
 # The library, preloaded.
@@ -222,5 +182,4 @@ run env DBGALLOC_LIBRARY="$tmp/none.so" "$launcher" run --help-env
 [ "$rc" -eq 0 ] && cmp -s "$tmp/help" "$tmp/out"
 result "--help-env needs no library" $?
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -10,19 +10,15 @@
 # dbgalloc into the system-allocator baseline.
 set -u
 
-top=${DA_TEST_TOP_BUILDDIR:?run through make check (DA_TEST_TOP_BUILDDIR)}
-lib=${DA_TEST_LIB:?run through make check (DA_TEST_LIB)}
-b=$top/tests/integration
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
 # A dbgalloc report on stderr fails a run: settings inherited from
 # `dbgalloc run --leaks -- make check` (make check-leaks) would add one.
-for v in $(env | sed -n 's/^\(DBGALLOC_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
-done
+# test-env.sh clears them, and keeps LD_PRELOAD: inherited-preload.sh runs
+# this script under it.
+keep_preload=yes
+. "$(dirname "$0")/test-env.sh"
+b=$top/tests/integration
+# Each failure prints what it is about itself.
+shows=
 
 # check NAME STATUS ALLOCATOR-LINE OK-LINE CMD...
 #   OK-LINE may be empty (modes that end before printing it).
@@ -45,14 +41,12 @@ check() {
 		why="${why:+$why; }dbgalloc wrote to stderr"
 	fi
 	if [ -z "$why" ]; then
-		echo "PASS $name"
-		passed=$((passed + 1))
+		pass "$name"
 	else
-		echo "FAIL $name: $why"
+		fail "$name" "$why"
 		echo "  command: $*"
-		sed 's/^/  stdout: /' "$tmp/out" | head -20
-		sed 's/^/  stderr: /' "$tmp/err" | head -20
-		failed=$((failed + 1))
+		show "$tmp/out" stdout
+		show "$tmp/err" stderr
 	fi
 }
 
@@ -73,9 +67,8 @@ run_three() {
 }
 
 if [ ! -r "$lib" ]; then
-	echo "FAIL: $lib does not exist"
-	echo "0 passed, 1 failed"
-	exit 1
+	fail library "$lib does not exist"
+	finish
 fi
 
 run_three preinit 0 'preinit: ok'
@@ -93,15 +86,12 @@ check "interpose (linked with libdbgalloc.a)" 0 "$dbg" 'interpose: ok' \
 # needed, and malloc exported from the executable so libc's calls reach it.
 if command -v readelf >/dev/null 2>&1; then
 	if readelf -d "$b/interpose-static" | grep -q 'NEEDED.*libdbgalloc'; then
-		echo "FAIL interpose-static: needs libdbgalloc.so"
-		failed=$((failed + 1))
+		fail interpose-static "needs libdbgalloc.so"
 	elif ! readelf --dyn-syms -W "$b/interpose-static" |
 		awk '$7 != "UND" && $8 == "malloc" { found = 1 } END { exit !found }'; then
-		echo "FAIL interpose-static: does not export malloc"
-		failed=$((failed + 1))
+		fail interpose-static "does not export malloc"
 	else
-		echo "PASS interpose-static is statically linked and exports malloc"
-		passed=$((passed + 1))
+		pass "interpose-static is statically linked and exports malloc"
 	fi
 fi
 
@@ -111,5 +101,4 @@ run_three exit-thread 44 '' exit-busy
 run_three exit-thread 0 '' return-busy
 run_three exit-thread 0 '' main-pthread_exit
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

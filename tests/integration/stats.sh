@@ -16,7 +16,9 @@
 #     nothing changed;
 #   - check passes at live + 1 and fails at live - 1, naming the site;
 #   - temporaries: stats-prog's churn made 50 temporary blocks when the
-#     dump counts them (minor 1), or the command says it has none;
+#     dump counts them (minor 1), their lifetimes sampled 1 in 256 blocks
+#     (the JSON's life_sample, the text's title line), or the command says
+#     it has none;
 #   - classes runs (a table in minor 1, a line in minor 0).
 # JSON is checked with python3 when configure found it.
 set -u
@@ -28,8 +30,8 @@ dprog=$top/tests/integration/dump-prog
 
 if [ ! -x "$stats" ] || [ ! -x "$sprog" ] || [ ! -x "$dprog" ] ||
 	[ ! -r "$lib" ]; then
-	echo "FAIL: $stats, $sprog, $dprog or $lib missing"
-	exit 1
+	fail setup "$stats, $sprog, $dprog or $lib missing"
+	finish
 fi
 py=${PYTHON3:-}
 
@@ -142,6 +144,12 @@ else
 	[ "$rc" -eq 0 ] && json "j['dumps'][0]['rows'][0]['temporary'] >= 50 and
 any(r['temporary'] == 50 and r['allocs'] == 50 for r in j['dumps'][0]['rows'])"
 	result "temporaries of stats-prog: churn's 50 of 50" $?
+	[ "$rc" -eq 0 ] && json "j['dumps'][0]['life_sample'] == 256"
+	result "temporaries of stats-prog: life_sample 256 in JSON" $?
+	stats temporaries "$tmp/sprog.dump"
+	[ "$rc" -eq 0 ] &&
+		sed -n 1p "$tmp/out" | grep -q ' with temporary allocations (.*; lifetimes sampled 1 in 256 blocks)$'
+	result "temporaries of stats-prog: the title says 1 in 256 sampled" $?
 fi
 
 # dump-prog known, twice: its two sites, the same in both runs.
@@ -165,5 +173,4 @@ stats summary "$tmp/cut.dump"
 stops "dbgalloc-stats: $tmp/cut.dump: truncated: no trailer"
 result "a dump cut short: one line, status 2" $?
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

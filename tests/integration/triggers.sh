@@ -48,8 +48,8 @@ trap cleanup EXIT
 
 if [ ! -x "$prog" ] || [ ! -x "$check" ] || [ ! -x "$stats" ] ||
 	[ ! -x "$limitprog" ] || [ ! -r "$lib" ]; then
-	echo "FAIL: $prog, $check, $stats, $limitprog or $lib missing"
-	exit 1
+	fail setup "$prog, $check, $stats, $limitprog or $lib missing"
+	finish
 fi
 
 # wait_for FILE PATTERN SECONDS: FILE has a line matching PATTERN (grep).
@@ -93,8 +93,8 @@ start() {
 	wait_for "$tmp/out" '^ready$\|^child ' 60
 }
 
-# finish: says quit, waits; the status in $rc.
-finish() {
+# quit: says quit, waits; the status in $rc.
+quit() {
 	echo quit >&3
 	exec 3>&-
 	wait "$bg"
@@ -130,7 +130,7 @@ for n in 1 2 3; do
 	[ "$ok" -eq 0 ] && kill -USR2 "$pid" &&
 		wait_file "$tmp/d/s.$pid.$n.dump" 20 || ok=1
 done
-finish
+quit
 all_ok=0
 for n in 1 2 3; do
 	f=$tmp/d/s.$pid.$n.dump
@@ -149,7 +149,7 @@ start env DBGALLOC_DUMP="$tmp/d/i.%n.dump" DBGALLOC_DUMP_INTERVAL=100ms \
 	LD_PRELOAD="$lib" "$prog" serve
 ok=$?
 sleep 1.5
-finish
+quit
 n=$(ls "$tmp/d" | grep -c '^i\.[0-9]*\.dump$')
 all_ok=0
 k=1
@@ -193,7 +193,7 @@ start env DBGALLOC_DUMP="$tmp/d/none/x.dump" DBGALLOC_DUMP_SIGNAL=USR2 \
 ok=$?
 kill -USR2 "$bg"
 wait_for "$tmp/err" 'cannot write' 20 || ok=1
-finish
+quit
 line="dbgalloc: cannot write the dump $tmp/d/none/x.dump: No such file or directory"
 [ "$ok" -eq 0 ] && [ "$rc" -eq 0 ] && grep -q '^results ok$' "$tmp/out" &&
 	[ "$(grep -c . "$tmp/err")" -eq 2 ] &&
@@ -212,7 +212,7 @@ threads=$(ls "/proc/$child/task" 2>/dev/null | wc -l)
 [ -n "$child" ] && kill -USR2 "$child" &&
 	wait_file "$tmp/d/f.$child.1.dump" 20 || ok=1
 driver --pid "$child" >"$tmp/report" 2>"$tmp/derr" || ok=1
-finish
+quit
 # The parent waits in waitpid: its dumper thread is its second.
 [ "$ok" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$threads" -eq 2 ] &&
 	checked "$tmp/d/f.$child.1.dump" signal:USR2 &&
@@ -274,7 +274,7 @@ for i in $(seq 100); do
 	[ -z "$(ps -o pid= --ppid "$pid" 2>/dev/null)" ] && reaped=0 && break
 	sleep 0.05
 done
-finish
+quit
 echo "  live checks of 5 threads: stopped for $(pause "$tmp/r1"); $(pause "$tmp/r2")"
 normal "$tmp/r1" >"$tmp/n1"
 normal "$tmp/r2" >"$tmp/n2"
@@ -298,7 +298,7 @@ start env DBGALLOC_LEAKS_SIGNAL=USR1 LD_PRELOAD="$lib" "$prog" serve
 ok=$?
 errto=
 driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr" || ok=1
-finish
+quit
 normal "$tmp/r1" >"$tmp/n1"
 [ "$ok" -eq 0 ] && [ "$rc" -eq 0 ] && cmp -s "$tmp/want" "$tmp/n1" &&
 	[ ! -s "$tmp/derr" ] && normal "$tmp/d/stderr" | cmp -s "$tmp/want" -
@@ -316,7 +316,7 @@ errto=
 driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 drc=$?
 wait_for "$tmp/d/piped" '^SUMMARY' 30 || ok=1
-finish
+quit
 wait "$reader"
 normal "$tmp/d/piped" >"$tmp/n1"
 [ "$ok" -eq 0 ] && [ "$drc" -eq 0 ] && [ ! -s "$tmp/r1" ] &&
@@ -344,7 +344,7 @@ drc=$?
 tool_fails "^dbgalloc-stats: pid $bg is not running under dbgalloc (no libdbgalloc is loaded in it)\$" &&
 	kill -0 "$bg"
 r=$?
-finish
+quit
 result "leaks --pid: not running under dbgalloc" $r
 
 fresh
@@ -353,7 +353,7 @@ driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 drc=$?
 tool_fails "^dbgalloc-stats: pid $bg was started without DBGALLOC_LEAKS_SIGNAL (start it with DBGALLOC_LEAKS_SIGNAL=USR1 to check it while it runs)\$"
 r=$?
-finish
+quit
 result "leaks --pid: no DBGALLOC_LEAKS_SIGNAL" $r
 
 fresh
@@ -363,7 +363,7 @@ drc=$?
 tool_fails "^dbgalloc-stats: pid $bg does not catch SIGUSR1 (its DBGALLOC_LEAKS_SIGNAL): not sent, it could end the process\$" &&
 	kill -0 "$bg"
 r=$?
-finish
+quit
 result "leaks --pid: a signal the process does not catch is not sent" $r
 
 fresh
@@ -377,7 +377,7 @@ r=$?
 kill -CONT "$bg"
 driver --pid "$bg" --timeout 3 --format text >"$tmp/r2" 2>"$tmp/derr2"
 r2=$?
-finish
+quit
 result "leaks --pid: no report in time (a stopped process)" $r
 [ "$r2" -eq 0 ] && grep -q '^SUMMARY' "$tmp/r2"
 result "leaks --pid: --timeout 3 --format text" $?
@@ -398,7 +398,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 		"$stats" leaks --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 	drc=$?
 	target=$bg
-	finish
+	quit
 else
 	driver --pid 1 >"$tmp/r1" 2>"$tmp/derr"
 	drc=$?
@@ -475,7 +475,7 @@ sys.stdin.readline()
 print(len(keep))'
 	driver --pid "$bg" >"$tmp/r1" 2>"$tmp/derr"
 	drc=$?
-	finish
+	quit
 	[ "$drc" -eq 0 ] && [ "$rc" -eq 0 ] &&
 		grep -q '^100000$' "$tmp/out" &&
 		head -1 "$tmp/r1" | grep -q '^dbgalloc: live leak check of pid [0-9]* at .* UTC (1 thread stopped for [0-9.]* ms; the fork took [0-9.]* ms)$' &&
@@ -530,5 +530,4 @@ echo "  ${soak} s: $(sed -n 's/^sent //p' "$tmp/out") signals, $dumps dumps, $he
 	checked "$tmp/d/k.dump" exit && [ "$(ls -A "$tmp/d" | wc -l)" -eq 2 ]
 result "signals every 50 ms to 8 threads for ${soak} s: dumps and reports whole" $?
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -88,6 +88,12 @@ TESTS += tests/unit/test_settings
 tests_unit_test_settings_SOURCES = tests/unit/test_settings.c
 tests_unit_test_settings_CFLAGS = $(DA_UNIT_CFLAGS)
 tests_unit_test_settings_LDADD = $(DA_UNIT_LDADD)
+# Durations (audit/duration.c), as both settings that take one read them.
+check_PROGRAMS += tests/unit/test_duration
+TESTS += tests/unit/test_duration
+tests_unit_test_duration_SOURCES = tests/unit/test_duration.c
+tests_unit_test_duration_CFLAGS = $(DA_UNIT_CFLAGS)
+tests_unit_test_duration_LDADD = $(DA_UNIT_LDADD)
 
 # The leak scan's classification (audit/leak.c).
 # The triggers' words (signals, intervals), the live check's time, the
@@ -109,6 +115,13 @@ TESTS += tests/unit/test_leak
 tests_unit_test_leak_SOURCES = tests/unit/test_leak.c
 tests_unit_test_leak_CFLAGS = $(DA_UNIT_CFLAGS) -O1
 tests_unit_test_leak_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS)
+# The scan bound: the outermost entry's, what the scan of the calling
+# thread's stack reads above and below it, a thread of dbgalloc's own.
+check_PROGRAMS += tests/unit/test_scanbound
+TESTS += tests/unit/test_scanbound
+tests_unit_test_scanbound_SOURCES = tests/unit/test_scanbound.c
+tests_unit_test_scanbound_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) -O1
+tests_unit_test_scanbound_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS) $(PTHREAD_LIBS)
 
 # The block header, the free record, generations and epochs.
 check_PROGRAMS += tests/unit/test_header
@@ -201,3 +214,9 @@ tests_unit_test_stats_SOURCES = tests/unit/test_stats.c \
 	tools/stats-units.h tools/stats-units.c
 tests_unit_test_stats_CFLAGS = $(DA_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_stats_LDADD = $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_locked_signal
+TESTS += tests/unit/test_locked_signal
+tests_unit_test_locked_signal_SOURCES = tests/unit/test_locked_signal.c
+tests_unit_test_locked_signal_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_locked_signal_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS) $(PTHREAD_LIBS)

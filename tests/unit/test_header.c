@@ -86,6 +86,26 @@ record_roundtrip(void **state)
 	assert_false(da_rec_intact(block));
 }
 
+/* A record whose pc carries DA_REC_WHOLE (poisoned whole) is whole, gives
+ * the pc back without the mark, and the mark is covered by the check. */
+static void
+record_whole_mark(void **state)
+{
+	(void)state;
+	struct da_hdr_info i;
+	uint64_t pc;
+	da_hdr_write(block, 100, 65, 4242, DA_KIND_MALLOC);
+	da_rec_write(block, da_rec_of(((struct da_hdr *)block)->w0),
+	             0x55550000abcdull | DA_REC_WHOLE);
+	memset(block, 0x77, 8);
+	assert_true(da_rec_intact(block));
+	da_rec_unpack(block, &i, &pc);
+	assert_int_equal(pc, 0x55550000abcdull);
+	assert_int_equal(i.gen, 65);
+	block[DA_HDR + 7] ^= 0x80; /* the mark cleared by a stray write */
+	assert_false(da_rec_intact(block));
+}
+
 static void
 poison_sample(void **state)
 {
@@ -123,6 +143,7 @@ main(void)
 	        cmocka_unit_test(header_roundtrip),
 	        cmocka_unit_test(header_notices_writes),
 	        cmocka_unit_test(record_roundtrip),
+	        cmocka_unit_test(record_whole_mark),
 	        cmocka_unit_test(poison_sample),
 	        cmocka_unit_test(generations),
 	};
