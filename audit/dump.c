@@ -10,6 +10,7 @@
  * threads are resumed: the loader's lock may be held by one of them.
  */
 #include "audit/dump.h"
+#include "audit/sortkey.h"
 #include "alloc/alloc.h"
 #include "alloc/lock.h"
 #include "alloc/os.h"
@@ -415,34 +416,11 @@ stks_get(struct stks *s, uint32_t id)
 	}
 }
 
-static void
-stk_sift(struct stk *t, size_t root, size_t end)
-{
-	for (size_t child; (child = 2 * root + 1) < end; root = child) {
-		if (child + 1 < end && t[child].id < t[child + 1].id)
-			child++;
-		if (t[root].id >= t[child].id)
-			return;
-		struct stk x = t[root];
-		t[root] = t[child];
-		t[child] = x;
-	}
-}
-
-/* Sorts the n used slots (moved to the front) by id: heapsort, no
- * recursion, no memory. */
-static void
-stks_sort(struct stk *t, size_t n)
-{
-	for (size_t start = n / 2; start-- > 0;)
-		stk_sift(t, start, n);
-	for (size_t end = n; end-- > 1;) {
-		struct stk x = t[0];
-		t[0] = t[end];
-		t[end] = x;
-		stk_sift(t, 0, end);
-	}
-}
+/* da_sort_by_key reads the id as each record's key. */
+_Static_assert(offsetof(struct stk, id) == 0 &&
+                       sizeof(((struct stk *)0)->id) == 4 &&
+                       sizeof(struct stk) <= DA_SORT_RECORD_MAX,
+               "a stack slot begins with its 32-bit id");
 
 /* The dynamic loader's code: blocks it allocated have no call site. */
 struct ldso {
@@ -1280,7 +1258,7 @@ write_all(struct work *w, struct da_leak_scan *keep)
 	for (size_t i = 0; i < s.cap; i++)
 		if (s.t[i].used)
 			s.t[nt++] = s.t[i];
-	stks_sort(s.t, nt);
+	da_sort_by_key(s.t, nt, sizeof(*s.t));
 	da_timeline_add(DA_SAMPLE_DUMP, n->t.live);
 	write_header(d);
 	write_counters(d);

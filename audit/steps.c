@@ -2,6 +2,7 @@
  * audit/steps.c — high-water steps: the snapshot walk (see steps.h).
  */
 #include "audit/steps.h"
+#include "audit/sortkey.h"
 #include "alloc/alloc.h"
 #include "alloc/os.h"
 #include "audit/acct.h"
@@ -161,34 +162,11 @@ walk_stopped(const struct da_world *w, void *arg)
 		table_add(&k->sites, k->last_site, k->last_bytes);
 }
 
-static void
-sift(struct da_steps_site *t, size_t root, size_t end)
-{
-	for (size_t child; (child = 2 * root + 1) < end; root = child) {
-		if (child + 1 < end && t[child].site < t[child + 1].site)
-			child++;
-		if (t[root].site >= t[child].site)
-			return;
-		struct da_steps_site x = t[root];
-		t[root] = t[child];
-		t[child] = x;
-	}
-}
-
-/* Sorts the n entries at the front of t by site: heapsort (no recursion,
- * no memory). */
-static void
-sort_sites(struct da_steps_site *t, size_t n)
-{
-	for (size_t start = n / 2; start-- > 0;)
-		sift(t, start, n);
-	for (size_t end = n; end-- > 1;) {
-		struct da_steps_site x = t[0];
-		t[0] = t[end];
-		t[end] = x;
-		sift(t, 0, end);
-	}
-}
+/* da_sort_by_key reads the site as each record's key. */
+_Static_assert(offsetof(struct da_steps_site, site) == 0 &&
+                       sizeof(((struct da_steps_site *)0)->site) == 4 &&
+                       sizeof(struct da_steps_site) <= DA_SORT_RECORD_MAX,
+               "a steps site begins with its 32-bit id");
 
 static void
 snap_take_lock(void)
@@ -230,7 +208,7 @@ da_steps_reached(int64_t live)
 			for (size_t i = 0; i < k.sites.cap; i++)
 				if (k.sites.t[i].site != 0)
 					k.sites.t[n++] = k.sites.t[i];
-			sort_sites(k.sites.t, n);
+			da_sort_by_key(k.sites.t, n, sizeof(*k.sites.t));
 			snap_take_lock();
 			struct da_steps_site *old = snap;
 			size_t old_bytes = snap_bytes;

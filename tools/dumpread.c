@@ -408,7 +408,9 @@ num(struct reader *r, size_t i, uint64_t *v)
 		*v = DA_DUMP_NONE;
 		return 0;
 	}
-	if (parse_u64(f->p, f->n, v) != 0)
+	/* An id of 2^64 - 1 would read as DA_DUMP_NONE, "none". */
+	if (parse_u64(f->p, f->n, v) != 0 ||
+	    (c->kind == ID && *v == DA_DUMP_NONE))
 		return fail(r, "bad number in column %s", c->name);
 	return 0;
 }

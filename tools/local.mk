@@ -30,7 +30,8 @@ tools_libdumpread_la_SOURCES = \
 noinst_LTLIBRARIES += tools/libsymbols.la
 tools_libsymbols_la_SOURCES = tools/symbols.h tools/symbols.c \
 	tools/symfile.h tools/symfile.c \
-	tools/symscope.h tools/symscope.c
+	tools/symscope.h tools/symscope.c \
+	tools/symmem.h tools/symmem.c
 tools_libsymbols_la_CFLAGS = $(DA_CFLAGS) $(DW_CFLAGS)
 tools_libsymbols_la_LIBADD = $(DW_LIBS) $(DL_LIBS)
 

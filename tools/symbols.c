@@ -20,6 +20,7 @@
 #include "tools/symbols.h"
 #include "tools/dump.h"
 #include "tools/symfile.h"
+#include "tools/symmem.h"
 #include "tools/symscope.h"
 
 #include <dlfcn.h>
@@ -139,24 +140,6 @@ mix(uint64_t x, uint64_t salt)
 	return z ^ (z >> 31);
 }
 
-/* Room in v (n used of *cap elements of size sz) for one more; 0 or
- * ENOMEM. Indexes are 32 bits: no array grows past that. */
-static int
-grow(void **v, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 16;
-	if (c > UINT32_MAX || c > SIZE_MAX / sz)
-		return ENOMEM;
-	void *p = realloc(*v, c * sz);
-	if (p == NULL)
-		return ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 static uint32_t
 map_get(const struct map *m, uint64_t key, uint64_t salt)
 {
@@ -253,8 +236,8 @@ base_name(const char *path)
 static const char *
 own(struct da_syms *s, char *str)
 {
-	if (str == NULL || grow((void **)&s->owned, &s->cap_owned, s->nowned,
-	                        sizeof(*s->owned)) != 0) {
+	if (str == NULL || da_sym_grow((void **)&s->owned, &s->cap_owned,
+	                               s->nowned, sizeof(*s->owned)) != 0) {
 		free(str);
 		return NULL;
 	}
@@ -297,8 +280,8 @@ name_shown(struct da_syms *s, const char *raw)
 	if (i != 0)
 		return s->shown[i - 1];
 	const char *shown = name_make(s, raw);
-	if (grow((void **)&s->shown, &s->cap_shown, s->nshown,
-	         sizeof(*s->shown)) == 0 &&
+	if (da_sym_grow((void **)&s->shown, &s->cap_shown, s->nshown,
+	                sizeof(*s->shown)) == 0 &&
 	    map_put(&s->name_of, key, (uint32_t)s->nshown + 1, s->salt) == 0)
 		s->shown[s->nshown++] = shown;
 	return shown;
@@ -492,8 +475,8 @@ sess_get(struct da_syms *s, struct mod *m, char *file)
 		return s->sess[i - 1];
 	}
 	struct sess *x = calloc(1, sizeof(*x));
-	if (x == NULL || grow((void **)&s->sess, &s->cap_sess, s->nsess,
-	                      sizeof(*s->sess)) != 0) {
+	if (x == NULL || da_sym_grow((void **)&s->sess, &s->cap_sess, s->nsess,
+	                             sizeof(*s->sess)) != 0) {
 		free(x);
 		free(file);
 		return NULL;
@@ -612,8 +595,8 @@ uranges_build(struct sess *x)
 		while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
 			if (lo >= hi)
 				continue;
-			if (grow((void **)&x->uranges, &x->cap_uranges,
-			         x->nuranges, sizeof(*x->uranges)) != 0)
+			if (da_sym_grow((void **)&x->uranges, &x->cap_uranges,
+			                x->nuranges, sizeof(*x->uranges)) != 0)
 				goto sort;
 			x->uranges[x->nuranges++] =
 			        (struct unit_range){lo, hi, *cu};
@@ -657,8 +640,8 @@ unit_scopes(struct da_syms *s, struct sess *x, Dwarf_Die *cu)
 	uint32_t i = map_get(&x->unit_of, key, s->salt);
 	if (i != 0)
 		return &x->units[i - 1];
-	if (grow((void **)&x->units, &x->cap_units, x->nunits,
-	         sizeof(*x->units)) != 0)
+	if (da_sym_grow((void **)&x->units, &x->cap_units, x->nunits,
+	                sizeof(*x->units)) != 0)
 		return NULL;
 	struct da_scopes *sc = &x->units[x->nunits];
 	da_scopes_build(sc, cu); /* empty when memory runs out */
@@ -698,8 +681,8 @@ static struct da_sym_frame *
 frame_add(struct da_syms *s, struct entry *e)
 {
 	if (e->n >= DA_SYMS_MAX_FRAMES ||
-	    grow((void **)&s->frames, &s->cap_frames, s->nframes,
-	         sizeof(*s->frames)) != 0)
+	    da_sym_grow((void **)&s->frames, &s->cap_frames, s->nframes,
+	                sizeof(*s->frames)) != 0)
 		return NULL;
 	struct da_sym_frame *f = &s->frames[s->nframes++];
 	memset(f, 0, sizeof(*f));
@@ -826,8 +809,8 @@ entry_get(struct da_syms *s, uint64_t pc)
 	uint32_t i = map_get(&s->entry_of, pc, s->salt);
 	if (i != 0)
 		return &s->ents[i - 1];
-	if (grow((void **)&s->ents, &s->cap_ents, s->nents, sizeof(*s->ents)) !=
-	    0)
+	if (da_sym_grow((void **)&s->ents, &s->cap_ents, s->nents,
+	                sizeof(*s->ents)) != 0)
 		return NULL;
 	struct entry *e = &s->ents[s->nents];
 	size_t nframes = s->nframes;
@@ -888,19 +871,6 @@ order_cmp(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-static char *
-concat(const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char *p = malloc(la + lb + lc + 1);
-	if (p != NULL) {
-		memcpy(p, a, la);
-		memcpy(p + la, b, lb);
-		memcpy(p + la + lb, c, lc + 1);
-	}
-	return p;
-}
-
 /* libdw's debuginfo_path: the file's own directory, its .debug, then
  * debug_dir (unless a ':' in it would split it) and /usr/lib/debug. */
 static int
@@ -915,8 +885,8 @@ set_debug_dir(struct da_syms *s, const char *debug_dir)
 	}
 	if (s->debug_dir != NULL && s->debug_dir[0] == '/' &&
 	    strchr(s->debug_dir, ':') == NULL)
-		s->dw_path = concat(":.debug:", s->debug_dir,
-		                    ":" DA_SYMFILE_SYSTEM_DEBUG_DIR);
+		s->dw_path = da_sym_concat(":.debug:", s->debug_dir,
+		                           ":" DA_SYMFILE_SYSTEM_DEBUG_DIR);
 	else
 		s->dw_path = strdup(":.debug:" DA_SYMFILE_SYSTEM_DEBUG_DIR);
 	return s->dw_path != NULL ? 0 : ENOMEM;
@@ -956,8 +926,8 @@ copy_modules(struct da_syms *s, const struct da_dump *d)
 		if (dm == NULL)
 			continue;
 		struct mod *m = &s->mods[dm - d->modules];
-		if (grow((void **)&m->segs, &m->cap_segs, m->nsegs,
-		         sizeof(*m->segs)) != 0)
+		if (da_sym_grow((void **)&m->segs, &m->cap_segs, m->nsegs,
+		                sizeof(*m->segs)) != 0)
 			return ENOMEM;
 		m->segs[m->nsegs++] =
 		        (struct da_symfile_seg){g->vaddr, g->memsz, g->offset};

@@ -3,6 +3,7 @@
  * (symfile.h).
  */
 #include "tools/symfile.h"
+#include "tools/symmem.h"
 
 #include <elfutils/libdwelf.h>
 #include <errno.h>
@@ -145,19 +146,6 @@ file_check(const struct da_symfile *f, const char *hex, int bad,
 	return r;
 }
 
-static char *
-path_join(const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char *p = malloc(la + lb + lc + 1);
-	if (p != NULL) {
-		memcpy(p, a, la);
-		memcpy(p + la, b, lb);
-		memcpy(p + la + lb, c, lc + 1);
-	}
-	return p;
-}
-
 /* dir/.build-id/xx/rest.debug; hex is checked hex, so no path tricks. */
 static char *
 build_id_path(const char *hex, const char *dir)
@@ -166,7 +154,7 @@ build_id_path(const char *hex, const char *dir)
 	if (strlen(hex) < 4)
 		return NULL;
 	snprintf(tail, sizeof(tail), "/.build-id/%.2s/%s.debug", hex, hex + 2);
-	return path_join(dir, tail, "");
+	return da_sym_concat(dir, tail, "");
 }
 
 #define NCAND 5
@@ -180,8 +168,9 @@ candidates(const struct da_symfile *f, const char *hex, const char *dir,
 	memset(c, 0, NCAND * sizeof(*c));
 	c[0] = strdup(f->path);
 	if (dir != NULL) {
-		c[1] = path_join(dir, f->path[0] == '/' ? "" : "/", f->path);
-		c[2] = path_join(dir, "/", base);
+		c[1] = da_sym_concat(dir, f->path[0] == '/' ? "" : "/",
+		                     f->path);
+		c[2] = da_sym_concat(dir, "/", base);
 		c[3] = build_id_path(hex, dir);
 	}
 	c[4] = build_id_path(hex, DA_SYMFILE_SYSTEM_DEBUG_DIR);

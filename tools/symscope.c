@@ -8,6 +8,7 @@
  * function-like and block DIEs.
  */
 #include "tools/symscope.h"
+#include "tools/symmem.h"
 
 #include <dwarf.h>
 #include <errno.h>
@@ -42,22 +43,6 @@ may_hold_code(int tag)
 	}
 }
 
-static int
-grow(void **v, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	if (c > UINT32_MAX || c > SIZE_MAX / sz)
-		return ENOMEM;
-	void *p = realloc(*v, c * sz);
-	if (p == NULL)
-		return ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 /* Adds die, enclosed by scope parent (index + 1, 0 for the unit), if it
  * has code: returns its index + 1, 0 if it has none, -1 without memory. */
 static int64_t
@@ -70,16 +55,16 @@ scope_add(struct da_scopes *sc, Dwarf_Die *die, uint32_t parent)
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
 		if (lo >= hi)
 			continue;
-		if (grow((void **)&sc->ranges, &sc->cap_ranges, sc->nranges,
-		         sizeof(*sc->ranges)) != 0)
+		if (da_sym_grow((void **)&sc->ranges, &sc->cap_ranges,
+		                sc->nranges, sizeof(*sc->ranges)) != 0)
 			return -1;
 		sc->ranges[sc->nranges++] = (struct da_scope_range){
 		        .lo = lo, .hi = hi, .scope = idx, .parent = parent};
 	}
 	if (sc->nranges == first)
 		return 0;
-	if (grow((void **)&sc->scopes, &sc->cap_scopes, sc->nscopes,
-	         sizeof(*sc->scopes)) != 0)
+	if (da_sym_grow((void **)&sc->scopes, &sc->cap_scopes, sc->nscopes,
+	                sizeof(*sc->scopes)) != 0)
 		return -1;
 	sc->scopes[sc->nscopes++] =
 	        (struct da_scope){.die = *die, .parent = parent};
@@ -112,7 +97,7 @@ walk_unit(struct da_scopes *sc, Dwarf_Die *cu)
 	int err = 0, seen = 0;
 	if (dwarf_child(cu, &child) != 0)
 		return 0;
-	if (grow((void **)&st, &cap, n, sizeof(*st)) != 0)
+	if (da_sym_grow((void **)&st, &cap, n, sizeof(*st)) != 0)
 		return ENOMEM;
 	st[n++] = (struct walk){child, 0};
 	while (n > 0 && err == 0) {
@@ -150,7 +135,7 @@ walk_unit(struct da_scopes *sc, Dwarf_Die *cu)
 		}
 		if (!dwarf_haschildren(&die) || dwarf_child(&die, &child) != 0)
 			continue;
-		if (grow((void **)&st, &cap, n, sizeof(*st)) != 0) {
+		if (da_sym_grow((void **)&st, &cap, n, sizeof(*st)) != 0) {
 			err = ENOMEM;
 			break;
 		}

@@ -14,6 +14,7 @@
 #include "audit/epochs.h"
 #include "audit/gen.h"
 #include "audit/sitestats.h"
+#include "audit/sortkey.h"
 #include "audit/steps.h"
 #include "audit/timeline.h"
 
@@ -487,6 +488,41 @@ step_snapshot(void **state)
 		release(p[i]);
 }
 
+/* da_sort_by_key: records of 12 and 24 bytes come out ordered by their
+ * leading 32-bit key, each record whole (its payload follows its key). */
+struct rec24 {
+	uint32_t key;
+	uint32_t pad;
+	uint64_t a, b;
+};
+
+static void
+sort_by_key(void **state)
+{
+	(void)state;
+	static struct rec24 r[1000];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < 1000; i++) {
+		x = x * 1103515245u + 12345u;
+		r[i] = (struct rec24){x % 500, 0, x, ~(uint64_t)x};
+	}
+	da_sort_by_key(r, 1000, sizeof(r[0]));
+	for (size_t i = 0; i < 1000; i++) {
+		if (i > 0)
+			assert_true(r[i - 1].key <= r[i].key);
+		assert_int_equal(r[i].a % 500, r[i].key);
+		assert_int_equal(r[i].b, ~r[i].a);
+	}
+	uint32_t small[3][3] = {{9, 1, 1}, {2, 7, 7}, {5, 3, 3}};
+	da_sort_by_key(small, 3, sizeof(small[0]));
+	assert_int_equal(small[0][0], 2);
+	assert_int_equal(small[0][1], 7);
+	assert_int_equal(small[1][0], 5);
+	assert_int_equal(small[2][0], 9);
+	da_sort_by_key(small, 0, sizeof(small[0])); /* nothing to do */
+	assert_int_equal(small[0][0], 2);
+}
+
 int
 main(void)
 {
@@ -504,6 +540,7 @@ main(void)
 	        cmocka_unit_test(timeline_ring),
 	        cmocka_unit_test(epoch_peaks),
 	        cmocka_unit_test(step_snapshot),
+	        cmocka_unit_test(sort_by_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

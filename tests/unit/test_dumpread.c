@@ -671,6 +671,13 @@ references(void **state)
 	extra_fails("A 0x10 1 8 1 0 -\n", "line 41: stack 8 is not defined");
 	extra_fails("#fields X stack live_blocks live_bytes\nX 8 1 1\n",
 	            "line 42: stack 8 is not defined");
+	/* 2^64 - 1 would be "none": no id may take it (found by the
+	 * fuzzer: a site without a stack). */
+	extra_fails("#fields X stack live_blocks live_bytes\n"
+	            "X 18446744073709551615 1 1\n",
+	            "line 42: bad number in column stack");
+	extra_fails("S 18446744073709551615 0\n",
+	            "line 41: bad number in column id");
 	extra_fails("#fields M id path\nM 2 /x\n",
 	            "line 42: module 2 defined twice");
 	extra_fails("#fields L module perm\nL 3 r-x\n",
