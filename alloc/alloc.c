@@ -4,6 +4,7 @@
  * block's, and the queries.
  */
 #include "alloc/alloc.h"
+#include "alloc/guard.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -117,12 +118,38 @@ da_alloc_aligned_user(struct da_block *b)
 	return 1;
 }
 
+/*
+ * A block of guard-page space (guard.h) as the queries describe blocks:
+ * its start is its header's room, da_guard_cfg.header bytes before the
+ * pointer the program holds (audit hands out start + that room, as for
+ * every block), and its bytes run to the first that faults (live) or
+ * cover the size asked (freed: its pages may be closed). Lock-free.
+ */
+static int
+guard_lookup(const void *p, struct da_block *b)
+{
+	struct da_guard_hit hit;
+	size_t room = da_guard_cfg.header;
+	if (!da_guard_lookup(p, &hit) || hit.block == NULL || hit.in_guard)
+		return 0;
+	char *start = hit.block - room;
+	size_t size =
+	        room + (hit.freed ? hit.size : da_guard_usable(hit.block));
+	if ((const char *)p < start ||
+	    (size_t)((const char *)p - start) >= size)
+		return 0;
+	b->start = b->user = start;
+	b->size = size;
+	b->state = hit.freed ? DA_FREED : DA_LIVE;
+	return 1;
+}
+
 int
 da_alloc_lookup(const void *p, struct da_block *b)
 {
 	struct da_region *r = da_pagemap_find(p);
 	if (r == NULL)
-		return 0;
+		return da_guard_owns(p) ? guard_lookup(p, b) : 0;
 	char *start;
 	size_t size;
 	int state;
@@ -251,6 +278,14 @@ da_alloc_free(void *p, struct da_block *bad)
 		return err;
 	}
 	struct da_region *r = da_pagemap_find(p);
+	if (r == NULL) { /* guard-page space: its pointer is past the room */
+		err = da_guard_free((char *)p + da_guard_cfg.header);
+		if (err != DA_FREE_OK) {
+			b.state = DA_FREED;
+			*bad = b;
+		}
+		return err;
+	}
 	if (r->kind == DA_REGION_HUGE || r->kind == DA_REGION_PAGES) {
 		int freed;
 		freed_ring_add(&b);
@@ -330,6 +365,8 @@ da_alloc_grow(void *p, size_t size)
 	if (need < size)
 		return 0;
 	struct da_region *r = da_pagemap_find(p);
+	if (r == NULL)
+		return 0; /* a guarded block ends at its guard page */
 	if (r->kind == DA_REGION_HUGE)
 		return da_huge_grow((struct da_huge *)r, need);
 	if (r->kind == DA_REGION_PAGES)

@@ -330,6 +330,10 @@ take_slot(unsigned c, unsigned *why)
 	uint32_t n;
 	for (;;) {
 		n = open_pop(g);
+		if (n != DA_GUARD_NIL &&
+		    atomic_load_explicit(&slot(n)->retired,
+		                         memory_order_relaxed))
+			continue; /* opened after a fault: dropped */
 		if (n != DA_GUARD_NIL) {
 			set_state(slot(n), DA_GUARD_TAKEN);
 			break;
@@ -390,6 +394,9 @@ evicted_list(const uint32_t *ev, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct gclass *g = &size_list[slot(ev[i])->cls];
+		if (atomic_load_explicit(&slot(ev[i])->retired,
+		                         memory_order_relaxed))
+			continue; /* its pages stay as the fault left them */
 		if (!da_lock_take(&g->lock)) {
 			/* A signal handler nested in this size's slow path:
 			 * the slot stays closed, in no list, for good. */
@@ -650,6 +657,23 @@ da_guard_lookup(const void *addr, struct da_guard_hit *hit)
 	size_t da = ha.block != NULL ? (uintptr_t)ha.block - a : SIZE_MAX;
 	*hit = db <= da ? hb : ha;
 	return 1;
+}
+
+int
+da_guard_recover(const void *addr)
+{
+	struct da_guard_span sp;
+	uint32_t n;
+	uintptr_t a = (uintptr_t)addr, page = a & ~(uintptr_t)(DA_PAGE - 1);
+	if (!da_guardspace_find(a, &sp))
+		return -1;
+	/* The slot the page belongs to: its data pages or its guard page
+	 * (slot_at finds neither in the span's tail, which no slot owns). */
+	struct da_guard_slot *s = slot_at(a, &sp, &n);
+	if (s != NULL)
+		atomic_store_explicit(&s->retired, 1, memory_order_relaxed);
+	struct da_guard_range r = {(void *)page, DA_PAGE};
+	return da_guardprot_open_many(&r, 1) == 0 ? 0 : -1;
 }
 
 int

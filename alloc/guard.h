@@ -211,6 +211,15 @@ struct da_guard_hit {
 int da_guard_lookup(const void *addr, struct da_guard_hit *hit);
 
 /*
+ * After a fault at addr in guard-page space, for a program that is to go
+ * on: opens the page holding addr (a guard page or a closed data page) and
+ * retires its slot, which is never handed out again (its pages stay as
+ * they are). Returns 0, or -1 if addr is not in guard-page space or the
+ * kernel refused. Lock-free and async-signal-safe.
+ */
+int da_guard_recover(const void *addr);
+
+/*
  * Calls fn for every live block (described as by da_guard_block), stopping
  * when fn returns non-zero (returned). Lock-free: safe while the world is
  * stopped; a block handed out or freed during the walk may be seen or not.

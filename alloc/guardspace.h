@@ -51,7 +51,9 @@ struct da_guard_slot {
 	uint32_t next;            /* list link (guard.c), DA_GUARD_NIL */
 	_Atomic(uint8_t) state;   /* enum da_guard_state (guard.h) */
 	uint8_t cls;              /* slot size class (guard.c) */
-	uint8_t pad[2];
+	_Atomic(uint8_t) retired; /* a page of it was opened after a fault
+	                             (da_guard_recover): never reused */
+	uint8_t pad;
 };
 
 /* A span as lookups see it. */

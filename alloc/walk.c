@@ -7,6 +7,7 @@
  * is looked at. Nothing read from a block is trusted beyond its bounds.
  */
 #include "alloc/alloc.h"
+#include "alloc/guard.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -103,11 +104,32 @@ walk_locked(int (*fn)(const struct da_block *b, void *arg), void *arg)
 	return rc;
 }
 
-/* Locking: caller holds da_chunk_lock. */
+/* A guarded block (guard.h) as the walks describe blocks: from its
+ * header's room (alloc.c: guard_lookup). */
+struct guard_walk {
+	int (*fn)(const struct da_block *b, void *arg);
+	void *arg;
+};
+
+static int
+guard_block(const struct da_block *g, void *arg)
+{
+	const struct guard_walk *w = arg;
+	struct da_block b = *g;
+	b.user = b.start;
+	b.size += (size_t)((char *)g->user - (char *)g->start);
+	return w->fn(&b, w->arg);
+}
+
+/* Locking: caller holds da_chunk_lock (the guarded blocks' walk takes
+ * none). */
 static int
 walk_large_locked(int (*fn)(const struct da_block *b, void *arg), void *arg)
 {
-	int rc = da_pages_walk_locked(fn, arg);
+	struct guard_walk w = {fn, arg};
+	int rc = da_guard_walk(guard_block, &w);
+	if (!rc)
+		rc = da_pages_walk_locked(fn, arg);
 	for (struct da_huge *h = da_huges; h != NULL && !rc; h = h->next) {
 		if (!da_live_in_use(h->state))
 			continue;

@@ -4,6 +4,7 @@
  * and the diagnosis of bad pointers.
  */
 #include "audit/audit.h"
+#include "audit/guarded.h"
 #include "audit/dump.h"
 #include "audit/dumper.h"
 #include "audit/duration.h"
@@ -71,6 +72,7 @@ da_audit_configure(const struct da_settings *s)
 	if (s->sample_interval[0] != '\0')
 		da_duration_parse(s->sample_interval, &interval);
 	da_timeline_set_interval(interval);
+	da_guarded_configure(s);
 }
 
 static void
@@ -79,6 +81,7 @@ err_start(struct da_err *e, struct da_call c)
 	e->head.len = 0;
 	e->have_info = 0;
 	e->free_pc = 0;
+	e->free_site = e->free_tid = e->alloc_tid = 0;
 	e->call_ret = c.ret;
 	e->call_fp = c.fp;
 }
@@ -193,6 +196,11 @@ da_audit_alloc_numbered(size_t size, unsigned kind, struct da_call c)
 	unsigned prev;
 	if (admit(size, kind, c, &gen) != 0)
 		return da_audit_nomem();
+	if (da_guarded_maybe(gen)) {
+		void *g = da_guarded_alloc(size, 0, kind, c, gen, 0);
+		if (g != NULL)
+			return g;
+	}
 	/* A block whose allocation time is noted gets room for the note
 	 * after its canary (sitestats.h). */
 	size_t extra = gen != 0 && da_life_stamped(gen) ? 8 : 0;
@@ -360,9 +368,14 @@ da_audit_overflow(void *p, const struct da_hdr_info *i, const char *found_by,
 	uint64_t canary = DA_CANARY;
 	const unsigned char *want = (const unsigned char *)&canary;
 	const unsigned char *got = (const unsigned char *)p + i->size;
-	unsigned at = 0;
-	while (at < DA_CANARY_SZ && got[at] == want[at])
-		at++;
+	size_t at = 0;
+	if (da_guard_owns(p)) {
+		size_t d = da_guarded_slack_damage(p, i->size);
+		at = d == SIZE_MAX ? 0 : d - i->size;
+	} else {
+		while (at < DA_CANARY_SZ && got[at] == want[at])
+			at++;
+	}
 	da_line_str(&er.head, "dbgalloc: write past the end of ");
 	da_line_hex(&er.head, (unsigned long)p);
 	da_err_block(&er, i->size);
@@ -403,6 +416,11 @@ da_audit_calloc(size_t n, size_t size, struct da_call c)
 	uint64_t gen;
 	if (admit(total, DA_KIND_MALLOC, c, &gen) != 0)
 		return da_audit_nomem();
+	if (da_guarded_maybe(gen)) {
+		void *g = da_guarded_alloc(total, 0, DA_KIND_MALLOC, c, gen, 1);
+		if (g != NULL)
+			return g;
+	}
 	char *blk = da_alloc_zalloc(total + DA_HDR_EXTRA);
 	if (blk == NULL) {
 		if (gen != 0)
@@ -422,6 +440,11 @@ da_audit_aligned(size_t align, size_t size, unsigned kind, struct da_call c)
 	uint64_t gen;
 	if (admit(size, kind, c, &gen) != 0)
 		return da_audit_nomem();
+	if (da_guarded_maybe(gen)) {
+		void *g = da_guarded_alloc(size, align, kind, c, gen, 0);
+		if (g != NULL)
+			return g;
+	}
 	/* alloc puts the block so that the header's end is aligned. */
 	char *blk = da_alloc_aligned_at(align, DA_HDR, size + DA_HDR_EXTRA);
 	if (blk == NULL) {
@@ -506,7 +529,7 @@ check_block(void *p, unsigned e, unsigned accept, size_t size, struct da_call c,
 			da_line_str(&er.head, "dbgalloc: use after free of ");
 		da_line_hex(&er.head, (unsigned long)p);
 		da_err_block(&er, er.have_info ? er.info.size
-		                               : b->size - DA_HDR_EXTRA);
+		                               : b->size - da_audit_extra(blk));
 		da_line_str(&er.head, " in ");
 		da_line_str(&er.head, fn);
 		da_err_raise(&er);
@@ -558,7 +581,7 @@ check_block(void *p, unsigned e, unsigned accept, size_t size, struct da_call c,
 		da_err_raise(&er);
 		return 0;
 	}
-	if (!da_canary_intact(p, er.info.size)) {
+	if (!da_audit_tail_intact(p, er.info.size)) {
 		da_audit_overflow(p, &er.info, by.buf, c);
 		return 0;
 	}
@@ -649,8 +672,11 @@ da_audit_free_slow(void *p, unsigned e, unsigned accept, size_t size,
                    struct da_call c)
 {
 	struct da_block b;
-	if (check_block(p, e, accept, size, c, &b))
-		release_checked(p, &b, c.ret, 0);
+	if (!check_block(p, e, accept, size, c, &b))
+		return;
+	if (da_guard_owns(p))
+		da_guarded_note_free(p, c);
+	release_checked(p, &b, c.ret, 0);
 }
 
 /* Counts again the bytes of a block that stays live after all: never
@@ -668,6 +694,21 @@ recount(uint64_t n)
 	da_acct_tls.frees--;
 }
 
+/* realloc's end when the block moves: the bytes to q, p released (its
+ * bytes counted out already). */
+static void *
+moved(void *p, void *q, uint64_t old, size_t size, const struct da_block *b,
+      struct da_call c)
+{
+	memcpy(q, p, size < old ? size : old);
+	if (da_guard_owns(p))
+		da_guarded_note_free(p, c);
+	release_checked(p, b, c.ret, 1);
+	if (da_acct_low())
+		da_acct_under();
+	return q;
+}
+
 void *
 da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 {
@@ -676,7 +717,10 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 		return da_audit_alloc(size, DA_KIND_MALLOC, c);
 	if (!check_block(p, e, DA_ACCEPT_FREE, SIZE_MAX, c, &b))
 		return da_audit_nomem();
+	int guarded = da_guard_owns(p);
 	if (size == 0) {
+		if (guarded)
+			da_guarded_note_free(p, c);
 		release_checked(p, &b, c.ret, 0);
 		return NULL;
 	}
@@ -703,8 +747,9 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 	/* In place when it fits without wasting more than half the block,
 	 * or when alloc can extend the block where it lies. The block is
 	 * handed out anew: new generation, the realloc's call site. */
-	if ((size <= room && size >= room / 2) ||
-	    (size > room && da_alloc_grow(blk, size + DA_HDR_EXTRA))) {
+	if (!guarded &&
+	    ((size <= room && size >= room / 2) ||
+	     (size > room && da_alloc_grow(blk, size + DA_HDR_EXTRA)))) {
 		/* The block of the old call site ends here. */
 		da_sitestats_freed(blk, b.size);
 		/* The new canary may overlap the old one: the header is
@@ -717,6 +762,11 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 			da_acct_under();
 		return p;
 	}
+	char *q = da_guarded_maybe(gen)
+	                  ? da_guarded_alloc(size, 0, kind, c, gen, 0)
+	                  : NULL;
+	if (q != NULL)
+		return moved(p, q, old, size, &b, c);
 	size_t want = da_alloc_growth_size(b.size, size + DA_HDR_EXTRA);
 	unsigned prev;
 	char *nblk = da_alloc_malloc_prev(want, &prev);
@@ -727,12 +777,8 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 			recount(old);
 		return da_audit_nomem();
 	}
-	char *q = finish_prev(nblk, size, kind, prev, c, gen);
-	memcpy(q, p, size < old ? size : old);
-	release_checked(p, &b, c.ret, 1);
-	if (da_acct_low())
-		da_acct_under();
-	return q;
+	q = finish_prev(nblk, size, kind, prev, c, gen);
+	return moved(p, q, old, size, &b, c);
 }
 
 size_t
@@ -792,18 +838,22 @@ da_audit_fork_prepare(void)
 {
 	fork_had_threads = !__libc_single_threaded;
 	da_heap_fork_prepare();
+	da_guard_fork_prepare();
 }
 
 void
 da_audit_fork_parent(void)
 {
+	da_guard_fork_parent();
 	da_heap_fork_parent();
 }
 
 void
 da_audit_fork_child(void)
 {
+	da_guard_fork_child();
 	da_heap_fork_child();
+	da_guarded_fork_child();
 	da_acct_fork_child();
 	da_sitestats_fork_child();
 	da_steps_fork_child();

@@ -61,6 +61,14 @@ emit_site(uint32_t site)
 void
 da_err_raise(struct da_err *e)
 {
+	da_err_write(e);
+	if (da_cfg.abort_on_error)
+		abort();
+}
+
+void
+da_err_write(struct da_err *e)
+{
 	struct da_line l = {.len = 0};
 	/* Symbolizing opens and reads files, which are cancellation points:
 	 * a thread being cancelled must still finish its report. */
@@ -80,7 +88,13 @@ da_err_raise(struct da_err *e)
 		da_frames_emit(pcs, n);
 	}
 
-	if (e->free_pc != 0) {
+	if (e->free_site != 0) {
+		da_line_str(&l, "  freed by thread ");
+		da_line_dec(&l, e->free_tid);
+		da_line_str(&l, " at:");
+		da_line_emit(&l);
+		emit_site(e->free_site);
+	} else if (e->free_pc != 0) {
 		da_line_str(&l, "  freed before at:");
 		da_line_emit(&l);
 		uintptr_t pc = (uintptr_t)e->free_pc;
@@ -88,7 +102,13 @@ da_err_raise(struct da_err *e)
 	}
 	if (e->have_info) {
 		unsigned epoch = da_gen_epoch_of(e->info.gen);
-		da_line_str(&l, "  allocated at (generation ");
+		if (e->alloc_tid != 0) {
+			da_line_str(&l, "  allocated by thread ");
+			da_line_dec(&l, e->alloc_tid);
+			da_line_str(&l, " at (generation ");
+		} else {
+			da_line_str(&l, "  allocated at (generation ");
+		}
 		da_line_dec(&l, e->info.gen);
 		da_line_str(&l, ", epoch ");
 		da_line_dec(&l, epoch);
@@ -98,7 +118,5 @@ da_err_raise(struct da_err *e)
 		da_line_emit(&l);
 		emit_site(e->info.site);
 	}
-	if (da_cfg.abort_on_error)
-		abort();
 	pthread_setcancelstate(cancel, NULL);
 }

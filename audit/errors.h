@@ -29,11 +29,16 @@ struct da_err {
 	int have_info;               /* info describes the block */
 	struct da_hdr_info info;     /* its size, generation, site */
 	uint64_t free_pc;            /* where it was freed (0: unknown) */
+	uint32_t free_site;          /* its free's stack (depot id), or 0 */
+	uint32_t free_tid, alloc_tid; /* the threads, 0: not known */
 	uintptr_t call_ret, call_fp; /* the entry point that found it */
 };
 
 /* Writes the report; aborts unless DBGALLOC_ON_ERROR=report. */
 void da_err_raise(struct da_err *e);
+
+/* Writes the report, and only that. */
+void da_err_write(struct da_err *e);
 
 /* Appends " (41-byte block, generation 12)" for e's block. */
 void da_err_block(struct da_err *e, uint64_t size);

@@ -11,6 +11,7 @@
  */
 #include "audit/exitcheck.h"
 #include "audit/audit.h"
+#include "audit/guarded.h"
 #include "audit/stop.h"
 
 #define EXIT_BAD_MAX 64 /* damaged blocks reported at most */
@@ -72,8 +73,8 @@ check_live(const struct da_block *b, void *arg)
 	}
 	struct da_hdr_info i;
 	da_hdr_unpack(blk, &i);
-	if (i.size + DA_HDR_EXTRA <= b->size &&
-	    !da_canary_intact(blk + DA_HDR, i.size))
+	if (i.size + da_audit_extra(blk) <= b->size &&
+	    !da_audit_tail_intact(blk + DA_HDR, i.size))
 		note(blk, BAD_OVERFLOW, &i);
 	return 0;
 }

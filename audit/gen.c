@@ -28,6 +28,31 @@ static const uint64_t *watch;
 static size_t nwatch;
 static int watch_every;
 
+/* Guard sampling (da_gen_sample): set once at start-up. */
+static uint64_t sample_period, sample_seed;
+
+/* The offset in window w of its sampled number. */
+static uint64_t
+sample_offset(uint64_t w)
+{
+	uint64_t x = (w + 1) * UINT64_C(0x9e3779b97f4a7c15) ^ sample_seed;
+	x ^= x >> 31;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 29;
+	return x % sample_period;
+}
+
+/* The first sampled number from from on (numbers start at 1). */
+static uint64_t
+next_sampled(uint64_t from)
+{
+	uint64_t w = (from - 1) / sample_period;
+	uint64_t s = w * sample_period + sample_offset(w) + 1;
+	if (s < from)
+		s = (w + 1) * sample_period + sample_offset(w + 1) + 1;
+	return s;
+}
+
 /* The batch log of a thread with a thread scope open (da_gen_log_*):
  * ranges [lo, hi) of numbers, ascending, in memory from the OS. */
 static __thread struct {
@@ -56,8 +81,13 @@ next_stop(uint64_t from, uint64_t bend)
 	uint64_t brk = atomic_load_explicit(&gen_break, memory_order_relaxed);
 	if (brk >= from && brk < s)
 		s = brk;
-	if (watch_every)
+	if (watch_every || sample_period == 1)
 		return from;
+	if (sample_period != 0) {
+		uint64_t n = next_sampled(from);
+		if (n < s)
+			s = n;
+	}
 	size_t lo = 0, hi = nwatch; /* the first watch[i] >= from */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -152,6 +182,33 @@ da_gen_watch(const uint64_t *numbers, size_t n, int every)
 	struct da_gen_state *t = &da_gen_tls;
 	if (t->next < t->end)
 		t->end = next_stop(t->next, t->end);
+}
+
+void
+da_gen_sample(uint64_t period, uint64_t seed)
+{
+	sample_period = period;
+	sample_seed = seed;
+	struct da_gen_state *t = &da_gen_tls;
+	if (t->next < t->end)
+		t->end = next_stop(t->next, t->end);
+}
+
+int
+da_gen_sampled(uint64_t gen)
+{
+	if (sample_period <= 1 || gen == 0)
+		return sample_period == 1 && gen != 0;
+	return (gen - 1) % sample_period ==
+	       sample_offset((gen - 1) / sample_period);
+}
+
+void
+da_gen_stop_next(void)
+{
+	struct da_gen_state *t = &da_gen_tls;
+	if (t->next < t->end)
+		t->end = t->next;
 }
 
 uint64_t

@@ -72,6 +72,22 @@ void da_gen_set_break(uint64_t gen);
  */
 void da_gen_watch(const uint64_t *numbers, size_t n, int every);
 
+/*
+ * Guard sampling (DBGALLOC_GUARD, audit/guarded.h): every number with
+ * period 1; otherwise one number in each window of period numbers, at an
+ * offset that a hash of the seed and the window picks (so the same seed
+ * picks the same numbers). Those numbers stop at da_gen_refill, as
+ * watched ones do. Period 0: none. Set at start-up.
+ */
+void da_gen_sample(uint64_t period, uint64_t seed);
+
+/* 1 if gen is one of the numbers da_gen_sample picks. */
+int da_gen_sampled(uint64_t gen);
+
+/* The calling thread's next allocation comes to da_gen_refill as well
+ * (a sample passed on to it). */
+void da_gen_stop_next(void);
+
 /* Gives the calling thread's batch back and returns the first number any
  * allocation after this will get (a scope's line; in a single thread,
  * exact). */

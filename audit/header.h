@@ -111,23 +111,32 @@ da_hdr_check(uint64_t w0, uint64_t w1, const void *blk)
 	return ((x * UINT64_C(0x9e3779b97f4a7c15)) >> 50) | 1;
 }
 
-/* Writes the header of blk (alloc's block start) and the canary. */
+/* Writes the header of blk (alloc's block start), without a canary: a
+ * guarded block has its guard page there (audit/guarded.h). */
 DA_INLINE void
-da_hdr_write(void *blk, uint64_t size, uint64_t gen, uint32_t site,
-             unsigned kind)
+da_hdr_write_words(void *blk, uint64_t size, uint64_t gen, uint32_t site,
+                   unsigned kind)
 {
 	struct da_hdr *h = (struct da_hdr *)blk;
 	uint64_t s = size < DA_HDR_SIZE_MAX ? size : DA_HDR_SIZE_MAX;
 	uint64_t w1 = (uint64_t)site | (gen << 32);
 	uint64_t w0 = s | ((gen >> 32) & 0xff) << 40 | (uint64_t)kind << 48;
+	h->w1 = w1;
+	h->w0 = w0 | da_hdr_check(w0, w1, blk) << 50;
+}
+
+/* Writes the header of blk (alloc's block start) and the canary. */
+DA_INLINE void
+da_hdr_write(void *blk, uint64_t size, uint64_t gen, uint32_t site,
+             unsigned kind)
+{
 	uint64_t c = DA_CANARY;
 	/* The canary first: a thread stopped (or a process forked) between
 	 * the stores leaves a header that is broken, or whole with its
 	 * canary in place, never a whole header without its canary. */
 	memcpy((char *)blk + DA_HDR + size, &c, sizeof(c));
 	atomic_signal_fence(memory_order_seq_cst);
-	h->w1 = w1;
-	h->w0 = w0 | da_hdr_check(w0, w1, blk) << 50;
+	da_hdr_write_words(blk, size, gen, site, kind);
 }
 
 /* 1 if blk's header is whole (its check matches). */

@@ -10,6 +10,7 @@
 #include "alloc/alloc.h"
 #include "alloc/os.h"
 #include "audit/depot.h"
+#include "audit/guarded.h"
 #include "audit/header.h"
 #include "audit/scanbound.h"
 #include "audit/stop.h"
@@ -229,7 +230,7 @@ collect_block(const struct da_block *b, void *arg)
 	struct da_hdr_info i;
 	da_hdr_unpack(blk, &i);
 	/* A size the block cannot hold: not a header of ours after all. */
-	if (i.size > b->size - DA_HDR_EXTRA)
+	if (i.size > b->size - da_audit_extra(blk))
 		return 0;
 	const uintptr_t *pcs;
 	if (i.site != DA_SITE_IGNORED && i.site != DA_SITE_INTERNAL &&

@@ -11,6 +11,7 @@
 #include "audit/settings.h"
 #include "audit/duration.h"
 #include "audit/failspec.h"
+#include "audit/guardspec.h"
 #include "audit/trigger.h"
 
 #include <errno.h>

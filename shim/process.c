@@ -25,8 +25,10 @@
  * tst-mallocfork2): each fork level keeps its own record of what it took.
  */
 #include "audit/audit.h"
+#include "audit/guarded.h"
 #include "audit/limit.h"
 #include "audit/settings.h"
+#include "shim/guardsig.h"
 #include "shim/leaks.h"
 #include "shim/triggers.h"
 #include "alloc/os.h"
@@ -130,6 +132,8 @@ settings_apply(void)
 	const struct da_settings *s = &da_settings;
 	char line[512];
 	da_audit_configure(s);
+	if (da_guarded.mode != DA_GUARD_MODE_OFF)
+		da_shim_guardsig_init();
 	if (s->log[0] != '\0' &&
 	    da_report_open_log(s->log, line, sizeof(line)) != 0) {
 		da_os_write(2, line, strlen(line));
