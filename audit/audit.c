@@ -82,6 +82,8 @@ err_start(struct da_err *e, struct da_call c)
 	e->have_info = 0;
 	e->free_pc = 0;
 	e->free_site = e->free_tid = e->alloc_tid = 0;
+	e->frames = NULL;
+	e->nframes = 0;
 	e->call_ret = c.ret;
 	e->call_fp = c.fp;
 }

@@ -77,15 +77,19 @@ da_err_write(struct da_err *e)
 	da_line_emit(&e->head);
 
 	/* (No call: found at exit, by no entry point.) */
-	if (e->call_ret != 0) {
-		uintptr_t pcs[ERR_FRAMES];
-		unsigned n =
-		        da_unwind(pcs, ERR_FRAMES, e->call_ret, e->call_fp);
+	if (e->call_ret != 0 || e->frames != NULL) {
+		uintptr_t pcs[DA_DEPOT_MAX_FRAMES];
+		const uintptr_t *f = pcs;
+		unsigned n = e->nframes;
+		if (e->frames != NULL)
+			f = e->frames;
+		else
+			n = da_unwind(pcs, ERR_FRAMES, e->call_ret, e->call_fp);
 		da_line_str(&l, "  in thread ");
 		da_line_dec(&l, (unsigned long)syscall(SYS_gettid));
 		da_line_str(&l, " at:");
 		da_line_emit(&l);
-		da_frames_emit(pcs, n);
+		da_frames_emit(f, n);
 	}
 
 	if (e->free_site != 0) {

@@ -25,13 +25,15 @@
 #include <stdint.h>
 
 struct da_err {
-	struct da_line head;         /* the headline, built by the caller */
-	int have_info;               /* info describes the block */
-	struct da_hdr_info info;     /* its size, generation, site */
-	uint64_t free_pc;            /* where it was freed (0: unknown) */
-	uint32_t free_site;          /* its free's stack (depot id), or 0 */
+	struct da_line head;          /* the headline, built by the caller */
+	int have_info;                /* info describes the block */
+	struct da_hdr_info info;      /* its size, generation, site */
+	uint64_t free_pc;             /* where it was freed (0: unknown) */
+	uint32_t free_site;           /* its free's stack (depot id), or 0 */
 	uint32_t free_tid, alloc_tid; /* the threads, 0: not known */
-	uintptr_t call_ret, call_fp; /* the entry point that found it */
+	uintptr_t call_ret, call_fp;  /* the entry point that found it */
+	const uintptr_t *frames;      /* or, when not NULL, its frames */
+	unsigned nframes;
 };
 
 /* Writes the report; aborts unless DBGALLOC_ON_ERROR=report. */

@@ -17,6 +17,9 @@ struct da_guarded_cfg da_guarded;
  * only): one block in this many. */
 #define DA_GUARD_FALLBACK_PERIOD 1000
 
+/* Frames of the faulting thread's stack in a report (errors.c's count). */
+#define DA_GUARD_FAULT_FRAMES 32
+
 /* Live sampled blocks per bucket of immediate callers (return addresses):
  * a sample whose bucket holds one passes on (guarded.h). */
 #define COVER_BITS 10
@@ -244,8 +247,9 @@ da_guarded_fault(const void *addr, int write, uintptr_t pc, uintptr_t fp)
 		return 0;
 	struct da_err e;
 	memset(&e, 0, sizeof(e));
-	e.call_ret = pc;
-	e.call_fp = fp;
+	uintptr_t pcs[DA_GUARD_FAULT_FRAMES];
+	e.frames = pcs;
+	e.nframes = da_unwind_fault(pcs, DA_GUARD_FAULT_FRAMES, pc, fp);
 	headline(&e.head, &hit, addr, write);
 	if (hit.block == NULL) {
 		da_line_str(&e.head, ", in guard-page space next to no block");

@@ -635,6 +635,24 @@ unwind_more(uintptr_t *pcs, unsigned max, uintptr_t ret0, uintptr_t fp,
 	return n;
 }
 
+unsigned
+da_unwind_fault(uintptr_t *pcs, unsigned max, uintptr_t pc, uintptr_t fp)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	struct bounds b;
+	pcs[0] = pc;
+	if (max > DA_DEPOT_MAX_FRAMES)
+		max = DA_DEPOT_MAX_FRAMES;
+	/* Only a frame pointer inside this stack, above this frame, is
+	 * read: a function built without one leaves anything in it. */
+	if (max <= 1 || !stack_bounds(sp, &b) || fp < sp || fp > b.hi - 16 ||
+	    (fp & 7) != 0)
+		return 1;
+	struct snap *s = atomic_load_explicit(&snap_cur, memory_order_acquire);
+	pcs[1] = ((const uintptr_t *)fp)[1];
+	return 1 + fp_walk(s, pcs + 1, max - 1, pcs[1], fp, sp, &b);
+}
+
 /* Depth 1 from the program's own code, the default, costs the class of
  * ret0 (one cache load) and no more. */
 unsigned

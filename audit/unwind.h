@@ -40,6 +40,16 @@
 unsigned da_unwind(uintptr_t *pcs, unsigned max, uintptr_t ret0, uintptr_t fp);
 
 /*
+ * The stack of a faulting instruction at pc whose function's frame pointer
+ * is fp (from the signal's context): pcs[0] = pc, then the return
+ * addresses found by frame pointers from fp, read only while they lie in
+ * the current stack above the caller's frame (run on the faulting thread's
+ * stack). At most max frames. Async-signal-safe.
+ */
+unsigned da_unwind_fault(uintptr_t *pcs, unsigned max, uintptr_t pc,
+                         uintptr_t fp);
+
+/*
  * Called once from the library's constructor (outside malloc): takes the
  * snapshot of the loaded modules, loads libunwind and registers a fork
  * handler. Before it runs, da_unwind walks frame pointers only. Calls after
