@@ -491,7 +491,10 @@ da_guard_free(void *p)
 	uintptr_t lo, hi;
 	slot_data(s, &lo, &hi);
 	DA_OP_ENTER();
-	if (da_guardprot_close((void *)lo, hi - lo) != 0) {
+	/* Without a quarantine the pages stay open and the slot is reused
+	 * as it is: overflows still fault, a use after free does not. */
+	if (da_guard_cfg.quarantine == 0 ||
+	    da_guardprot_close((void *)lo, hi - lo) != 0) {
 		/* Still open: no quarantine for it; the slot is reused. */
 		struct gclass *g = &size_list[s->cls];
 		set_state(s, DA_GUARD_UNUSED);

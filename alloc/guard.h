@@ -82,7 +82,9 @@ struct da_guard_config {
 	unsigned side;      /* enum da_guard_side */
 	size_t align;       /* blocks' alignment: a power of two, 1..DA_PAGE */
 	size_t header;      /* bytes kept in front of each block, <= 1024 */
-	size_t quarantine;  /* data-page bytes freed blocks keep closed */
+	size_t quarantine;  /* data-page bytes freed blocks keep closed;
+	                       0: freed blocks' pages stay open and their
+	                       slots are reused at once (no system call) */
 	int force_mprotect; /* 1: mprotect even where madvise guards exist */
 };
 
