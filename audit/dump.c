@@ -10,6 +10,7 @@
  * threads are resumed: the loader's lock may be held by one of them.
  */
 #include "audit/dump.h"
+#include "alloc/guard.h"
 #include "audit/sortkey.h"
 #include "alloc/alloc.h"
 #include "alloc/lock.h"
@@ -671,8 +672,10 @@ write_counters(struct dump *d)
 	      d->snap->alloc_metadata + da_depot_bytes() +
 	              da_sitestats_bytes() + da_steps_bytes() +
 	              da_timeline_bytes());
-	t_num(o, "guard_bytes", 0);
-	t_num(o, "quarantine_bytes", 0);
+	struct da_guard_stats g;
+	da_guard_stats(&g);
+	t_num(o, "guard_bytes", g.guard_bytes);
+	t_num(o, "quarantine_bytes", g.quarantine_bytes);
 	t_num(o, "limit_failures", t->limit_failures);
 	t_num(o, "injected_failures", t->injected_failures);
 }
