@@ -53,6 +53,12 @@ n=$(grep -c '^dbgalloc: memory limit reached' "$err")
 [ "$n" -eq 1 ] && pass "one limit report" || fail "$n limit reports, want 1"
 check "double free stopped" '^demo: the child was stopped with SIGABRT, as it should be$' "$out"
 check "diagnostic printed" '^dbgalloc: double free of 0x[0-9a-f]+ \(24-byte block, generation [0-9]+\) in free\(\)$' "$err"
+check "guard run announced" '^demo: the demo runs again with DBGALLOC_GUARD=1 DBGALLOC_GUARD_ALIGN=1 and writes one byte past a 13-byte block:$' "$out"
+check "overflow stopped at the write" '^demo: it was stopped with SIGSEGV at the write, as it should be$' "$out"
+check "guard report" '^dbgalloc: heap-buffer-overflow: write at 0x[0-9a-f]+, 1 byte past the end of 0x[0-9a-f]+ \(13-byte block, generation [0-9]+\)$' "$err"
+grep -A2 '^dbgalloc: heap-buffer-overflow' "$err" | grep -q '^    #0 0x[0-9a-f]* in overflow ' &&
+	pass "the faulting instruction, in overflow()" ||
+	fail "the guard report's first frame is not in overflow()"
 first=$(grep -n -m1 '^dbgalloc: leak report' "$err" | cut -d: -f1)
 second=$(grep -n -m1 '^dbgalloc: double free' "$err" | cut -d: -f1)
 [ -n "$first" ] && [ -n "$second" ] && [ "$first" -lt "$second" ] &&

@@ -10,7 +10,10 @@
  * and dies with dbgalloc's diagnostic; then a memory limit of 1 MiB above
  * what is live: the 17th block of 64 KiB is refused (NULL, and one report
  * naming its caller and the call sites holding the memory), and freeing
- * brings allocations back. The demo grows as dbgalloc does (dump).
+ * brings allocations back; last, the demo runs itself again with guard
+ * pages (DBGALLOC_GUARD=1) and writes one byte past a block: it dies by
+ * SIGSEGV at that write, after dbgalloc's report. The demo grows as
+ * dbgalloc does (dump).
  */
 #include <dlfcn.h>
 #include <malloc.h>
@@ -188,10 +191,43 @@ limit_demo(void)
 	return n == 16 && st.failed_allocs == 1 && p != NULL ? 0 : 1;
 }
 
+/* "demo overflow": one byte past a 13-byte block, the process's last
+ * act when its blocks have guard pages. */
+__attribute__((noinline)) static int
+overflow(void)
+{
+	char *p = opaque_fn(malloc(13));
+	p[13] = '!';
+	free(p);
+	return 0;
+}
+
+/* Runs the demo again as "demo overflow" under DBGALLOC_GUARD=1 (the
+ * preload is inherited); returns its wait status. */
+static int
+overflow_under_guard(const char *self)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("DBGALLOC_GUARD", "1", 1);
+		setenv("DBGALLOC_GUARD_ALIGN", "1", 1);
+		unsetenv("DBGALLOC_DUMP"); /* it dies by the signal anyway */
+		execl("/proc/self/exe", self, "overflow", (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	opaque_fn = identity;
+	if (argc == 2 && strcmp(argv[1], "overflow") == 0)
+		return overflow();
 	const char *(*version)(void) =
 	        (const char *(*)(void))dlsym(RTLD_DEFAULT, "dbgalloc_version");
 	int (*owns)(const void *) =
@@ -234,11 +270,23 @@ main(void)
 
 	printf("demo: a child process now frees a block twice:\n");
 	int status = in_child(double_free);
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) {
-		printf("demo: the child was stopped with SIGABRT, as it "
-		       "should be\n");
-		return 0;
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
+		printf("demo: the double free went unnoticed (status %d)\n",
+		       status);
+		return 1;
 	}
-	printf("demo: the double free went unnoticed (status %d)\n", status);
-	return 1;
+	printf("demo: the child was stopped with SIGABRT, as it should be\n");
+
+	printf("demo: the demo runs again with DBGALLOC_GUARD=1 "
+	       "DBGALLOC_GUARD_ALIGN=1 and writes one byte past a 13-byte "
+	       "block:\n");
+	status = overflow_under_guard(argv[0]);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSEGV) {
+		printf("demo: the overflow went unnoticed (status %d)\n",
+		       status);
+		return 1;
+	}
+	printf("demo: it was stopped with SIGSEGV at the write, as it should "
+	       "be\n");
+	return 0;
 }
