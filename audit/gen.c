@@ -204,11 +204,11 @@ da_gen_sampled(uint64_t gen)
 }
 
 void
-da_gen_stop_next(void)
+da_gen_stop_after(uint64_t skip)
 {
 	struct da_gen_state *t = &da_gen_tls;
-	if (t->next < t->end)
-		t->end = t->next;
+	if (t->next < t->end && skip < t->end - t->next)
+		t->end = t->next + skip;
 }
 
 uint64_t

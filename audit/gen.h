@@ -84,9 +84,10 @@ void da_gen_sample(uint64_t period, uint64_t seed);
 /* 1 if gen is one of the numbers da_gen_sample picks. */
 int da_gen_sampled(uint64_t gen);
 
-/* The calling thread's next allocation comes to da_gen_refill as well
- * (a sample passed on to it). */
-void da_gen_stop_next(void);
+/* The calling thread's allocation skip numbers after its next one (0: the
+ * next) comes to da_gen_refill as well, or an earlier one (a sample
+ * passed on to it). */
+void da_gen_stop_after(uint64_t skip);
 
 /* Gives the calling thread's batch back and returns the first number any
  * allocation after this will get (a scope's line; in a single thread,

@@ -114,8 +114,11 @@ wanted(size_t size, uint64_t gen, uintptr_t ret, unsigned *bucket)
 	*bucket = bucket_of(ret);
 	if (atomic_load_explicit(&cover[*bucket], memory_order_relaxed) != 0 &&
 	    passes < DA_GUARD_PASS) {
+		/* Looked at next: the next allocation, then 7, 63 and 511
+		 * further on (a few slow paths per sample, and time for
+		 * another caller to come). */
+		da_gen_stop_after(((uint64_t)1 << (3 * passes)) - 1);
 		passes++;
-		da_gen_stop_next(); /* the next allocation is looked at too */
 		return 0;
 	}
 	passes = 0;

@@ -18,10 +18,10 @@
  * Which blocks: DBGALLOC_GUARD=1 all of them, size:MIN-MAX those sizes
  * (every allocation then leaves the fast path, through gen.h's numbers that
  * stop), sample:N one number in N (gen.h: da_gen_sample). A sample whose
- * caller already has a sampled block live passes to the thread's next
- * allocation, up to DA_GUARD_PASS times: samples spread over call sites
- * instead of piling on the hottest one. dbgalloc's own blocks are never
- * guarded.
+ * caller (the entry point's return address, hashed into a bucket) already
+ * has a sampled block live passes on to a later allocation of the thread,
+ * up to DA_GUARD_PASS times: samples spread over call sites instead of
+ * piling on the hottest one. dbgalloc's own blocks are never guarded.
  */
 #ifndef DA_AUDIT_GUARDED_H
 #define DA_AUDIT_GUARDED_H
@@ -33,7 +33,7 @@
 
 #include <stdint.h>
 
-#define DA_GUARD_PASS 64 /* times a sample passes on to the next block */
+#define DA_GUARD_PASS 4 /* times a sample passes on to a later block */
 
 /* The meta words of a guarded block's slot. */
 enum {

@@ -15,6 +15,7 @@
 
 #include "audit/settings.h"
 #include "audit/failspec.h"
+#include "audit/guardspec.h"
 
 /* Large: two paths of DA_SETTING_PATH_MAX bytes. */
 static struct da_settings s;
@@ -252,7 +253,7 @@ unknown_names(void **state)
 	/* Too far from everything: no suggestion. */
 	fails("DBGALLOC_DEPTH=8", "dbgalloc: unknown variable DBGALLOC_DEPTH");
 	fails("DBGALLOC_L=1", "dbgalloc: unknown variable DBGALLOC_L");
-	fails("DBGALLOC_GUARD=1", "dbgalloc: unknown variable DBGALLOC_GUARD");
+	fails("DBGALLOC_ZEBRA=1", "dbgalloc: unknown variable DBGALLOC_ZEBRA");
 	fails("DBGALLOC_=1", "dbgalloc: unknown variable DBGALLOC_");
 	/* A long name is cut, and gets no suggestion. */
 	fails("DBGALLOC_LEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKS"
@@ -565,7 +566,9 @@ table_is_well_formed(void **state)
 	        "FAIL_SEED",    "FAIL_SITE",       "FAIL_LOG",
 	        "TEMPORARY",    "SAMPLE_INTERVAL", "DUMP",
 	        "DUMP_SIGNAL",  "DUMP_INTERVAL",   "LEAKS_SIGNAL",
-	        "LIBRARY",      "OOM_SWEEP"};
+	        "GUARD",        "GUARD_SIDE",      "GUARD_ALIGN",
+	        "QUARANTINE",   "GUARD_RECOVER",   "GUARD_SEED",
+	        "DANGLING",     "LIBRARY",         "OOM_SWEEP"};
 	assert_int_equal(da_settings_count, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];
@@ -584,6 +587,74 @@ table_is_well_formed(void **state)
 	}
 }
 
+/* DBGALLOC_GUARD's forms, what they give, and one line for each kind of
+ * bad value of it and of the settings that go with it. */
+static void
+guard_settings(void **state)
+{
+	(void)state;
+	struct da_guardspec g;
+	assert_int_equal(da_guardspec_parse("", &g), 0);
+	assert_int_equal(g.mode, DA_GUARD_MODE_OFF);
+	assert_int_equal(da_guardspec_parse("0", &g), 0);
+	assert_int_equal(g.mode, DA_GUARD_MODE_OFF);
+	assert_int_equal(da_guardspec_parse("1", &g), 0);
+	assert_int_equal(g.mode, DA_GUARD_MODE_ALL);
+	assert_int_equal(da_guardspec_parse("sample:1000", &g), 0);
+	assert_int_equal(g.mode, DA_GUARD_MODE_SAMPLE);
+	assert_int_equal(g.period, 1000);
+	assert_int_equal(da_guardspec_parse("sample:4294967296", &g), 0);
+	assert_int_equal(da_guardspec_parse("size:4K-1M", &g), 0);
+	assert_int_equal(g.mode, DA_GUARD_MODE_SIZE);
+	assert_int_equal(g.min, 4096);
+	assert_int_equal(g.max, 1048576);
+	assert_int_equal(da_guardspec_parse("size:0-0", &g), 0);
+	static const char *const bad[] = {
+	        "2",
+	        "all",
+	        "sample:",
+	        "sample:1",
+	        "sample:x",
+	        "sample:10x",
+	        "size:4K",
+	        "size:5-2",
+	        "size:-1",
+	        "size:1-",
+	        "size:1Q-2",
+	        "sample:4294967297",
+	        "size:99999999999999999999999999999999-1",
+	        " 1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(da_guardspec_parse(bad[i], &g), -1);
+	fails("DBGALLOC_GUARD=sample:1",
+	      "dbgalloc: DBGALLOC_GUARD=sample:1: expected 1, sample:N (N from "
+	      "2 to 4294967296) or size:MIN-MAX (sizes such as 64, 4K, 1M)");
+	fails("DBGALLOC_GUARD_SIDE=left",
+	      "dbgalloc: DBGALLOC_GUARD_SIDE=left: expected after or before");
+	fails("DBGALLOC_GUARD_ALIGN=3",
+	      "dbgalloc: DBGALLOC_GUARD_ALIGN=3: expected 1, 2, 4, 8, 16, 32, "
+	      "64, 128, 256, 512, 1024, 2048 or 4096");
+	fails("DBGALLOC_GUARD_RECOVER=yes",
+	      "dbgalloc: DBGALLOC_GUARD_RECOVER=yes: expected 0 or 1");
+	fails("DBGALLOC_DANGLING=2",
+	      "dbgalloc: DBGALLOC_DANGLING=2: expected 0 or 1");
+	assert_int_equal(parse("DBGALLOC_GUARD=size:1-64",
+	                       "DBGALLOC_GUARD_ALIGN=1",
+	                       "DBGALLOC_GUARD_SIDE=before",
+	                       "DBGALLOC_QUARANTINE=1M", NULL),
+	                 0);
+	assert_string_equal(s.guard, "size:1-64");
+	assert_int_equal(s.guard_align, DA_GUARD_ALIGN_1);
+	assert_int_equal((size_t)1 << s.guard_align, 1);
+	assert_int_equal(s.guard_page_side, DA_GUARD_SIDE_BEFORE);
+	assert_int_equal(s.quarantine, 1048576);
+	assert_int_equal(parse(NULL), 0);
+	assert_string_equal(s.guard, "");
+	assert_int_equal((size_t)1 << s.guard_align, 16);
+	assert_int_equal(s.quarantine, 64 << 20);
+	assert_int_equal(s.guard_seed, 1);
+}
+
 int
 main(void)
 {
@@ -595,6 +666,7 @@ main(void)
 	        cmocka_unit_test(paths_and_launcher),
 	        cmocka_unit_test(malformed_values),
 	        cmocka_unit_test(unknown_names),
+	        cmocka_unit_test(guard_settings),
 	        cmocka_unit_test(first_problem_first_entry),
 	        cmocka_unit_test(error_buffer_limits),
 	        cmocka_unit_test(sizes),
