@@ -58,6 +58,7 @@ da_guarded_configure(const struct da_settings *s)
 	        .align = (size_t)1 << s->guard_align,
 	        .header = DA_HDR,
 	        .quarantine = (size_t)s->quarantine,
+	        .force_mprotect = s->guard_mprotect == DA_GUARD_MPROTECT_ON,
 	};
 	if (da_guard_init(&g) != 0) {
 		struct da_line l = {.len = 0};
@@ -90,7 +91,7 @@ fall_back_to_sampling(void)
 	da_line_str(&l, "dbgalloc: DBGALLOC_GUARD: the kernel's map count "
 	                "(vm.max_map_count) is nearly used up; from now on "
 	                "one block in ");
-	da_line_dec(&l, DA_GUARD_FALLBACK_PERIOD);
+	da_line_count(&l, DA_GUARD_FALLBACK_PERIOD);
 	da_line_str(&l, " is guarded");
 	da_line_emit(&l);
 }

@@ -558,17 +558,22 @@ static void
 table_is_well_formed(void **state)
 {
 	(void)state;
-	static const char *const names[] = {
-	        "LEAKS",        "LEAKS_EXITCODE",  "SUPPRESSIONS",
-	        "LOG",          "STACK_DEPTH",     "BREAK",
-	        "POISON",       "ON_ERROR",        "LIMIT",
-	        "LIMIT_ACTION", "FAIL_AT",         "FAIL_RATE",
-	        "FAIL_SEED",    "FAIL_SITE",       "FAIL_LOG",
-	        "TEMPORARY",    "SAMPLE_INTERVAL", "DUMP",
-	        "DUMP_SIGNAL",  "DUMP_INTERVAL",   "LEAKS_SIGNAL",
-	        "GUARD",        "GUARD_SIDE",      "GUARD_ALIGN",
-	        "QUARANTINE",   "GUARD_RECOVER",   "GUARD_SEED",
-	        "DANGLING",     "LIBRARY",         "OOM_SWEEP"};
+	static const char *const names[] = {"LEAKS",           "LEAKS_EXITCODE",
+	                                    "SUPPRESSIONS",    "LOG",
+	                                    "STACK_DEPTH",     "BREAK",
+	                                    "POISON",          "ON_ERROR",
+	                                    "LIMIT",           "LIMIT_ACTION",
+	                                    "FAIL_AT",         "FAIL_RATE",
+	                                    "FAIL_SEED",       "FAIL_SITE",
+	                                    "FAIL_LOG",        "TEMPORARY",
+	                                    "SAMPLE_INTERVAL", "DUMP",
+	                                    "DUMP_SIGNAL",     "DUMP_INTERVAL",
+	                                    "LEAKS_SIGNAL",    "GUARD",
+	                                    "GUARD_SIDE",      "GUARD_ALIGN",
+	                                    "QUARANTINE",      "GUARD_RECOVER",
+	                                    "GUARD_SEED",      "GUARD_MPROTECT",
+	                                    "DANGLING",        "LIBRARY",
+	                                    "OOM_SWEEP"};
 	assert_int_equal(da_settings_count, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];
