@@ -21,6 +21,7 @@
 #include "shim/export.h"
 #include "shim/guardsig.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -131,10 +132,26 @@ sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	return 0;
 }
 
+/* glibc's signal(), found when the library starts (NULL before, and in
+ * a static program). */
+static sighandler_t (*libc_signal)(int, sighandler_t);
+
+void
+da_shim_guardsig_setup(void)
+{
+	*(void **)&libc_signal = dlsym(RTLD_NEXT, "signal");
+}
+
 /* signal() as glibc's: BSD semantics (SA_RESTART, the handler stays). */
 DA_EXPORT sighandler_t
 signal(int sig, sighandler_t handler)
 {
+	if ((sig != SIGSEGV || !installed) && libc_signal != NULL)
+		return libc_signal(sig, handler);
+	if (handler == SIG_ERR || sig < 1 || sig >= NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
 	struct sigaction act, old;
 	memset(&act, 0, sizeof(act));
 	act.sa_handler = handler;

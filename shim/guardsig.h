@@ -9,4 +9,7 @@
  * handler that was there to pass other faults on to. 0, or -1. */
 int da_shim_guardsig_init(void);
 
+/* Finds what the interposed signal() passes on to (at start-up, always). */
+void da_shim_guardsig_setup(void);
+
 #endif /* DA_SHIM_GUARDSIG_H */

@@ -132,6 +132,7 @@ settings_apply(void)
 	const struct da_settings *s = &da_settings;
 	char line[512];
 	da_audit_configure(s);
+	da_shim_guardsig_setup();
 	if (da_guarded.mode != DA_GUARD_MODE_OFF)
 		da_shim_guardsig_init();
 	if (s->log[0] != '\0' &&
