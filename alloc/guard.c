@@ -84,8 +84,8 @@ pages_for(size_t size, size_t a)
 		need = size + h + a - 1;
 	else if (da_guard_cfg.side == DA_GUARD_AFTER)
 		need = ((size + a - 1) & ~(a - 1)) + h;
-	else
-		need = ((h + a - 1) & ~(a - 1)) + size;
+	else /* a block of 0 bytes still lies inside the slot */
+		need = ((h + a - 1) & ~(a - 1)) + (size != 0 ? size : 1);
 	size_t k = (need + DA_PAGE - 1) / DA_PAGE;
 	if (k == 0)
 		k = 1;

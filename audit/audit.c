@@ -435,7 +435,9 @@ da_audit_calloc(size_t n, size_t size, struct da_call c)
 void *
 da_audit_aligned(size_t align, size_t size, unsigned kind, struct da_call c)
 {
-	if (align <= DA_ALIGN)
+	/* A guarded block's alignment is the setting's unless asked. */
+	if (align <= DA_ALIGN &&
+	    da_likely(da_guarded.mode == DA_GUARD_MODE_OFF))
 		return da_audit_alloc(size, kind, c);
 	if (size > DA_MAX_REQUEST - DA_HDR_EXTRA)
 		return da_audit_nomem();

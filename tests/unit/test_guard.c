@@ -371,6 +371,15 @@ aligned_blocks(void **state)
 		memset(p - HDR, 0x22, HDR + 100);
 		assert_int_equal(da_guard_free(p), DA_FREE_OK);
 	}
+	/* A block of 0 bytes lies in its own slot too, at any alignment:
+	 * its metadata is found, and its free is its own. */
+	for (size_t i = 0; i < sizeof(aligns) / sizeof(aligns[0]); i++) {
+		char *z = da_guard_alloc(0, aligns[i], &why);
+		assert_non_null(z);
+		assert_int_equal((uintptr_t)z % aligns[i], 0);
+		assert_non_null(da_guard_meta(z));
+		assert_int_equal(da_guard_free(z), DA_FREE_OK);
+	}
 	char *p = da_guard_alloc(10, 48, &why); /* rounded up to 64 */
 	assert_non_null(p);
 	assert_int_equal((uintptr_t)p % 64, 0);
