@@ -35,7 +35,8 @@ tests_unit_test_pages_LDADD = $(DA_UNIT_LDADD)
 # that stops a remote free after its CAS exists only there.
 tests_unit_test_remote_race_SOURCES = tests/unit/test_remote_race.c \
 	alloc/os.c alloc/sizeclass.c alloc/chunk.c alloc/pagemap.c \
-	alloc/heap.c alloc/large.c alloc/pages.c alloc/alloc.c alloc/walk.c
+	alloc/heap.c alloc/large.c alloc/pages.c alloc/alloc.c alloc/walk.c \
+	alloc/guard.c alloc/guardspace.c alloc/guardprot.c
 tests_unit_test_remote_race_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_HOOKS=1
 tests_unit_test_remote_race_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
 	$(DA_LIB_CFLAGS)
@@ -220,3 +221,11 @@ TESTS += tests/unit/test_locked_signal
 tests_unit_test_locked_signal_SOURCES = tests/unit/test_locked_signal.c
 tests_unit_test_locked_signal_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
 tests_unit_test_locked_signal_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS) $(PTHREAD_LIBS)
+
+# The eviction ring of guard-page blocks (alloc/guard.c): what the
+# quarantine pushes out, noted for DBGALLOC_DANGLING's sweep.
+check_PROGRAMS += tests/unit/test_guardevict
+TESTS += tests/unit/test_guardevict
+tests_unit_test_guardevict_SOURCES = tests/unit/test_guardevict.c
+tests_unit_test_guardevict_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_guardevict_LDADD = $(DA_UNIT_LDADD)
