@@ -875,14 +875,14 @@ eviction_note(uint32_t n)
 	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
 }
 
-int
+size_t
 da_guard_evicted_waiting(void)
 {
 	if (ev_ring == NULL)
 		return 0;
-	size_t pos = atomic_load_explicit(&ev_out, memory_order_relaxed);
-	return atomic_load_explicit(&ev_ring[pos % EV_CAP].seq,
-	                            memory_order_acquire) == pos + 1;
+	size_t out = atomic_load_explicit(&ev_out, memory_order_relaxed);
+	size_t in = atomic_load_explicit(&ev_in, memory_order_relaxed);
+	return in > out ? in - out : 0;
 }
 
 size_t

@@ -279,8 +279,9 @@ struct da_guard_evicted {
  * The first call with 1 is not thread-safe: make it at start-up. */
 int da_guard_note_evictions(int on);
 
-/* 1 if a noted block waits to be taken: a load or two. Lock-free. */
-int da_guard_evicted_waiting(void);
+/* How many noted blocks wait to be taken (some may still be being
+ * noted): two loads. Lock-free. */
+size_t da_guard_evicted_waiting(void);
 
 /* Takes up to max noted blocks into out, oldest first; returns how many.
  * *missed (unless NULL) gets the blocks not noted since the last call

@@ -77,11 +77,12 @@ pushed_out_blocks_are_noted_in_order(void **state)
 	drain(); /* what the earlier test's blocks leaving noted */
 	for (unsigned i = 4; i < 8; i++)
 		assert_int_equal(da_guard_free(a[i]), DA_FREE_OK);
-	assert_true(da_guard_evicted_waiting());
+	assert_int_equal(da_guard_evicted_waiting(), 4);
 	uint64_t missed = 9;
 	size_t n = da_guard_take_evicted(got, DA_GUARD_EVICT_RING, &missed);
 	assert_int_equal(n, 4);
 	assert_int_equal(missed, 0);
+	assert_int_equal(da_guard_evicted_waiting(), 0);
 	for (unsigned i = 0; i < 4; i++) {
 		assert_ptr_equal((char *)got[i].block, a[i]);
 		assert_int_equal(got[i].size, 13 + i);
