@@ -21,7 +21,10 @@
  * da_guard_note_evictions); the sweep takes all that wait, in one pass,
  * at the end of a free or realloc that is not nested in an allocator
  * operation, holds no allocator lock and runs on no signal stack (else
- * they wait for the next one). A block whose slot was handed out again
+ * they wait for the next one). Sweeps are paced: after a probe that took
+ * t the next waits 9t, unless a quarter of the ring waits (a sweep costs
+ * about 1.3 ms over 10,000 live blocks, 100-200 ms over a million). At
+ * exit, what waits is swept. A block whose slot was handed out again
  * before its sweep is not swept (a pointer into it may be the new
  * block's), and counted as unswept.
  */
