@@ -10,6 +10,10 @@
  *
  *   dangling-prog stale        as above: the sweep must report B and G
  *   dangling-prog clean        both copies cleared before A is freed
+ *   dangling-prog thread       as clean, but a second thread keeps a copy
+ *                              of A in its stack, blocked on a pipe while
+ *                              A leaves the quarantine: the sweep must stop
+ *                              it and read its stack ("T tid" printed)
  *   dangling-prog bench N      as clean, with N more live blocks of 64
  *                              bytes (each holding a pointer to the
  *                              next), and "sweep: MS ms, N live blocks":
@@ -21,7 +25,10 @@
  * no copy of A (the sweep reads the stack from free's caller up), and
  * scrub_stack clears the stale words set_up's frames left below main's.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -115,26 +122,75 @@ build_heap(long n)
 	chain = prev;
 }
 
+static int pipe_fd[2];
+static pthread_mutex_t ready_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ready_cond = PTHREAD_COND_INITIALIZER;
+static int ready;
+
+/* Keeps a copy of A in its own frame until the pipe has a byte. */
+static void *
+keeper(void *arg)
+{
+	char *volatile copy = arg;
+	printf("T %ld\n", (long)syscall(SYS_gettid));
+	fflush(stdout);
+	pthread_mutex_lock(&ready_lock);
+	ready = 1;
+	pthread_cond_signal(&ready_cond);
+	pthread_mutex_unlock(&ready_lock);
+	char c;
+	while (read(pipe_fd[0], &c, 1) < 0)
+		;
+	return (void *)copy;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "stale";
 	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
-	int clean = strcmp(mode, "clean") == 0 || strcmp(mode, "bench") == 0;
-	if (!clean && strcmp(mode, "stale") != 0 &&
-	    strcmp(mode, "bench") != 0) {
-		fprintf(stderr, "usage: dangling-prog stale|clean|bench N\n");
+	int thread = strcmp(mode, "thread") == 0;
+	int clean = strcmp(mode, "clean") == 0 || strcmp(mode, "bench") == 0 ||
+	            thread;
+	if (!clean && strcmp(mode, "stale") != 0) {
+		fprintf(stderr,
+		        "usage: dangling-prog stale|clean|thread|bench N\n");
 		return 2;
 	}
 	if (n > 0)
 		build_heap(n);
-	set_up(clean);
+	pthread_t th;
+	if (thread) {
+		/* A stands in the keeper's frame before it is freed. */
+		if (pipe(pipe_fd) != 0)
+			return 1;
+		holder = make_holder();
+		holder[1] = make_victim();
+		printf("A %p B %p G %p\n", (void *)holder[1], (void *)holder,
+		       (void *)&stale_global);
+		if (pthread_create(&th, NULL, keeper, holder[1]) != 0)
+			return 1;
+		pthread_mutex_lock(&ready_lock);
+		while (!ready)
+			pthread_cond_wait(&ready_cond, &ready_lock);
+		pthread_mutex_unlock(&ready_lock);
+		free(holder[1]);
+		holder[1] = NULL;
+	} else {
+		set_up(clean);
+	}
 	if (!clean)
 		free_victim();
 	scrub_stack();
 	double worst = push_out();
 	if (strcmp(mode, "bench") == 0)
 		printf("sweep: %.3f ms, %ld live blocks\n", worst, n);
+	if (thread) {
+		char c = 1;
+		if (write(pipe_fd[1], &c, 1) != 1 ||
+		    pthread_join(th, NULL) != 0)
+			return 1;
+	}
 	printf("done\n");
 	return 0;
 }

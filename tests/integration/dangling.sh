@@ -9,6 +9,8 @@
 #   - the same with only the 13-byte blocks guarded (the holder is an
 #     ordinary block);
 #   - no report when the copies were cleared, nor without DBGALLOC_DANGLING;
+#   - a copy in the stack of a second thread, blocked meanwhile, is found
+#     (the sweep stops it and reads its stack);
 #   - a sweep over 10,000 more live blocks finds nothing and prints its
 #     time.
 set -u
@@ -98,6 +100,13 @@ result "copies cleared: no report" $?
 run 1 0 stale
 [ "$rc" -eq 0 ] && grep -qx done "$tmp/out" && ! grep -q dangling "$tmp/err"
 result "DBGALLOC_DANGLING=0: no sweep" $?
+
+run 1 1 thread
+a=$(addr A)
+t=$(sed -n 's/^T \([0-9]*\)$/\1/p' "$tmp/out")
+[ "$rc" -eq 0 ] && grep -qx done "$tmp/out" && [ -n "$t" ] &&
+	grep -q "^dbgalloc: dangling pointer to $a (13-byte block, generation [0-9]*, freed): held in a root at 0x[0-9a-f]* (stack of thread $t)\$" "$tmp/err"
+result "a copy in another thread's stack, read with the thread stopped" $?
 
 run size:13-13 1 bench 10000
 ms=$(sed -n 's/^sweep: \([0-9.]*\) ms, 10000 live blocks$/\1/p' "$tmp/out")

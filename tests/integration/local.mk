@@ -323,5 +323,6 @@ check_PROGRAMS += tests/integration/dangling-prog
 tests_integration_dangling_prog_SOURCES = tests/integration/dangling-prog.c
 tests_integration_dangling_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
 	$(DA_INTEGRATION_SITES_CFLAGS)
+tests_integration_dangling_prog_LDADD = $(PTHREAD_LIBS)
 TESTS += tests/integration/dangling.sh
 EXTRA_DIST += tests/integration/dangling.sh
