@@ -388,6 +388,10 @@ da_guard_alloc(size_t size, size_t align, unsigned *why)
 
 /* ---- free and the quarantine ---- */
 
+/* Notes slot n, pushed out of the quarantine, for da_guard_take_evicted
+ * (when asked to: da_guard_note_evictions). Lock-free. */
+static void eviction_note(uint32_t n);
+
 /* Puts slots pushed out of the quarantine on their sizes' closed FIFOs. */
 static void
 evicted_list(const uint32_t *ev, unsigned n)
@@ -404,6 +408,7 @@ evicted_list(const uint32_t *ev, unsigned n)
 			                          memory_order_relaxed);
 			continue;
 		}
+		eviction_note(ev[i]);
 		closed_append(g, ev[i]);
 		da_lock_release(&g->lock);
 	}
@@ -776,9 +781,12 @@ da_guard_fork_parent(void)
 	}
 }
 
+static void evictions_fork_child(void);
+
 void
 da_guard_fork_child(void)
 {
+	evictions_fork_child();
 	fork_level--;
 	/* As heap.c's: holds fork took end here; those of an interrupted
 	 * operation end when it releases them. */
@@ -789,4 +797,145 @@ da_guard_fork_child(void)
 		da_lock_reset(l);
 	}
 	da_guardprot_fork_child();
+}
+
+/* ---- evictions noted for a caller (da_guard_note_evictions) ----
+ *
+ * A bounded lock-free queue (Vyukov's): cell i of the ring is free for
+ * the producer at position pos when its seq is pos, holds an entry for
+ * the consumer at pos when it is pos + 1, and is free again for the
+ * producer a lap later when the consumer sets it to pos + EV_CAP. The
+ * ring is mapped from the OS, so no module's data (a root of the leak
+ * scan, when dbgalloc is linked statically) holds the blocks' addresses.
+ */
+#define EV_CAP DA_GUARD_EVICT_RING
+
+struct ev_cell {
+	_Atomic(size_t) seq;
+	struct da_guard_evicted e;
+};
+
+static struct ev_cell *ev_ring;
+static _Atomic(int) ev_on;
+static _Atomic(size_t) ev_in, ev_out;
+static _Atomic(uint64_t) ev_missed;
+
+static void
+ev_reset(void)
+{
+	for (size_t i = 0; i < EV_CAP; i++)
+		atomic_store_explicit(&ev_ring[i].seq, i, memory_order_relaxed);
+	atomic_store_explicit(&ev_in, 0, memory_order_relaxed);
+	atomic_store_explicit(&ev_out, 0, memory_order_release);
+}
+
+int
+da_guard_note_evictions(int on)
+{
+	if (on && ev_ring == NULL) {
+		ev_ring = da_os_map(EV_CAP * sizeof(*ev_ring));
+		if (ev_ring == NULL)
+			return ENOMEM;
+		ev_reset();
+	}
+	atomic_store_explicit(&ev_on, on != 0, memory_order_release);
+	return 0;
+}
+
+static void
+eviction_note(uint32_t n)
+{
+	if (!atomic_load_explicit(&ev_on, memory_order_acquire))
+		return;
+	const struct da_guard_slot *s = slot(n);
+	size_t pos = atomic_load_explicit(&ev_in, memory_order_relaxed);
+	struct ev_cell *c;
+	for (;;) {
+		c = &ev_ring[pos % EV_CAP];
+		size_t seq =
+		        atomic_load_explicit(&c->seq, memory_order_acquire);
+		intptr_t d = (intptr_t)(seq - pos);
+		if (d == 0 &&
+		    atomic_compare_exchange_weak_explicit(&ev_in, &pos, pos + 1,
+		                                          memory_order_relaxed,
+		                                          memory_order_relaxed))
+			break;
+		if (d < 0) { /* full: the caller has not taken them yet */
+			atomic_fetch_add_explicit(&ev_missed, 1,
+			                          memory_order_relaxed);
+			return;
+		}
+		if (d > 0)
+			pos = atomic_load_explicit(&ev_in,
+			                           memory_order_relaxed);
+	}
+	c->e.block = atomic_load_explicit(&s->block, memory_order_relaxed);
+	c->e.size = atomic_load_explicit(&s->size, memory_order_relaxed);
+	c->e.slot = n;
+	for (unsigned i = 0; i < DA_GUARD_META; i++)
+		c->e.meta[i] =
+		        atomic_load_explicit(&s->meta[i], memory_order_relaxed);
+	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+}
+
+size_t
+da_guard_evicted_waiting(void)
+{
+	if (ev_ring == NULL)
+		return 0;
+	size_t out = atomic_load_explicit(&ev_out, memory_order_relaxed);
+	size_t in = atomic_load_explicit(&ev_in, memory_order_relaxed);
+	return in > out ? in - out : 0;
+}
+
+size_t
+da_guard_take_evicted(struct da_guard_evicted *out, size_t max,
+                      uint64_t *missed)
+{
+	size_t got = 0;
+	if (missed != NULL)
+		*missed = atomic_exchange_explicit(&ev_missed, 0,
+		                                   memory_order_relaxed);
+	if (ev_ring == NULL)
+		return 0;
+	size_t pos = atomic_load_explicit(&ev_out, memory_order_relaxed);
+	while (got < max) {
+		struct ev_cell *c = &ev_ring[pos % EV_CAP];
+		size_t seq =
+		        atomic_load_explicit(&c->seq, memory_order_acquire);
+		intptr_t d = (intptr_t)(seq - (pos + 1));
+		if (d < 0)
+			break; /* empty (or an entry still being written) */
+		if (d > 0) {
+			pos = atomic_load_explicit(&ev_out,
+			                           memory_order_relaxed);
+			continue;
+		}
+		if (!atomic_compare_exchange_weak_explicit(
+		            &ev_out, &pos, pos + 1, memory_order_relaxed,
+		            memory_order_relaxed))
+			continue;
+		out[got++] = c->e;
+		/* No copy of the address stays behind to be found. */
+		memset(&c->e, 0, sizeof(c->e));
+		atomic_store_explicit(&c->seq, pos + EV_CAP,
+		                      memory_order_release);
+		pos++;
+	}
+	return got;
+}
+
+/* A fork child has only the forking thread: an entry another thread was
+ * writing would never be finished, so the ring starts again (what waited
+ * in it counts as missed). */
+static void
+evictions_fork_child(void)
+{
+	if (ev_ring == NULL)
+		return;
+	size_t in = atomic_load_explicit(&ev_in, memory_order_relaxed);
+	size_t out = atomic_load_explicit(&ev_out, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ev_missed, in - out, memory_order_relaxed);
+	memset(ev_ring, 0, EV_CAP * sizeof(*ev_ring));
+	ev_reset();
 }

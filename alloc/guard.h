@@ -258,4 +258,37 @@ void da_guard_fork_prepare(void);
 void da_guard_fork_parent(void);
 void da_guard_fork_child(void);
 
+/*
+ * Blocks pushed out of the quarantine, for a caller that looks for the
+ * pointers still aiming into them before their slots are reused (audit's
+ * DBGALLOC_DANGLING): each is noted, with its slot's meta words, in a ring
+ * of DA_GUARD_EVICT_RING entries as it leaves (before its slot can be
+ * handed out again), and taken from there. A block that finds the ring
+ * full is counted as missed instead. Nothing is noted until
+ * da_guard_note_evictions(1).
+ */
+#define DA_GUARD_EVICT_RING 1024
+
+struct da_guard_evicted {
+	uintptr_t block;              /* its pointer */
+	size_t size;                  /* its size as asked */
+	uint32_t slot;                /* its slot's number */
+	uint64_t meta[DA_GUARD_META]; /* its slot's meta words as it left */
+};
+
+/* From now on (on: 1) or no longer (0), notes the blocks pushed out of
+ * the quarantine. Returns 0, or ENOMEM when the ring could not be mapped.
+ * The first call with 1 is not thread-safe: make it at start-up. */
+int da_guard_note_evictions(int on);
+
+/* How many noted blocks wait to be taken (some may still be being
+ * noted): two loads. Lock-free. */
+size_t da_guard_evicted_waiting(void);
+
+/* Takes up to max noted blocks into out, oldest first; returns how many.
+ * *missed (unless NULL) gets the blocks not noted since the last call
+ * (the ring was full). Lock-free; any thread; async-signal-safe. */
+size_t da_guard_take_evicted(struct da_guard_evicted *out, size_t max,
+                             uint64_t *missed);
+
 #endif /* DA_ALLOC_GUARD_H */

@@ -5,6 +5,7 @@
  */
 #include "audit/audit.h"
 #include "audit/guarded.h"
+#include "audit/dangling.h"
 #include "audit/dump.h"
 #include "audit/dumper.h"
 #include "audit/duration.h"
@@ -681,6 +682,8 @@ da_audit_free_slow(void *p, unsigned e, unsigned accept, size_t size,
 	if (da_guard_owns(p))
 		da_guarded_note_free(p, c);
 	release_checked(p, &b, c.ret, 0);
+	if (da_unlikely(da_guarded.dangling))
+		da_dangling_sweep_evicted(c);
 }
 
 /* Counts again the bytes of a block that stays live after all: never
@@ -708,6 +711,8 @@ moved(void *p, void *q, uint64_t old, size_t size, const struct da_block *b,
 	if (da_guard_owns(p))
 		da_guarded_note_free(p, c);
 	release_checked(p, b, c.ret, 1);
+	if (da_unlikely(da_guarded.dangling))
+		da_dangling_sweep_evicted(c);
 	if (da_acct_low())
 		da_acct_under();
 	return q;
@@ -726,6 +731,8 @@ da_audit_realloc(void *p, size_t size, unsigned e, struct da_call c)
 		if (guarded)
 			da_guarded_note_free(p, c);
 		release_checked(p, &b, c.ret, 0);
+		if (da_unlikely(da_guarded.dangling))
+			da_dangling_sweep_evicted(c);
 		return NULL;
 	}
 	if (size > DA_MAX_REQUEST - DA_HDR_EXTRA)

@@ -2,6 +2,7 @@
  * audit/guarded.c — guarded blocks in audit (guarded.h).
  */
 #include "audit/guarded.h"
+#include "audit/dangling.h"
 #include "audit/depot.h"
 #include "audit/errors.h"
 #include "audit/unwind.h"
@@ -71,7 +72,8 @@ da_guarded_configure(const struct da_settings *s)
 	da_guarded.min = spec.min;
 	da_guarded.max = spec.max;
 	da_guarded.recover = s->guard_recover == DA_GUARD_RECOVER_ON;
-	da_guarded.dangling = s->dangling == DA_DANGLING_ON;
+	da_guarded.dangling =
+	        s->dangling == DA_DANGLING_ON && da_dangling_configure() == 0;
 	da_gen_sample(spec.mode == DA_GUARD_MODE_SAMPLE ? spec.period : 1,
 	              s->guard_seed);
 	return 0;

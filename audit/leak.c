@@ -411,7 +411,16 @@ struct marker {
 	struct vec cand;  /* blocks an interior pointer reached */
 	int phase;        /* 'A' start pointers, 'B' any, 'C' cliques */
 	size_t leader;
+	/* da_leak_probe: the words are looked up in its ranges instead of
+	 * among the blocks; what is being read, for the words it finds. */
+	struct da_leak_probe *probe;
+	struct vec found; /* struct da_leak_held */
+	uint8_t in;       /* enum da_held_in */
+	pid_t tid;        /* the thread whose stack, TLS or registers */
+	size_t holder;    /* DA_HELD_BLOCK: the block's index */
 };
+
+static void probe_word(struct marker *m, uintptr_t at, uintptr_t w);
 
 static void
 push(struct marker *m, size_t i)
@@ -424,6 +433,10 @@ push(struct marker *m, size_t i)
 static void
 hit(struct marker *m, uintptr_t w)
 {
+	if (m->probe != NULL) {
+		probe_word(m, 0, w); /* a register, or a pointer made up */
+		return;
+	}
 	if (da_pagemap_kind((void *)w) == DA_PM_NONE)
 		return;
 	long i = da_leak_find(m->s, w);
@@ -482,6 +495,11 @@ static void
 scan_range(struct marker *m, uintptr_t lo, uintptr_t hi)
 {
 	lo = (lo + 7) & ~(uintptr_t)7;
+	if (m->probe != NULL) {
+		for (uintptr_t a = lo; a + 8 <= hi; a += 8)
+			probe_word(m, a, *(const uintptr_t *)a);
+		return;
+	}
 	for (uintptr_t a = lo; a + 8 <= hi; a += 8)
 		hit(m, *(const uintptr_t *)a);
 }
@@ -540,6 +558,8 @@ scan_own_stack(struct marker *m)
 		return;
 	if (lo >= sp && lo < r->hi)
 		sp = lo;
+	m->in = DA_HELD_STACK;
+	m->tid = (pid_t)syscall(SYS_gettid);
 	scan_root(m, sp, r->hi);
 }
 
@@ -576,6 +596,7 @@ scan_tls(struct marker *m, uintptr_t tp)
 	const struct range *r = mapping_of(tp);
 	if (r == NULL)
 		return;
+	m->in = DA_HELD_TLS;
 	uintptr_t lo = tp;
 	for (unsigned i = 0; i < tls_n; i++)
 		if (tls_off[i] <= tp - r->lo && tp - tls_off[i] < lo)
@@ -595,16 +616,20 @@ scan_tls(struct marker *m, uintptr_t tp)
 static void
 scan_stopped(struct marker *m, const struct da_stopped *st)
 {
+	m->tid = st->tid;
 	scan_tls(m, st->tp);
 	if (st->bound == DA_SCAN_OURS)
 		return;
 	const struct range *r = mapping_of(st->sp);
+	m->in = DA_HELD_STACK;
 	if (r != NULL && st->bound > st->sp && st->bound < r->hi) {
 		scan_root(m, st->bound, r->hi);
 		return;
 	}
+	m->in = DA_HELD_REGS;
 	for (unsigned k = 0; k < DA_STOP_REGS; k++)
 		hit(m, st->regs[k]);
+	m->in = DA_HELD_STACK;
 	if (r != NULL)
 		scan_root(m, st->sp > r->lo + 128 ? st->sp - 128 : r->lo,
 		          r->hi);
@@ -614,14 +639,15 @@ static void
 scan_roots(struct marker *m, const struct da_world *w)
 {
 	const struct range *sg = segs.p;
+	m->in = DA_HELD_DATA;
 	for (size_t i = 0; i < segs.n; i++)
 		scan_root(m, sg[i].lo, sg[i].hi);
 	scan_own_stack(m);
 	scan_tls(m, (uintptr_t)__builtin_thread_pointer());
 	for (unsigned t = 0; t < w->n; t++)
 		scan_stopped(m, &w->t[t]);
-	/* Ignored blocks are roots. */
-	for (size_t i = 0; i < m->s->n; i++)
+	/* Ignored blocks are roots (a probe reads every block anyway). */
+	for (size_t i = 0; i < m->s->n && m->probe == NULL; i++)
 		if (m->s->b[i].mark == M_SKIP &&
 		    m->s->b[i].site == DA_SITE_IGNORED)
 			scan_range(m, m->s->b[i].user,
@@ -896,4 +922,109 @@ da_leak_scan_free(struct da_leak_scan *s)
 	if (s->top != NULL)
 		da_os_unmap(s->top, s->ntop * sizeof(uintptr_t));
 	memset(s, 0, sizeof(*s));
+}
+
+/* --- The probe: which words hold a value in given ranges. --- */
+
+/* Notes the word at at (0: a register) if it holds w in a range. */
+static void
+probe_word(struct marker *m, uintptr_t at, uintptr_t w)
+{
+	struct da_leak_probe *p = m->probe;
+	if (w < p->lo[0] || w >= p->hi[p->n - 1])
+		return;
+	size_t a = 0, b = p->n; /* the last range starting at or below w */
+	while (b - a > 1) {
+		size_t mid = a + (b - a) / 2;
+		if (p->lo[mid] <= w)
+			a = mid;
+		else
+			b = mid;
+	}
+	if (w >= p->hi[a])
+		return;
+	p->total++;
+	if (m->found.n >= p->max)
+		return;
+	struct da_leak_held h = {
+	        .at = at,
+	        .value = w,
+	        .range = (uint32_t)a,
+	        .in = m->in,
+	        .tid = m->in == DA_HELD_DATA || m->in == DA_HELD_BLOCK ? 0
+	                                                               : m->tid,
+	};
+	if (m->in == DA_HELD_BLOCK)
+		h.holder = m->s->b[m->holder];
+	vec_push(&m->found, &h);
+}
+
+struct probe_ctx {
+	struct da_leak_probe *p;
+	int rc;
+};
+
+/* With the world stopped: the roots, then every block of the program's. */
+static void
+probe_stopped(const struct da_world *w, void *arg)
+{
+	struct probe_ctx *x = arg;
+	struct vec blocks = {.elem = sizeof(struct da_lblock)};
+	struct da_leak_scan s;
+	memset(&s, 0, sizeof(s));
+	x->rc = read_maps();
+	if (x->rc == 0)
+		x->rc = da_alloc_walk(collect_block, &blocks) ? -1 : 0;
+	if (x->rc == 0) {
+		s.b = blocks.p;
+		s.n = blocks.n;
+		struct marker m = {
+		        .s = &s,
+		        .probe = x->p,
+		        .found = {.elem = sizeof(struct da_leak_held)}};
+		scan_roots(&m, w);
+		m.in = DA_HELD_BLOCK;
+		for (size_t i = 0; i < s.n; i++) {
+			if (s.b[i].site == DA_SITE_INTERNAL)
+				continue;
+			m.holder = i;
+			scan_range(&m, s.b[i].user, s.b[i].user + s.b[i].size);
+		}
+		x->p->found = m.found.p;
+		x->p->nfound = m.found.n;
+		x->p->cap = m.found.cap;
+		x->p->blocks = s.n;
+	}
+	x->p->threads = w->n + 1;
+	vec_free(&blocks);
+}
+
+int
+da_leak_probe(struct da_leak_probe *p)
+{
+	p->found = NULL;
+	p->nfound = p->cap = 0;
+	p->total = 0;
+	p->blocks = 0;
+	p->threads = p->missed = 0;
+	if (p->n == 0)
+		return 0;
+	struct probe_ctx x = {p, -1};
+	scan_begin();
+	segs.n = 0;
+	tls_n = 0;
+	dl_iterate_phdr(phdr_cb, (void *)(uintptr_t)&da_leak_scan);
+	int missed = da_world_run(1, p->patience_ms, probe_stopped, &x);
+	p->missed = missed > 0 ? (unsigned)missed : 0;
+	scan_end();
+	return x.rc;
+}
+
+void
+da_leak_probe_free(struct da_leak_probe *p)
+{
+	if (p->found != NULL)
+		da_os_unmap(p->found, p->cap * sizeof(struct da_leak_held));
+	p->found = NULL;
+	p->nfound = p->cap = 0;
 }

@@ -135,4 +135,50 @@ int da_leak_list_with(struct da_leak_scan *s, const struct da_leak_hook *h);
 /* The index of the block of s containing address a, or -1 (for tests). */
 long da_leak_find(const struct da_leak_scan *s, uintptr_t a);
 
+/*
+ * The probe: which aligned words of the roots (as the scan reads them) and
+ * of every live block of the program's hold a value in one of the ranges
+ * [lo[i], hi[i]) (sorted, disjoint) — the pointers still aiming into
+ * memory that is no block any more (DBGALLOC_DANGLING). The other threads
+ * are stopped meanwhile (waiting patience_ms at most for each round of
+ * them), as for a scan, and the same rules hold for the caller (outside
+ * any allocator operation, below a DA_SCAN_ENTER or another bound).
+ */
+enum da_held_in {
+	DA_HELD_BLOCK = 0, /* a live block: holder describes it */
+	DA_HELD_DATA,      /* a module's writable data (globals) */
+	DA_HELD_STACK,     /* a thread's stack */
+	DA_HELD_REGS,      /* a stopped thread's registers (at is 0) */
+	DA_HELD_TLS,       /* a thread's static TLS or thread control block */
+};
+
+struct da_leak_held {
+	uintptr_t at;            /* the word's address; 0 for a register */
+	uintptr_t value;         /* what it holds */
+	uint32_t range;          /* the range value lies in */
+	uint8_t in;              /* enum da_held_in */
+	pid_t tid;               /* stack, registers, TLS: the thread */
+	struct da_lblock holder; /* DA_HELD_BLOCK: the block holding it */
+};
+
+struct da_leak_probe {
+	/* In: */
+	const uintptr_t *lo, *hi; /* n ranges, by address */
+	size_t n;
+	size_t max;           /* words to note at most (the rest counted) */
+	unsigned patience_ms; /* for each round of the stop */
+	/* Out (mapped from the OS: da_leak_probe_free): */
+	struct da_leak_held *found; /* in the order read: roots first */
+	size_t nfound, cap;
+	uint64_t total;   /* words found, noted or not */
+	size_t blocks;    /* live blocks read */
+	unsigned threads; /* threads whose stacks were read */
+	unsigned missed;  /* threads that could not be stopped */
+};
+
+/* Probes; returns 0, or -1 when memory for the tables could not be
+ * mapped (found may then hold what was noted before). */
+int da_leak_probe(struct da_leak_probe *p);
+void da_leak_probe_free(struct da_leak_probe *p);
+
 #endif /* DA_AUDIT_LEAK_H */

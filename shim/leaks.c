@@ -18,6 +18,7 @@
  * runs, so they come after the report.)
  */
 #include "audit/audit.h"
+#include "audit/dangling.h"
 #include "audit/epochs.h"
 #include "audit/exitcheck.h"
 #include "audit/fail.h"
@@ -102,6 +103,7 @@ static void
 exit_checks(void)
 {
 	da_audit_exit_check();
+	da_dangling_exit();
 	da_fail_exit_report();
 	/* With the leak check to come, the dump makes the scan for its
 	 * blocks' verdicts, and the report takes them from it: one scan. It

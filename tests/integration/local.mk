@@ -314,3 +314,15 @@ tests_integration_leak_stale_CPPFLAGS = $(DA_INTEGRATION_LINKED_CPPFLAGS)
 tests_integration_leak_stale_CFLAGS = $(DA_INTEGRATION_CFLAGS)
 tests_integration_leak_stale_LDFLAGS = -Wl,-z,now
 tests_integration_leak_stale_LDADD = $(DA_INTEGRATION_LINKED_LIBS)
+
+# DBGALLOC_DANGLING: a stale pointer planted in a live block and in a
+# global, found by the sweep when its block leaves the quarantine
+# (dangling.sh); dangling-prog is built plain, to be preloaded, with
+# frame pointers and -g so that the reports name its functions.
+check_PROGRAMS += tests/integration/dangling-prog
+tests_integration_dangling_prog_SOURCES = tests/integration/dangling-prog.c
+tests_integration_dangling_prog_CFLAGS = $(DA_INTEGRATION_CFLAGS) \
+	$(DA_INTEGRATION_SITES_CFLAGS)
+tests_integration_dangling_prog_LDADD = $(PTHREAD_LIBS)
+TESTS += tests/integration/dangling.sh
+EXTRA_DIST += tests/integration/dangling.sh

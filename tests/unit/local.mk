@@ -221,3 +221,11 @@ TESTS += tests/unit/test_locked_signal
 tests_unit_test_locked_signal_SOURCES = tests/unit/test_locked_signal.c
 tests_unit_test_locked_signal_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
 tests_unit_test_locked_signal_LDADD = $(DA_UNIT_LDADD) $(DL_LIBS) $(PTHREAD_LIBS)
+
+# The eviction ring of guard-page blocks (alloc/guard.c): what the
+# quarantine pushes out, noted for DBGALLOC_DANGLING's sweep.
+check_PROGRAMS += tests/unit/test_guardevict
+TESTS += tests/unit/test_guardevict
+tests_unit_test_guardevict_SOURCES = tests/unit/test_guardevict.c
+tests_unit_test_guardevict_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_guardevict_LDADD = $(DA_UNIT_LDADD)
