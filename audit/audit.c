@@ -499,6 +499,10 @@ bad_pointer_why(struct da_line *l, const char *p, int err,
 static void
 freed_info(struct da_err *e, const char *blk)
 {
+	if (da_guard_owns(blk)) { /* its pages are closed: its slot says */
+		da_guarded_freed_info(e, blk + DA_HDR);
+		return;
+	}
 	const struct da_region *r = da_pagemap_find(blk);
 	if (r == NULL || r->kind == DA_REGION_HUGE || !da_rec_intact(blk))
 		return;

@@ -226,6 +226,29 @@ da_guarded_note_free(void *p, struct da_call c)
 	                      memory_order_relaxed);
 }
 
+/* The block a lookup named, described in e from its slot's words. */
+static void
+describe_hit(struct da_err *e, const struct da_guard_hit *hit)
+{
+	e->have_info = 1;
+	e->info.size = hit->size;
+	e->info.gen = hit->meta[DA_GM_GEN];
+	e->info.site = (uint32_t)hit->meta[DA_GM_SITE];
+	e->alloc_tid = (uint32_t)hit->meta[DA_GM_THREADS];
+	if (hit->freed) {
+		e->free_site = (uint32_t)hit->meta[DA_GM_FREE];
+		e->free_tid = (uint32_t)(hit->meta[DA_GM_THREADS] >> 32);
+	}
+}
+
+void
+da_guarded_freed_info(struct da_err *e, const void *p)
+{
+	struct da_guard_hit hit;
+	if (da_guard_lookup(p, &hit) && hit.freed && hit.block == p)
+		describe_hit(e, &hit);
+}
+
 /* The headline's first words for hit: the kind of error and the access. */
 static void
 headline(struct da_line *l, const struct da_guard_hit *hit, const void *addr,
@@ -279,17 +302,10 @@ da_guarded_fault(const void *addr, int write, uintptr_t pc, uintptr_t fp)
 			da_line_str(&e.head, " of ");
 		}
 		da_line_hex(&e.head, (unsigned long)b);
-		e.have_info = 1;
-		e.info.size = hit.size;
-		e.info.gen = hit.meta[DA_GM_GEN];
-		e.info.site = (uint32_t)hit.meta[DA_GM_SITE];
-		e.alloc_tid = (uint32_t)hit.meta[DA_GM_THREADS];
+		describe_hit(&e, &hit);
 		da_err_block(&e, hit.size);
-		if (hit.freed) {
+		if (hit.freed)
 			da_line_str(&e.head, ", freed");
-			e.free_site = (uint32_t)hit.meta[DA_GM_FREE];
-			e.free_tid = (uint32_t)(hit.meta[DA_GM_THREADS] >> 32);
-		}
 	}
 	da_err_write(&e);
 	if (da_guarded.recover && da_guard_recover(addr) == 0) {

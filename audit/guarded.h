@@ -28,6 +28,7 @@
 
 #include "alloc/guard.h"
 #include "audit/audit.h"
+#include "audit/errors.h"
 #include "audit/guardspec.h"
 #include "audit/settings.h"
 
@@ -109,6 +110,11 @@ da_audit_extra(const void *blk)
  * are (errors.h).
  */
 int da_guarded_fault(const void *addr, int write, uintptr_t pc, uintptr_t fp);
+
+/* What the slot of the freed guarded block p says of it (its pages are
+ * closed): size, generation, call sites and threads, in e; nothing if p is
+ * not a freed guarded block's pointer. */
+void da_guarded_freed_info(struct da_err *e, const void *p);
 
 /* fork: the child's thread ids differ. */
 void da_guarded_fork_child(void);
