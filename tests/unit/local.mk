@@ -35,7 +35,8 @@ tests_unit_test_pages_LDADD = $(DA_UNIT_LDADD)
 # that stops a remote free after its CAS exists only there.
 tests_unit_test_remote_race_SOURCES = tests/unit/test_remote_race.c \
 	alloc/os.c alloc/sizeclass.c alloc/chunk.c alloc/pagemap.c \
-	alloc/heap.c alloc/large.c alloc/pages.c alloc/alloc.c alloc/walk.c
+	alloc/heap.c alloc/large.c alloc/pages.c alloc/alloc.c alloc/walk.c \
+	alloc/guard.c alloc/guardspace.c alloc/guardprot.c
 tests_unit_test_remote_race_CPPFLAGS = $(AM_CPPFLAGS) -DDA_TEST_HOOKS=1
 tests_unit_test_remote_race_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
 	$(DA_LIB_CFLAGS)
