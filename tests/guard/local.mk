@@ -1,0 +1,13 @@
+# DBGALLOC_GUARD under LD_PRELOAD (issue 16). run.sh: death tests of
+# guard-prog and guard-cxx (built without dbgalloc, misuse chosen by
+# argument), the entry points' results, sampling, recovery, chaining of a
+# program's SIGSEGV handler, fork. million.sh: a million guarded blocks
+# live at once. workloads.sh: python3 and perl under DBGALLOC_GUARD=1.
+check_PROGRAMS += tests/guard/guard-prog tests/guard/guard-cxx
+tests_guard_guard_prog_SOURCES = tests/guard/guard-prog.c
+tests_guard_guard_prog_CFLAGS = $(AM_CFLAGS) -fno-builtin
+tests_guard_guard_cxx_SOURCES = tests/guard/guard-cxx.cc
+tests_guard_guard_cxx_CXXFLAGS = $(AM_CXXFLAGS) -std=gnu++17 -fno-builtin \
+	-fsized-deallocation
+TESTS += tests/guard/run.sh
+EXTRA_DIST += tests/guard/run.sh
