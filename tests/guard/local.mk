@@ -11,3 +11,11 @@ tests_guard_guard_cxx_CXXFLAGS = $(AM_CXXFLAGS) -std=gnu++17 -fno-builtin \
 	-fsized-deallocation
 TESTS += tests/guard/run.sh
 EXTRA_DIST += tests/guard/run.sh
+
+# A million guarded blocks live: some 4.1 GB resident, bounded, run only
+# where MemAvailable has room (million.sh says what it measured).
+check_PROGRAMS += tests/guard/million
+tests_guard_million_SOURCES = tests/guard/million.c
+tests_guard_million_CFLAGS = $(AM_CFLAGS) -fno-builtin
+TESTS += tests/guard/million.sh
+EXTRA_DIST += tests/guard/million.sh
