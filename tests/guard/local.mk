@@ -19,3 +19,7 @@ tests_guard_million_SOURCES = tests/guard/million.c
 tests_guard_million_CFLAGS = $(AM_CFLAGS) -fno-builtin
 TESTS += tests/guard/million.sh
 EXTRA_DIST += tests/guard/million.sh
+
+# python3 (pymalloc and PYTHONMALLOC=malloc, and a fork) and perl.
+TESTS += tests/guard/workloads.sh
+EXTRA_DIST += tests/guard/workloads.sh
