@@ -252,7 +252,7 @@ unknown_names(void **state)
 	/* Too far from everything: no suggestion. */
 	fails("DBGALLOC_DEPTH=8", "dbgalloc: unknown variable DBGALLOC_DEPTH");
 	fails("DBGALLOC_L=1", "dbgalloc: unknown variable DBGALLOC_L");
-	fails("DBGALLOC_GUARD=1", "dbgalloc: unknown variable DBGALLOC_GUARD");
+	fails("DBGALLOC_FENCE=1", "dbgalloc: unknown variable DBGALLOC_FENCE");
 	fails("DBGALLOC_=1", "dbgalloc: unknown variable DBGALLOC_");
 	/* A long name is cut, and gets no suggestion. */
 	fails("DBGALLOC_LEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKSLEAKS"
@@ -565,7 +565,9 @@ table_is_well_formed(void **state)
 	        "FAIL_SEED",    "FAIL_SITE",       "FAIL_LOG",
 	        "TEMPORARY",    "SAMPLE_INTERVAL", "DUMP",
 	        "DUMP_SIGNAL",  "DUMP_INTERVAL",   "LEAKS_SIGNAL",
-	        "LIBRARY",      "OOM_SWEEP"};
+	        "GUARD",        "GUARD_SIDE",      "GUARD_ALIGN",
+	        "QUARANTINE",   "GUARD_RECOVER",   "GUARD_SEED",
+	        "DANGLING",     "LIBRARY",         "OOM_SWEEP"};
 	assert_int_equal(da_settings_count, sizeof(names) / sizeof(names[0]));
 	for (size_t i = 0; i < da_settings_count; i++) {
 		const struct da_setting *d = &da_settings_table[i];
