@@ -436,9 +436,11 @@ da_audit_calloc(size_t n, size_t size, struct da_call c)
 void *
 da_audit_aligned(size_t align, size_t size, unsigned kind, struct da_call c)
 {
-	/* A guarded block's alignment is the setting's unless asked. */
+	/* Guarded blocks may be less aligned than DA_ALIGN (DBGALLOC_GUARD_
+	 * ALIGN): an alignment above theirs takes the path that asks for it. */
 	if (align <= DA_ALIGN &&
-	    da_likely(da_guarded.mode == DA_GUARD_MODE_OFF))
+	    (da_likely(da_guarded.mode == DA_GUARD_MODE_OFF) ||
+	     align <= da_guard_cfg.align))
 		return da_audit_alloc(size, kind, c);
 	if (size > DA_MAX_REQUEST - DA_HDR_EXTRA)
 		return da_audit_nomem();

@@ -2,9 +2,9 @@
 # sourced by cmocka-helpers.sh, leaks-launcher.sh, leaks-programs.sh,
 # limit-env.sh (and through it limit.sh, fail.sh, dump.sh, counters.sh,
 # stats.sh, triggers.sh and settings.sh), oom-sweep.sh, preload-basic.sh,
-# preload-programs.sh, startup.sh, symbolize-clang.sh, tests/leaks/run.sh
-# and tests/demo/demo-test.sh, each through the directory of its $0 (the
-# source tree's, in a VPATH build too).
+# preload-programs.sh, startup.sh, symbolize-clang.sh, tests/leaks/run.sh,
+# tests/demo/demo-test.sh and the scripts of tests/guard/, each through the
+# directory of its $0 (the source tree's, in a VPATH build too).
 #
 # It sets top and lib (the build tree and its library, from make check),
 # the counts passed and failed, and tmp, a temporary directory removed at
