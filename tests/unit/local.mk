@@ -43,7 +43,7 @@ tests_unit_test_remote_race_CFLAGS = $(DA_UNIT_CFLAGS) $(PTHREAD_CFLAGS) \
 tests_unit_test_remote_race_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 
 # Guard-page blocks (alloc/guard.c): layout, faults, quarantine, lookups,
-# the mprotect fallback and its ceiling, a million live blocks (~4 GiB).
+# the mprotect fallback and its ceiling, 200,000 live blocks (~0.8 GiB).
 check_PROGRAMS += tests/unit/test_guard
 TESTS += tests/unit/test_guard
 tests_unit_test_guard_SOURCES = tests/unit/test_guard.c
