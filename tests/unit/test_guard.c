@@ -605,7 +605,7 @@ mem_available(void)
  * the mappings stay few. Each costs a page of memory: skipped, and said
  * so, only where the memory is not there. */
 static void
-million_live(void **state)
+many_live(void **state)
 {
 	(void)state;
 	size_t need = (size_t)MANY * (PAGE + 256) + ((size_t)1 << 30);
@@ -665,8 +665,8 @@ static const struct CMUnitTest common[] = {
 static const struct CMUnitTest ceiling[] = {
         cmocka_unit_test(mprotect_ceiling),
 };
-static const struct CMUnitTest million[] = {
-        cmocka_unit_test(million_live),
+static const struct CMUnitTest many[] = {
+        cmocka_unit_test(many_live),
 };
 
 /* Runs group (n tests) in a child with this config; its failures. */
@@ -727,6 +727,6 @@ main(void)
 	              common);
 	failed += RUN("guard_mprotect_before", DA_GUARD_BEFORE, 16, 1, common);
 	failed += RUN("guard_mprotect_ceiling", DA_GUARD_AFTER, 16, 1, ceiling);
-	failed += RUN("guard_million", DA_GUARD_AFTER, 16, 0, million);
+	failed += RUN("guard_many", DA_GUARD_AFTER, 16, 0, many);
 	return failed != 0;
 }
