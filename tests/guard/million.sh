@@ -72,4 +72,23 @@ elif [ "$rc" -ne 0 ] || ! grep -qx "million: right" "$tmp/out"; then
 else
 	pass "$name"
 fi
+
+# mprotect's guards split mappings: near 3/4 of vm.max_map_count (65530 by
+# default: 30,000 blocks pass it) one line says guarding goes on sampled,
+# and no allocation fails.
+maps_max=$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 65530)
+m=$((maps_max / 2))
+env LD_PRELOAD="$lib" DBGALLOC_GUARD=1 DBGALLOC_GUARD_MPROTECT=1 \
+	"$prog" "$m" any-maps >"$tmp/out" 2>"$tmp/err"
+rc=$?
+cat "$tmp/out" "$tmp/err"
+live_maps=$(sed -n 's/.* \([0-9]*\) live, .*/\1/p' "$tmp/out")
+if [ "$rc" -eq 0 ] && grep -qx "million: right" "$tmp/out" &&
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+	grep -qx "dbgalloc: DBGALLOC_GUARD: the kernel's map count (vm.max_map_count) is nearly used up; from now on one block in 1,000 is guarded" "$tmp/err" &&
+	[ "${live_maps:-0}" -gt $((maps_max / 2)) ]; then
+	pass "mprotect's guards: $m blocks, one line near the map count, sampled on"
+else
+	fail "mprotect's guards: $m blocks, one line near the map count, sampled on" "status $rc"
+fi
 finish
