@@ -119,14 +119,6 @@ keep_unreused(struct da_guard_evicted *e, size_t n)
 	return k;
 }
 
-static void
-emit_site(uint32_t site)
-{
-	const uintptr_t *pcs = NULL;
-	unsigned n = site < DA_SITE_IGNORED ? da_depot_get(site, &pcs) : 0;
-	da_frames_emit(pcs, n);
-}
-
 /* Appends " (data of module NAME)": the module whose segments hold a. */
 static void
 module_of(struct da_line *l, uintptr_t a)
@@ -204,16 +196,11 @@ report(const struct da_leak_held *h, const struct da_guard_evicted *e)
 	da_err_write(&er);
 	if (h->in == DA_HELD_BLOCK) {
 		struct da_line l = {.len = 0};
-		unsigned epoch = da_gen_epoch_of(h->holder.gen);
-		da_line_str(&l, "  the holder was allocated at (generation ");
-		da_line_dec(&l, h->holder.gen);
-		da_line_str(&l, ", epoch ");
-		da_line_dec(&l, epoch);
-		da_line_str(&l, " \"");
-		da_line_str(&l, da_gen_epoch_label(epoch));
-		da_line_str(&l, "\"):");
+		da_line_str(&l, "  the holder was allocated at (");
+		da_line_generation(&l, h->holder.gen);
+		da_line_str(&l, "):");
 		da_line_emit(&l);
-		emit_site(h->holder.site);
+		da_site_emit(h->holder.site);
 	}
 }
 

@@ -50,12 +50,25 @@ da_err_block(struct da_err *e, uint64_t size)
 	da_line_str(&e->head, ")");
 }
 
-static void
-emit_site(uint32_t site)
+void
+da_site_emit(uint32_t site)
 {
-	const uintptr_t *pcs;
-	unsigned n = da_depot_get(site, &pcs);
+	const uintptr_t *pcs = NULL;
+	unsigned n = site < DA_SITE_IGNORED ? da_depot_get(site, &pcs) : 0;
 	da_frames_emit(pcs, n);
+}
+
+void
+da_line_generation(struct da_line *l, uint64_t gen)
+{
+	unsigned epoch = da_gen_epoch_of(gen);
+	da_line_str(l, "generation ");
+	da_line_dec(l, gen);
+	da_line_str(l, ", epoch ");
+	da_line_dec(l, epoch);
+	da_line_str(l, " \"");
+	da_line_str(l, da_gen_epoch_label(epoch));
+	da_line_str(l, "\"");
 }
 
 void
@@ -97,7 +110,7 @@ da_err_write(struct da_err *e)
 		da_line_dec(&l, e->free_tid);
 		da_line_str(&l, " at:");
 		da_line_emit(&l);
-		emit_site(e->free_site);
+		da_site_emit(e->free_site);
 	} else if (e->free_pc != 0) {
 		da_line_str(&l, "  freed before at:");
 		da_line_emit(&l);
@@ -105,22 +118,17 @@ da_err_write(struct da_err *e)
 		da_frames_emit(&pc, 1);
 	}
 	if (e->have_info) {
-		unsigned epoch = da_gen_epoch_of(e->info.gen);
 		if (e->alloc_tid != 0) {
 			da_line_str(&l, "  allocated by thread ");
 			da_line_dec(&l, e->alloc_tid);
-			da_line_str(&l, " at (generation ");
+			da_line_str(&l, " at (");
 		} else {
-			da_line_str(&l, "  allocated at (generation ");
+			da_line_str(&l, "  allocated at (");
 		}
-		da_line_dec(&l, e->info.gen);
-		da_line_str(&l, ", epoch ");
-		da_line_dec(&l, epoch);
-		da_line_str(&l, " \"");
-		da_line_str(&l, da_gen_epoch_label(epoch));
-		da_line_str(&l, "\"):");
+		da_line_generation(&l, e->info.gen);
+		da_line_str(&l, "):");
 		da_line_emit(&l);
-		emit_site(e->info.site);
+		da_site_emit(e->info.site);
 	}
 	pthread_setcancelstate(cancel, NULL);
 }

@@ -45,6 +45,13 @@ void da_err_write(struct da_err *e);
 /* Appends " (41-byte block, generation 12)" for e's block. */
 void da_err_block(struct da_err *e, uint64_t size);
 
+/* Appends "generation G, epoch E \"label\"" for generation gen. */
+void da_line_generation(struct da_line *l, uint64_t gen);
+
+/* Writes the frames of call site site (none for an ignored block's or
+ * dbgalloc's own), as da_frames_emit does. */
+void da_site_emit(uint32_t site);
+
 /* Writes frames pcs[0..n) one per line, symbolized when that is safe
  * (not inside an interrupted allocator operation). */
 void da_frames_emit(const uintptr_t *pcs, unsigned n);
