@@ -505,7 +505,7 @@ END {
 			have_glibc ? "rss" times " against glibc's" : "MiB"
 	}
 	if (guard) {
-		print "guard pages: churn only for guard-full, efence and duma (tens of " \
+		print "guard pages: churn only for guard-full, efence and duma (10 to hundreds of " \
 			"\302\265s a pair: scaled down as above)."
 		printf "  \302\265s/pair: (t %s t0) / (W %s W0) from the medians at scale 0 and at the scale shown " \
 			"under MiB@scale, start-up left out; then its ratio to glibc's.\n", minus, minus
