@@ -237,16 +237,21 @@ function cell(w, a, m, gr) {
 	}
 	if (GT > 0) {
 		TR = T / GT
-		C1 = sprintf("%.2f", TR)
+		C1 = ratio(TR)
 	} else {
 		C1 = "n/a"
 	}
 	if (gr > 0) {
 		RR = R / gr
-		C2 = sprintf("%.2f", RR)
+		C2 = ratio(RR)
 	} else {
 		C2 = "n/a"
 	}
+}
+
+# A ratio in a cell: two decimals, fewer from 1,000 on so that it fits.
+function ratio(x) {
+	return sprintf(x < 1000 ? "%.2f" : x < 10000 ? "%.1f" : "%.0f", x)
 }
 
 function fmt(x, f) {
@@ -396,7 +401,8 @@ function guard_rows(w, n, col, i, row, u, gu) {
 		if (u < 0)
 			row = row pad(dash, CW) pad(dash, CW)
 		else
-			row = row pad(sprintf(u * 1e6 < 10 ? "%.3f" : "%.1f", u * 1e6), CW) \
+			row = row pad(sprintf(u * 1e6 < 10 ? "%.3f" : \
+				    u * 1e6 < 10000 ? "%.1f" : "%.0f", u * 1e6), CW) \
 				pad(col[i] == "glibc" || gu <= 0 ? "" : \
 				    sprintf(u / gu < 100 ? "%.1f" : "%.0f", u / gu), CW)
 		unit_of[w, col[i]] = u
