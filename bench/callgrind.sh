@@ -6,7 +6,9 @@
 #
 # `make bench-callgrind` calls it. For glibc, dbgalloc, (when installed)
 # jemalloc, mimalloc and tcmalloc, and dbgalloc with DBGALLOC_POISON=full
-# (poison-full) and with DBGALLOC_STACK_DEPTH=16 (depth-16) it runs
+# (poison-full), with DBGALLOC_STACK_DEPTH=16 (depth-16), with
+# DBGALLOC_LIMIT=16G (limit) and with DBGALLOC_GUARD=sample:1000
+# (guard-sample) it runs
 # bench/churn twice under `valgrind --tool=callgrind`: with CALLGRIND_PAIRS
 # malloc/free pairs (default 1000000) and with none (start-up, the 10k-block
 # fill, exit); then glibc, dbgalloc and depth-16 on bench/churn-fp, the same
@@ -14,7 +16,9 @@
 # the full run and the difference divided by the pairs — the instructions
 # of one malloc/free pair and its loop step — each with its ratio to glibc
 # on the same program. BENCH_ALLOCATORS picks a subset as in run.sh (the
-# tools in it are left out: they do not run under callgrind). Exit status:
+# tools and the guard-page allocators guard-full, efence and duma in it are
+# left out: tools do not run under callgrind, and the guard pages' cost is
+# system calls and page faults, which callgrind does not count). Exit status:
 # 0, 1 if a run failed, 2 for a set-up error.
 set -u
 export LC_ALL=C
@@ -54,8 +58,8 @@ esac
 # churn takes a scale: its default is 10,000,000 pairs.
 scale=$(awk -v p="$pairs" 'BEGIN { printf "%.7f", p / 10000000 }')
 
-all="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16 limit"
-tools="lsan memcheck heaptrack"
+all="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16 limit guard-sample"
+tools="guard-full efence duma lsan memcheck heaptrack"
 allocators=$all
 if [ -n "${BENCH_ALLOCATORS:-}" ]; then
 	allocators=
@@ -118,13 +122,14 @@ for prog in churn churn-fp; do
 		setting=
 		case $a in
 		glibc) ;;
-		dbgalloc | poison-full | depth-16 | limit)
+		dbgalloc | poison-full | depth-16 | limit | guard-sample)
 			lib=$dbgalloc_lib
 			[ -r "$lib" ] || die "dbgalloc library not found: $lib (build it with 'make', or leave it out with BENCH_ALLOCATORS)"
 			case $a in
 			poison-full) setting=DBGALLOC_POISON=full ;;
 			depth-16) setting=DBGALLOC_STACK_DEPTH=16 ;;
 			limit) setting=DBGALLOC_LIMIT=16G ;;
+			guard-sample) setting=DBGALLOC_GUARD=sample:1000 ;;
 			esac
 			;;
 		jemalloc) lib=$(find_lib libjemalloc.so.2) ;;

@@ -9,8 +9,9 @@
 # The programs are check programs: `make` does not build them, `make check`
 # and these targets do. They are plain C at -O2 and do not link dbgalloc:
 # every allocator reaches the same binaries through LD_PRELOAD. Settings
-# (BENCH_RUNS, BENCH_ONLY, BENCH_ALLOCATORS, BENCH_SCALE, BENCH_TIMEOUT) come
-# from the environment; see bench/README.md.
+# (BENCH_RUNS, BENCH_ONLY, BENCH_ALLOCATORS, BENCH_SCALE, BENCH_GUARD_SCALE,
+# BENCH_FENCE_SCALE, BENCH_TIMEOUT) come from the environment; see
+# bench/README.md.
 
 DA_BENCH_BINS = \
 	bench/churn$(EXEEXT) \

@@ -13,13 +13,20 @@
 #   BENCH_ONLY=a,b        workloads to run (default all): churn churn-fp
 #                         realloc prodcons xclass large python perl sqlite
 #                         leakaudit
-#   BENCH_ALLOCATORS=a,b  allocators, settings and tools (default all):
-#                         glibc dbgalloc jemalloc mimalloc tcmalloc
-#                         poison-full depth-16 limit lsan memcheck heaptrack
+#   BENCH_ALLOCATORS=a,b  allocators, settings, guard-page allocators and
+#                         tools (default all): glibc dbgalloc jemalloc
+#                         mimalloc tcmalloc poison-full depth-16 limit
+#                         guard-sample guard-full efence duma lsan memcheck
+#                         heaptrack
 #   BENCH_SCALE=F         multiply every workload's size by F (default 1)
 #   BENCH_TOOL_SCALE=F    memcheck and heaptrack run the C programs at
 #                         BENCH_SCALE × F (default 0.1) and at 0; their time
 #                         is extrapolated to the full size
+#   BENCH_GUARD_SCALE=F   guard-full (DBGALLOC_GUARD=1) runs churn at
+#                         BENCH_SCALE × F (default 0.05) and at 0
+#   BENCH_FENCE_SCALE=F   efence and duma run churn at BENCH_SCALE × F
+#                         (default 0.001) and at 0; like memcheck's, their
+#                         time is extrapolated to the full size
 #   BENCH_TIMEOUT=S       kill a run after S seconds (default 300)
 #
 # Every run goes through bench/runone (fork, exec, wait4), which sets
@@ -74,7 +81,9 @@ all_workloads="churn churn-fp realloc prodcons xclass large python perl sqlite l
 # The C programs: each takes a scale, prints the work it did as the second
 # word of its line, and has a LeakSanitizer build in bench/lsan/.
 c_workloads="churn churn-fp realloc prodcons xclass large leakaudit"
-all_allocators="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16 limit lsan memcheck heaptrack"
+all_allocators="glibc dbgalloc jemalloc mimalloc tcmalloc poison-full depth-16 limit guard-sample guard-full efence duma lsan memcheck heaptrack"
+# The guard-page allocators that run churn alone, scaled down (slow).
+guard_workloads="churn"
 
 # key NAME: NAME as part of a shell variable name (churn-fp: churn_fp).
 key() {
@@ -93,6 +102,14 @@ awk -v s="$tool_scale" 'BEGIN { exit !(s ~ /^([0-9]+\.?[0-9]*|\.[0-9]+)$/ && s +
 	die "BENCH_TOOL_SCALE must be a number in (0, 1] such as 0.1 (got '$tool_scale')"
 # The scale memcheck and heaptrack run at (their time is then extrapolated).
 tscale=$(awk -v a="$scale" -v b="$tool_scale" 'BEGIN { printf "%.6g", a * b }')
+guard_scale=${BENCH_GUARD_SCALE:-0.05}
+awk -v s="$guard_scale" 'BEGIN { exit !(s ~ /^([0-9]+\.?[0-9]*|\.[0-9]+)$/ && s + 0 > 0 && s + 0 <= 1) }' ||
+	die "BENCH_GUARD_SCALE must be a number in (0, 1] such as 0.05 (got '$guard_scale')"
+gscale=$(awk -v a="$scale" -v b="$guard_scale" 'BEGIN { printf "%.6g", a * b }')
+fence_scale=${BENCH_FENCE_SCALE:-0.001}
+awk -v s="$fence_scale" 'BEGIN { exit !(s ~ /^([0-9]+\.?[0-9]*|\.[0-9]+)$/ && s + 0 > 0 && s + 0 <= 1) }' ||
+	die "BENCH_FENCE_SCALE must be a number in (0, 1] such as 0.001 (got '$fence_scale')"
+fscale=$(awk -v a="$scale" -v b="$fence_scale" 'BEGIN { printf "%.6g", a * b }')
 timeout=${BENCH_TIMEOUT:-300}
 case $timeout in
 '' | *[!0-9]* | 0) die "BENCH_TIMEOUT must be a positive number of seconds (got '$timeout')" ;;
@@ -154,26 +171,42 @@ find_lib() {
 }
 
 # For each allocator, setting and tool (K: key NAME): kind_K (alloc,
-# setting or tool), lib_K (preloaded; empty for glibc and the tools),
-# env_K (runone -e options), wrap_K (words before the program, each
-# followed by a tab), dir_K (where the C programs are), xs_K (1: runs at
-# tscale and 0, time extrapolated), desc_K (for the table's header) and
-# note_K (why it is not measured, empty when it is).
+# setting, guard or tool), lib_K (preloaded; empty for glibc and the
+# tools), env_K (runone -e options), wrap_K (words before the program, each
+# followed by a tab), dir_K (where the C programs are), xs_K (a scale: runs
+# the C programs at it and at 0, time extrapolated; empty: at full size),
+# only_K (the workloads it runs; empty: all), desc_K (for the table's
+# header) and note_K (why it is not measured, empty when it is).
 glibc_version=$(getconf GNU_LIBC_VERSION 2>/dev/null || echo glibc)
 active=
-any_xs=
 for a in $allocators; do
-	lib='' note='' env='' wrap='' dir=$bin kind=alloc xs='' desc=''
+	lib='' note='' env='' wrap='' dir=$bin kind=alloc xs='' only='' desc=''
 	case $a in
 	glibc) desc="no preload ($glibc_version)" ;;
-	dbgalloc | poison-full | depth-16 | limit)
+	dbgalloc | poison-full | depth-16 | limit | guard-sample | guard-full)
 		lib=$dbgalloc_lib
 		[ -r "$lib" ] || die "dbgalloc library not found: $lib (build it with 'make', or leave it out with BENCH_ALLOCATORS)"
 		case $a in
 		poison-full) kind=setting env="-e${tab}DBGALLOC_POISON=full" ;;
 		depth-16) kind=setting env="-e${tab}DBGALLOC_STACK_DEPTH=16" ;;
 		limit) kind=setting env="-e${tab}DBGALLOC_LIMIT=16G" ;;
+		guard-sample) kind=setting env="-e${tab}DBGALLOC_GUARD=sample:1000" ;;
+		guard-full)
+			kind=guard xs=$gscale only=$guard_workloads
+			env="-e${tab}DBGALLOC_GUARD=1"
+			;;
 		esac
+		;;
+	# Electric Fence and DUMA as a user gets them: their defaults (no
+	# EF_/DUMA_ settings; churn never asks for 0 bytes). Tens of us per
+	# pair: churn only, at fscale.
+	efence)
+		kind=guard xs=$fscale only=$guard_workloads
+		lib=$(find_lib libefence.so.0) || note="not installed (libefence.so.0 not found; Debian package electric-fence)"
+		;;
+	duma)
+		kind=guard xs=$fscale only=$guard_workloads
+		lib=$(find_lib libduma.so.0) || note="not installed (libduma.so.0 not found; Debian package duma)"
 		;;
 	jemalloc) lib=$(find_lib libjemalloc.so.2) || note="not installed (libjemalloc.so.2 not found; Debian package libjemalloc2)" ;;
 	mimalloc) lib=$(find_lib libmimalloc.so.2) || note="not installed (libmimalloc.so.2 not found; Debian package libmimalloc2.0)" ;;
@@ -191,7 +224,7 @@ for a in $allocators; do
 		fi
 		;;
 	memcheck)
-		kind=tool xs=1
+		kind=tool xs=$tscale
 		if command -v valgrind >/dev/null 2>&1; then
 			wrap="valgrind$tab--leak-check=full$tab"
 			desc="$(valgrind --version) --leak-check=full, at scale $tscale and 0"
@@ -200,7 +233,7 @@ for a in $allocators; do
 		fi
 		;;
 	heaptrack)
-		kind=tool xs=1
+		kind=tool xs=$tscale
 		if command -v heaptrack >/dev/null 2>&1; then
 			wrap="heaptrack$tab-o$tab$work/heaptrack$tab"
 			desc="$(heaptrack --version) (recording, interpreted and compressed as it runs), at scale $tscale and 0"
@@ -236,12 +269,10 @@ for a in $allocators; do
 	fi
 	[ -n "$note" ] || desc=${desc:-LD_PRELOAD=$lib}
 	[ -n "$note" ] || [ -z "$env" ] || desc="$desc $(echo "$env" | sed "s/-e$tab//g" | tr "$tab" ' ')"
+	[ -n "$note" ] || [ "$kind" != guard ] || desc="$desc; $only only, at scale $xs and 0"
 	k=$(key "$a")
-	eval "kind_$k=\$kind lib_$k=\$lib env_$k=\$env wrap_$k=\$wrap dir_$k=\$dir xs_$k=\$xs desc_$k=\$desc note_$k=\$note"
-	if [ -z "$note" ]; then
-		active="$active $a"
-		[ -z "$xs" ] || any_xs=1
-	fi
+	eval "kind_$k=\$kind lib_$k=\$lib env_$k=\$env wrap_$k=\$wrap dir_$k=\$dir xs_$k=\$xs only_$k=\$only desc_$k=\$desc note_$k=\$note"
+	[ -n "$note" ] || active="$active $a"
 done
 [ -n "$active" ] || die "no allocator to measure"
 
@@ -321,20 +352,41 @@ is_c() { # is_c W: W is one of the C programs
 	return 1
 }
 
+runs_w() { # runs_w A W: A runs workload W (at some scale)
+	eval "kind=\$kind_$(key "$1") only=\$only_$(key "$1")"
+	case " ${only:-$2} " in
+	*" $2 "*) ;;
+	*) return 1 ;;
+	esac
+	[ "$kind" != tool ] || is_c "$2"
+}
+
 # scales A W: the scales A runs W at (nothing: A does not run W). The tools
-# run the C programs only; memcheck and heaptrack at tscale and 0, and
-# glibc then too, for the references and the RSS at the same size.
+# run the C programs only; memcheck and heaptrack at tscale and 0, the
+# guard-page allocators churn at gscale or fscale and 0. glibc runs each
+# such workload at those scales too, for the references and the RSS at the
+# same size; on a workload of the guard-page table (churn) glibc, dbgalloc
+# and guard-sample run at 0 as well, for their time per pair.
 scales() {
-	eval "kind=\$kind_$(key "$1") xs=\$xs_$(key "$1")"
-	if ! is_c "$2"; then
-		[ "$kind" = tool ] || echo "$scale"
-	elif [ -n "$xs" ]; then
-		echo "$tscale 0"
-	elif [ "$1" = glibc ] && [ -n "$any_xs" ]; then
-		if [ "$tscale" = "$scale" ]; then echo "$scale 0"; else echo "$scale $tscale 0"; fi
-	else
-		echo "$scale"
+	runs_w "$1" "$2" || return 0
+	eval "xs=\$xs_$(key "$1")"
+	if is_c "$2" && [ -n "$xs" ]; then
+		echo "$xs 0"
+		return 0
 	fi
+	list=$scale
+	if is_c "$2"; then
+		for b in $active; do
+			eval "bxs=\$xs_$(key "$b") bkind=\$kind_$(key "$b")"
+			[ -n "$bxs" ] && runs_w "$b" "$2" || continue
+			case $1 in
+			glibc) list="$list $bxs 0" ;;
+			dbgalloc | guard-sample) [ "$bkind" != guard ] || list="$list 0" ;;
+			esac
+		done
+	fi
+	# Each scale once, in the order first named.
+	echo "$list" | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' '
 }
 
 # The heaptrack command's own lines on standard output, around the program's.
@@ -453,6 +505,8 @@ meta=$work/meta
 	printf 'runs\t%s\n' "$runs"
 	printf 'scale\t%s\n' "$scale"
 	printf 'tscale\t%s\n' "$tscale"
+	printf 'gscale\t%s\n' "$gscale"
+	printf 'fscale\t%s\n' "$fscale"
 	printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 	printf 'kernel\t%s\n' "$(uname -sr) $(uname -m), $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') cpus"
 	printf 'glibc\t%s\n' "$glibc_version"
@@ -461,7 +515,7 @@ meta=$work/meta
 	printf 'settings\t%s\n' "$(env | grep '^DBGALLOC_' | sort | tr '\n' ' ')"
 	for a in $allocators; do
 		k=$(key "$a")
-		eval "printf 'alloc\t%s\t%s\t%s\t%s\t%s\t%s\n' \"\$a\" \"\$lib_$k\" \"\$note_$k\" \"\$kind_$k\" \"\$desc_$k\" \"\$xs_$k\""
+		eval "printf 'alloc\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \"\$a\" \"\$lib_$k\" \"\$note_$k\" \"\$kind_$k\" \"\$desc_$k\" \"\$xs_$k\" \"\$only_$k\""
 	done
 	for w in $workloads; do
 		c=''

@@ -3,20 +3,24 @@
 #   awk -F '\t' -v csv=FILE -f table.awk META FS=, RUNS.CSV
 #
 # META (tab-separated, written by run.sh): "runs", "scale", "tscale",
-# "date", "kernel", "glibc", "seconds", "programs", "settings" lines, then
-# one "alloc NAME LIB NOTE KIND DESC XS" line per allocator, setting or tool
-# (KIND alloc, setting or tool; XS 1 when its time is extrapolated) and one
-# "work NAME SKIP C" line per workload (C 1 for the C programs), in table
-# order. RUNS.CSV: one line per run (workload, allocator, run, elapsed ns,
+# "gscale", "fscale", "date", "kernel", "glibc", "seconds", "programs",
+# "settings" lines, then one "alloc NAME LIB NOTE KIND DESC XS ONLY" line
+# per allocator, setting, guard-page allocator or tool (KIND alloc,
+# setting, guard or tool; XS the reduced scale it runs the C programs at,
+# and at 0, its time extrapolated, empty when it runs them at full size;
+# ONLY the workloads it runs, empty for all) and one "work NAME SKIP C"
+# line per workload (C 1 for the C programs), in table order. RUNS.CSV: one line per run (workload, allocator, run, elapsed ns,
 # peak RSS KiB, user ns, sys ns, status, scale, work, scan ns, scan CPU ns).
 #
-# Prints one table per kind (allocators, dbgalloc settings, debugging tools)
-# on stdout and writes the figures, one line per workload and column, to
-# csv. glibc's column is absolute (median seconds and MiB); the others are
-# medians divided by glibc's. Without glibc, every column is absolute.
-# Columns marked XS ran at tscale and at 0: their time is extrapolated to
-# the full-size run from the work each run did (see extrapolate below), and
-# their RSS compared with glibc's at tscale. Run with LC_ALL=C: widths are
+# Prints one table per kind (allocators, dbgalloc settings, guard pages,
+# debugging tools) on stdout and writes the figures, one line per workload
+# and column, to csv. glibc's column is absolute (median seconds and MiB);
+# the others are medians divided by glibc's. Without glibc, every column is
+# absolute. Columns with an XS scale ran there and at 0: their time is
+# extrapolated to the full-size run from the work each run did (see
+# extrapolate below), and their RSS compared with glibc's at XS. The guard
+# pages' table adds the time per unit of work (pair) of each column on its
+# workloads, from its runs at scale 0 and above. Run with LC_ALL=C: widths are
 # counted in bytes, then corrected for UTF-8.
 
 NR == FNR {
@@ -27,6 +31,7 @@ NR == FNR {
 		kind[$2] = $5
 		desc[$2] = $6
 		xs[$2] = $7
+		only[$2] = $8
 		if ($2 == "glibc")
 			have_glibc = 1
 	} else if ($1 == "work") {
@@ -100,9 +105,9 @@ function lpad(s, w) {
 # linearly with the work done (pairs, rounds, blocks: the second word of
 # the program's line) from the start-up cost the run at 0 measures.
 # Returns -1 when it cannot be known (no full-size run in the table, or no
-# more work at tscale than at 0, as for realloc's one round at tiny scales).
+# more work at xs[a] than at 0, as for realloc's one round at tiny scales).
 function extrapolate(w, a, kt, kz) {
-	kt = w SUBSEP a SUBSEP meta["tscale"]
+	kt = w SUBSEP a SUBSEP xs[a]
 	kz = w SUBSEP a SUBSEP "0"
 	if (count[kt] == 0 || count[kz] == 0 || !(w in fullunits) || \
 	    units[kt] + 0 <= units[kz] + 0)
@@ -115,10 +120,10 @@ function extrapolate(w, a, kt, kz) {
 # on workload w. Returns "ok", "none" (no runs) or "n/a" (no estimate).
 function measure(w, a, k, kz, f) {
 	SW = SC = -1
-	if (xs[a]) {
-		k = w SUBSEP a SUBSEP meta["tscale"]
+	if (xs[a] != "") {
+		k = w SUBSEP a SUBSEP xs[a]
 		kz = w SUBSEP a SUBSEP "0"
-		AT = meta["tscale"]
+		AT = xs[a]
 		RUNS = count[k] + 0
 		if (count[k] == 0 && count[kz] == 0)
 			return "none"
@@ -153,9 +158,9 @@ function measure(w, a, k, kz, f) {
 	return "ok"
 }
 
-# glibc's medians for w: GT and GR at full size, GRT (RSS) at tscale; each
-# -1 when not measured.
-function glibc_of(w, k) {
+# glibc's medians for w: GT and GR at full size, GRT (RSS) at scale ts;
+# each -1 when not measured.
+function glibc_of(w, ts, k) {
 	GT = GR = GRT = -1
 	if (!have_glibc || ((w SUBSEP "glibc") in failed))
 		return
@@ -164,9 +169,27 @@ function glibc_of(w, k) {
 		GT = median(secs, k, count[k])
 		GR = median(mib, k, count[k])
 	}
-	k = w SUBSEP "glibc" SUBSEP meta["tscale"]
-	if (count[k] > 0)
+	k = w SUBSEP "glibc" SUBSEP ts
+	if (ts != "" && count[k] > 0)
 		GRT = median(mib, k, count[k])
+}
+
+# runs(a, w): 1 when column a runs workload w at all.
+function runs(a, w) {
+	return only[a] == "" || index(" " only[a] " ", " " w " ") > 0
+}
+
+# per_unit(w, a): the median seconds per unit of work (pair) of column a on
+# w, from its runs at scale 0 and at xs[a] (else full size), so start-up
+# is left out; -1 when not measured.
+function per_unit(w, a, k, kz) {
+	k = w SUBSEP a SUBSEP (xs[a] != "" ? xs[a] : meta["scale"])
+	kz = w SUBSEP a SUBSEP "0"
+	if (note[a] != "" || ((w SUBSEP a) in failed) || count[k] == 0 || \
+	    count[kz] == 0 || units[k] + 0 <= units[kz] + 0)
+		return -1
+	return (median(secs, k, count[k]) - median(secs, kz, count[kz])) / \
+		(units[k] - units[kz])
 }
 
 # cell(w, a): sets C1 and C2 (the two cells), TR and RR (the ratios, -1
@@ -185,6 +208,10 @@ function cell(w, a, m, gr) {
 		ST = "not-measured"
 		return
 	}
+	if (!runs(a, w)) {
+		ST = "not-run"
+		return
+	}
 	if ((w SUBSEP a) in failed) {
 		C1 = C2 = "FAIL"
 		ST = "failed:" failed[w SUBSEP a]
@@ -201,8 +228,8 @@ function cell(w, a, m, gr) {
 		return
 	}
 	ST = "ok"
-	glibc_of(w)
-	gr = xs[a] ? GRT : GR
+	glibc_of(w, xs[a])
+	gr = xs[a] != "" ? GRT : GR
 	if (a == "glibc" || !have_glibc) {
 		C1 = sprintf("%.3f", T)
 		C2 = sprintf("%.1f", R)
@@ -210,16 +237,21 @@ function cell(w, a, m, gr) {
 	}
 	if (GT > 0) {
 		TR = T / GT
-		C1 = sprintf("%.2f", TR)
+		C1 = ratio(TR)
 	} else {
 		C1 = "n/a"
 	}
 	if (gr > 0) {
 		RR = R / gr
-		C2 = sprintf("%.2f", RR)
+		C2 = ratio(RR)
 	} else {
 		C2 = "n/a"
 	}
+}
+
+# A ratio in a cell: two decimals, fewer from 1,000 on so that it fits.
+function ratio(x) {
+	return sprintf(x < 1000 ? "%.2f" : x < 10000 ? "%.1f" : "%.0f", x)
 }
 
 function fmt(x, f) {
@@ -233,16 +265,18 @@ function csvline(w, a) {
 		ST "," AT "," fmt(SW, "%.4f") "," fmt(SC, "%.4f") > csv
 }
 
-# One table: the columns of kind kd (glibc first, and dbgalloc beside the
-# settings and the tools), one row per workload, the leak scan, the
-# geometric means.
+# One table: the columns of kind kd (glibc first, dbgalloc beside the
+# settings, the guard pages and the tools, and guard-sample beside the
+# guard pages), one row per workload, the leak scan, the geometric means;
+# for the guard pages, only the workloads they run, and their time per
+# pair and MiB.
 function panel(kd, title, i, j, a, w, n, col, line1, line2, row, common, \
-               ok, lt, lr, nc, shown, any) {
+               ok, lt, lr, nc, shown, any, g) {
 	n = 0
 	for (i = 1; i <= nalloc; i++) {
 		a = alloc[i]
 		if (a == "glibc" || (a == "dbgalloc" && kd != "alloc") || \
-		    kind[a] == kd)
+		    (a == "guard-sample" && kd == "guard") || kind[a] == kd)
 			col[++n] = a
 	}
 	any = 0
@@ -269,6 +303,14 @@ function panel(kd, title, i, j, a, w, n, col, line1, line2, row, common, \
 
 	for (j = 1; j <= nwork; j++) {
 		w = work[j]
+		if (kd == "guard") {
+			g = 0
+			for (i = 1; i <= n; i++)
+				if (kind[col[i]] == kd && runs(col[i], w))
+					g = 1
+			if (!g)
+				continue
+		}
 		row = lpad(w, WW)
 		common[w] = skip[w] == ""
 		for (i = 1; i <= n; i++) {
@@ -283,7 +325,11 @@ function panel(kd, title, i, j, a, w, n, col, line1, line2, row, common, \
 			}
 		}
 		print row
+		if (kd == "guard")
+			guard_rows(w, n, col)
 	}
+	if (kd == "guard")
+		return
 
 	# The leak check's own time inside leakaudit: wall | CPU seconds.
 	for (j = 1; j <= nwork; j++) {
@@ -344,6 +390,39 @@ function panel(kd, title, i, j, a, w, n, col, line1, line2, row, common, \
 		print row
 }
 
+# Under workload w in the guard pages' table: microseconds per unit of work
+# (and the ratio to glibc's), and the peak RSS in MiB (and the scale the
+# runs had).
+function guard_rows(w, n, col, i, row, u, gu) {
+	gu = per_unit(w, "glibc")
+	row = lpad(" \302\265s/" unitname(w), WW)
+	for (i = 1; i <= n; i++) {
+		u = per_unit(w, col[i])
+		if (u < 0)
+			row = row pad(dash, CW) pad(dash, CW)
+		else
+			row = row pad(sprintf(u * 1e6 < 10 ? "%.3f" : \
+				    u * 1e6 < 10000 ? "%.1f" : "%.0f", u * 1e6), CW) \
+				pad(col[i] == "glibc" || gu <= 0 ? "" : \
+				    sprintf(u / gu < 100 ? "%.1f" : "%.0f", u / gu), CW)
+		unit_of[w, col[i]] = u
+	}
+	print row
+	row = lpad(" MiB@scale", WW)
+	for (i = 1; i <= n; i++) {
+		cell(w, col[i])
+		if (ST != "ok")
+			row = row pad(dash, CW) pad(dash, CW)
+		else
+			row = row pad(sprintf("%.1f", R), CW) pad(AT, CW)
+	}
+	print row
+}
+
+function unitname(w) {
+	return w ~ /^churn/ ? "pair" : "unit"
+}
+
 # "NAME, NAME" of the columns of kind kd with (found 1) or without a note.
 function names(kd, found, i, a, s) {
 	s = ""
@@ -381,6 +460,7 @@ END {
 		meta["date"], meta["kernel"], meta["glibc"]
 	describe("alloc", "allocators found")
 	describe("setting", "dbgalloc settings")
+	describe("guard", "guard-page allocators")
 	describe("tool", "tools found")
 	if (meta["programs"] != "")
 		printf "programs: %s\n", meta["programs"]
@@ -389,6 +469,7 @@ END {
 
 	panel("alloc", "allocators")
 	panel("setting", "dbgalloc settings")
+	panel("guard", "guard pages")
 	panel("tool", "debugging tools")
 
 	print "workload,allocator,library,runs,time_s,rss_mib,time_ratio,rss_ratio,status,scale,scan_s,scan_cpu_s" > csv
@@ -396,7 +477,7 @@ END {
 		for (i = 1; i <= nalloc; i++)
 			csvline(work[j], alloc[i])
 
-	tools = lsan = 0
+	tools = lsan = guard = 0
 	xtools = ""
 	for (i = 1; i <= nalloc; i++) {
 		a = alloc[i]
@@ -404,8 +485,10 @@ END {
 			continue
 		if (kind[a] == "tool")
 			tools = 1
-		if (xs[a])
-			xtools = xtools (xtools != "" ? ", " : "") a
+		if (kind[a] == "guard")
+			guard = 1
+		if (xs[a] != "")
+			xtools = xtools (xtools != "" ? ", " : "") a " at scale " xs[a]
 		if (a == "lsan")
 			lsan = 1
 	}
@@ -420,12 +503,34 @@ END {
 	if (lsan)
 		print "lsan: each C program built again by clang with -fsanitize=leak (no preload), against glibc under the gcc build."
 	if (xtools != "") {
-		printf "%s: run at scale %s and at 0 (start-up), the time scaled to the work of the full-size run:\n", \
-			xtools, meta["tscale"]
-		printf "  t = t0 + (t%s %s t0) %s (W %s W0) / (W%s %s W0), W the work each run printed (pairs, blocks, ...);\n", \
-			meta["tscale"], minus, times, minus, meta["tscale"], minus
-		printf "  %s at scale %s; n/a where the two runs did the same work or t came out negative.\n", \
-			have_glibc ? "rss" times " against glibc's" : "MiB", meta["tscale"]
+		printf "%s: run there and at 0 (start-up), the time scaled to the work of the full-size run:\n", \
+			xtools
+		printf "  t = t0 + (ts %s t0) %s (W %s W0) / (Ws %s W0), W the work each run printed (pairs, blocks, ...);\n", \
+			minus, times, minus, minus
+		printf "  %s at the reduced scale; n/a where the two runs did the same work or t came out negative.\n", \
+			have_glibc ? "rss" times " against glibc's" : "MiB"
+	}
+	if (guard) {
+		print "guard pages: churn only for guard-full, efence and duma (10 to hundreds of " \
+			"\302\265s a pair: scaled down as above)."
+		printf "  \302\265s/pair: (t %s t0) / (W %s W0) from the medians at scale 0 and at the scale shown " \
+			"under MiB@scale, start-up left out; then its ratio to glibc's.\n", minus, minus
+		print "  MiB@scale: median peak RSS and the scale of those runs (the RSS of one that keeps freed blocks grows with the pairs)."
+		for (j = 1; j <= nwork; j++) {
+			w = work[j]
+			u = unit_of[w, "guard-full"]
+			if (u <= 0)
+				continue
+			line = ""
+			for (i = 1; i <= nalloc; i++) {
+				a = alloc[i]
+				if (kind[a] == "guard" && a != "guard-full" && unit_of[w, a] > 0)
+					line = line sprintf(", %.0f%s faster than %s", \
+						unit_of[w, a] / u, times, a)
+			}
+			if (line != "")
+				printf "  %s, guard-full per %s:%s\n", w, unitname(w), substr(line, 2)
+		}
 	}
 	checks = ""
 	for (i = 1; i <= nalloc; i++) {
