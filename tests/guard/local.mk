@@ -23,3 +23,16 @@ EXTRA_DIST += tests/guard/million.sh
 # python3 (pymalloc and PYTHONMALLOC=malloc, and a fork) and perl.
 TESTS += tests/guard/workloads.sh
 EXTRA_DIST += tests/guard/workloads.sh
+
+# make soak also runs, under DBGALLOC_GUARD=1 and preloaded: 10,000 forks
+# among 8 allocating threads (fork-mt), and signal-heavy for 10 minutes.
+soak: soak-guard
+soak-guard: tests/regress/fork-mt-plain$(EXEEXT) \
+		tests/stress/signal-heavy-plain$(EXEEXT) libdbgalloc.la
+	DA_TEST_FORKS=10000 DBGALLOC_GUARD=1 \
+		LD_PRELOAD='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+		tests/regress/fork-mt-plain --expect-dbgalloc
+	DBGALLOC_GUARD=1 \
+		LD_PRELOAD='$(abs_top_builddir)/.libs/libdbgalloc.so' \
+		tests/stress/signal-heavy-plain --expect-dbgalloc 600
+.PHONY: soak-guard
