@@ -197,7 +197,8 @@ __attribute__((noinline)) static int
 overflow(void)
 {
 	char *p = opaque_fn(malloc(13));
-	p[13] = '!';
+	/* volatile: a store the free makes dead is otherwise left out */
+	((volatile char *)p)[13] = '!';
 	free(p);
 	return 0;
 }
