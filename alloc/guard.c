@@ -502,6 +502,7 @@ da_guard_free(void *p)
 	    da_guardprot_close((void *)lo, hi - lo) != 0) {
 		/* Still open: no quarantine for it; the slot is reused. */
 		struct gclass *g = &size_list[s->cls];
+		s->dirty = 1;
 		set_state(s, DA_GUARD_UNUSED);
 		if (da_lock_take(&g->lock)) {
 			open_push(g, n);
@@ -511,6 +512,9 @@ da_guard_free(void *p)
 			                          memory_order_relaxed);
 		}
 	} else {
+		/* madvise's close takes the pages away (they read as zero
+		 * when opened again); mprotect's keeps them. */
+		s->dirty = da_guardprot_mech == DA_GUARD_MECH_MPROTECT;
 		if (da_guardprot_mech == DA_GUARD_MECH_MPROTECT)
 			atomic_fetch_sub_explicit(&n_islands, 1,
 			                          memory_order_relaxed);
@@ -563,6 +567,13 @@ da_guard_block(const void *p, struct da_block *b)
 	b->size = usable_in(s, (uintptr_t)p);
 	b->state = DA_LIVE;
 	return 1;
+}
+
+int
+da_guard_zeroed(const void *p)
+{
+	struct da_guard_slot *s = live_slot(p);
+	return s != NULL && !s->dirty;
 }
 
 _Atomic(uint64_t) *

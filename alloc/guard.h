@@ -163,6 +163,11 @@ int da_guard_block(const void *p, struct da_block *b);
  */
 size_t da_guard_usable(const void *p);
 
+/* 1 if live block p's data pages held nothing before it (fresh, or
+ * taken away by madvise at the last free): its bytes read as zero until
+ * written, and calloc need not clear them. Lock-free. */
+int da_guard_zeroed(const void *p);
+
 /* The meta words of live block p's slot (DA_GUARD_META of them, for the
  * caller to fill when it hands the block out and before it frees it), or
  * NULL if p is not a live block's pointer. Lock-free. */

@@ -206,6 +206,7 @@ da_guardspace_carve(size_t slot_pages, int guard_first, unsigned cls,
 		               [(first + i) & (CHUNK_SLOTS - 1)];
 		s->base = sp->base + i * slot_bytes;
 		s->cls = (uint8_t)cls;
+		s->dirty = 0; /* never written */
 		s->next = DA_GUARD_NIL;
 		atomic_store_explicit(&s->state, 0, memory_order_relaxed);
 	}

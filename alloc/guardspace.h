@@ -53,7 +53,8 @@ struct da_guard_slot {
 	uint8_t cls;              /* slot size class (guard.c) */
 	_Atomic(uint8_t) retired; /* a page of it was opened after a fault
 	                             (da_guard_recover): never reused */
-	uint8_t pad;
+	uint8_t dirty;            /* its data pages may hold an earlier
+	                             block's bytes (guard.c: da_guard_zeroed) */
 };
 
 /* A span as lookups see it. */

@@ -87,7 +87,7 @@ fall_back_to_sampling(void)
 	static _Atomic(int) said;
 	if (atomic_exchange(&said, 1))
 		return;
-	da_gen_sample(DA_GUARD_FALLBACK_PERIOD, 1);
+	da_gen_sample(DA_GUARD_FALLBACK_PERIOD, da_settings.guard_seed);
 	da_guarded.mode = DA_GUARD_MODE_SAMPLE;
 	struct da_line l = {.len = 0};
 	da_line_str(&l, "dbgalloc: DBGALLOC_GUARD: the kernel's map count "
@@ -190,8 +190,9 @@ da_guarded_alloc(size_t size, size_t align, unsigned kind, struct da_call c,
 	if (sampled)
 		atomic_fetch_add_explicit(&cover[bucket], 1,
 		                          memory_order_relaxed);
-	/* Slots reused under mprotect keep their old bytes. */
-	if (zero)
+	/* Slots reused under mprotect, or without a quarantine, keep their
+	 * old bytes; other pages read as zero and stay untouched. */
+	if (zero && !da_guard_zeroed(p))
 		memset(p, 0, size);
 	size_t n = slack_of(p, size);
 	for (size_t i = 0; i < n; i++)

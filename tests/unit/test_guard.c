@@ -216,10 +216,13 @@ pushed_out_slot_is_reused(void **state)
 	static char *q[MAXN];
 	char *p = da_guard_malloc(SIZE);
 	assert_non_null(p);
+	assert_true(da_guard_zeroed(p)); /* a slot never written */
+	memset(p, 0x55, SIZE);
 	for (int i = 0; i < 6; i++)
 		q[i] = da_guard_malloc(SIZE);
 	assert_int_equal(da_guard_free(p), DA_FREE_OK);
-	for (int i = 0; i < 6; i++) /* 6 x 12 KiB > 64 KiB */
+	assert_false(da_guard_zeroed(p)); /* no live block there */
+	for (int i = 0; i < 6; i++)       /* 6 x 12 KiB > 64 KiB */
 		assert_int_equal(da_guard_free(q[i]), DA_FREE_OK);
 	struct da_guard_hit hit;
 	assert_int_equal(da_guard_lookup(p, &hit), 1);
@@ -233,6 +236,12 @@ pushed_out_slot_is_reused(void **state)
 		found = q[n++] == p;
 	}
 	assert_true(found);
+	/* The last block's bytes: madvise's close took the pages away,
+	 * mprotect's kept them, and da_guard_zeroed says which. */
+	int zeroed = da_guard_zeroed(p);
+	assert_int_equal(zeroed, da_guardprot_mech == DA_GUARD_MECH_MADVISE);
+	assert_int_equal(p[0], zeroed ? 0 : 0x55);
+	assert_int_equal(p[SIZE - 1], zeroed ? 0 : 0x55);
 	assert_false(faults(p, 0));
 	assert_false(faults(p + SIZE - 1, 1));
 	memset(p, 0x77, SIZE);
