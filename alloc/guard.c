@@ -311,6 +311,15 @@ open_some(struct gclass *g, unsigned c, unsigned *why)
 		               : DA_GUARD_SPACE;
 		return DA_GUARD_NIL;
 	}
+	/* Each slot's page that its next block certainly writes (the one
+	 * beside the guard page after the data, or the header's first page
+	 * before it) is faulted in with the batch, not by the write. */
+	for (unsigned i = 0; i < n; i++) {
+		if (da_guard_cfg.side == DA_GUARD_AFTER)
+			r[i].p = (char *)r[i].p + r[i].len - DA_PAGE;
+		r[i].len = DA_PAGE;
+	}
+	da_guardprot_populate_many(r, n);
 	for (unsigned i = n; i-- > 1;) {
 		set_state(slot(taken[i]), DA_GUARD_UNUSED);
 		open_push(g, taken[i]);
@@ -526,6 +535,14 @@ da_guard_free(void *p)
 
 /* ---- queries ---- */
 
+/* 1 if slot state st has a block to describe. */
+static int
+has_block(unsigned st)
+{
+	return st == DA_GUARD_LIVE || st == DA_GUARD_QUARANTINED ||
+	       st == DA_GUARD_FREED;
+}
+
 /* Live block p's slot, or NULL. */
 static struct da_guard_slot *
 live_slot(const void *p)
@@ -570,6 +587,34 @@ da_guard_block(const void *p, struct da_block *b)
 }
 
 int
+da_guard_extent(const void *p, struct da_block *b)
+{
+	struct da_guard_span sp;
+	uint32_t n;
+	uintptr_t a = (uintptr_t)p, lo, hi;
+	struct da_guard_slot *s = slot_at(a, &sp, &n);
+	if (s == NULL)
+		return 0;
+	slot_data(s, &lo, &hi);
+	unsigned st = state_of(s);
+	if (a < lo || a >= hi || !has_block(st))
+		return 0;
+	uintptr_t blk = atomic_load_explicit(&s->block, memory_order_relaxed);
+	size_t size =
+	        st == DA_GUARD_LIVE
+	                ? usable_in(s, blk)
+	                : atomic_load_explicit(&s->size, memory_order_relaxed);
+	uintptr_t start = blk - da_guard_cfg.header;
+	size += da_guard_cfg.header;
+	if (a < start || a - start >= size)
+		return 0;
+	b->start = b->user = (void *)start;
+	b->size = size;
+	b->state = st == DA_GUARD_LIVE ? DA_LIVE : DA_FREED;
+	return 1;
+}
+
+int
 da_guard_zeroed(const void *p)
 {
 	struct da_guard_slot *s = live_slot(p);
@@ -581,14 +626,6 @@ da_guard_meta(const void *p)
 {
 	struct da_guard_slot *s = live_slot(p);
 	return s == NULL ? NULL : s->meta;
-}
-
-/* 1 if slot state st has a block to describe. */
-static int
-has_block(unsigned st)
-{
-	return st == DA_GUARD_LIVE || st == DA_GUARD_QUARANTINED ||
-	       st == DA_GUARD_FREED;
 }
 
 /* Fills hit for address a and slot n (or no slot). */

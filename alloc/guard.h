@@ -47,9 +47,11 @@
  *
  * What a block costs in system calls (madvise guard regions): its free
  * closes its data pages (one madvise, which zaps them: they read as zero
- * once reopened); reopening is a share of one batched call; the first
- * write to the block after that faults a fresh page in. Under mprotect:
- * one mprotect at free and one when the slot is handed out again.
+ * once reopened); reopening is a share of one batched call, and so is
+ * faulting in the one page the next block is sure to be written in (the
+ * page beside the guard, or the header's): a share of a second batched
+ * call instead of a page fault at the first write. Under mprotect: one
+ * mprotect at free and one when the slot is handed out again.
  *
  * Everything a block's report needs lives out of line, in its slot's
  * record (guardspace.h): block, size, state, and DA_GUARD_META words that
@@ -153,6 +155,13 @@ int da_guard_free(void *p);
 /* 1 if p is a live block's pointer: *b describes it (start = p - header,
  * user = p, size = da_guard_usable(p), state DA_LIVE). Lock-free. */
 int da_guard_block(const void *p, struct da_block *b);
+
+/* 1 if p lies in a block of a slot's data pages, the header room in front
+ * of it included: *b describes it (start = block - header, user = start,
+ * size = header + usable bytes for a live block or header + its size for
+ * a freed one, state DA_LIVE or DA_FREED). One lookup: what alloc.h's
+ * da_alloc_lookup asks of guarded blocks. Lock-free. */
+int da_guard_extent(const void *p, struct da_block *b);
 
 /*
  * The bytes from live block p to the first byte that faults: to the guard

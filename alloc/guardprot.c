@@ -25,12 +25,16 @@
 #ifndef MADV_GUARD_REMOVE
 #define MADV_GUARD_REMOVE 103
 #endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 #define DA_PIDFD_SELF (-10001) /* PIDFD_SELF_THREAD_GROUP, Linux 6.15 */
 #define DA_PIDFD_NONE (-1)     /* no batches: one madvise per range */
 
 unsigned da_guardprot_mech;
 size_t da_guardprot_max_maps = 65530;
 _Atomic(uint64_t) da_guardprot_calls;
+_Atomic(uint64_t) da_guardprot_populated;
 
 static _Atomic(int) vec_fd = DA_PIDFD_NONE;
 static _Atomic(int) vec_pid; /* the process vec_fd names, if an fd */
@@ -184,4 +188,21 @@ int
 da_guardprot_open_many(const struct da_guard_range *r, unsigned n)
 {
 	return change_many(r, n, 1);
+}
+
+void
+da_guardprot_populate_many(const struct da_guard_range *r, unsigned n)
+{
+	if (da_guardprot_mech != DA_GUARD_MECH_MADVISE)
+		return;
+	while (n > 0) {
+		unsigned m = n < DA_GUARD_BATCH ? n : DA_GUARD_BATCH;
+		/* A kernel that refuses the advice through process_madvise
+		 * leaves the pages to fault in one by one, as they would. */
+		if (change_batch(r, m, MADV_POPULATE_WRITE))
+			atomic_fetch_add_explicit(&da_guardprot_populated, m,
+			                          memory_order_relaxed);
+		r += m;
+		n -= m;
+	}
 }

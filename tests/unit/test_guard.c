@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -236,6 +237,18 @@ pushed_out_slot_is_reused(void **state)
 		found = q[n++] == p;
 	}
 	assert_true(found);
+	/* Reopened in a batch under madvise: the page the block is sure to
+	 * be written in (the last data page, or the header's first one with
+	 * the guard before) came in with the batch, before any access. */
+	if (da_guardprot_mech == DA_GUARD_MECH_MADVISE) {
+		char *page =
+		        cfg.side == DA_GUARD_AFTER ? p + SIZE - 1 : p - HDR;
+		page = (char *)((uintptr_t)page & ~(uintptr_t)(PAGE - 1));
+		unsigned char resident = 0;
+		assert_int_equal(mincore(page, PAGE, &resident), 0);
+		assert_int_equal(resident & 1, 1);
+		assert_true(atomic_load(&da_guardprot_populated) > 0);
+	}
 	/* The last block's bytes: madvise's close took the pages away,
 	 * mprotect's kept them, and da_guard_zeroed says which. */
 	int zeroed = da_guard_zeroed(p);
@@ -354,7 +367,25 @@ bad_frees(void **state)
 	assert_ptr_equal(b.start, p - HDR);
 	assert_int_equal(b.size, da_guard_usable(p));
 	assert_int_equal(da_guard_block(p + 1, &b), 0);
+	/* da_guard_extent: any byte of the block or its header room. */
+	char *at[] = {p, p + 1, p + 199, p - HDR};
+	for (unsigned i = 0; i < 4; i++) {
+		memset(&b, 0, sizeof(b));
+		assert_int_equal(da_guard_extent(at[i], &b), 1);
+		assert_ptr_equal(b.start, p - HDR);
+		assert_ptr_equal(b.user, p - HDR);
+		assert_int_equal(b.size, HDR + da_guard_usable(p));
+		assert_int_equal(b.state, DA_LIVE);
+	}
+	assert_int_equal(da_guard_extent(p - HDR - 1, &b), 0);
+	assert_int_equal(da_guard_extent(p + da_guard_usable(p), &b), 0);
 	assert_int_equal(da_guard_free(p), DA_FREE_OK);
+	/* Freed (quarantined): its size as asked, not its usable bytes. */
+	assert_int_equal(da_guard_extent(p + 100, &b), 1);
+	assert_ptr_equal(b.start, p - HDR);
+	assert_int_equal(b.size, HDR + 200);
+	assert_int_equal(b.state, DA_FREED);
+	assert_int_equal(da_guard_extent(p + 200, &b), 0);
 	assert_int_equal(da_guard_free(p), DA_FREE_DOUBLE);
 	int local;
 	assert_false(da_guard_owns(&local));
