@@ -118,38 +118,12 @@ da_alloc_aligned_user(struct da_block *b)
 	return 1;
 }
 
-/*
- * A block of guard-page space (guard.h) as the queries describe blocks:
- * its start is its header's room, da_guard_cfg.header bytes before the
- * pointer the program holds (audit hands out start + that room, as for
- * every block), and its bytes run to the first that faults (live) or
- * cover the size asked (freed: its pages may be closed). Lock-free.
- */
-static int
-guard_lookup(const void *p, struct da_block *b)
-{
-	struct da_guard_hit hit;
-	size_t room = da_guard_cfg.header;
-	if (!da_guard_lookup(p, &hit) || hit.block == NULL || hit.in_guard)
-		return 0;
-	char *start = hit.block - room;
-	size_t size =
-	        room + (hit.freed ? hit.size : da_guard_usable(hit.block));
-	if ((const char *)p < start ||
-	    (size_t)((const char *)p - start) >= size)
-		return 0;
-	b->start = b->user = start;
-	b->size = size;
-	b->state = hit.freed ? DA_FREED : DA_LIVE;
-	return 1;
-}
-
 int
 da_alloc_lookup(const void *p, struct da_block *b)
 {
 	struct da_region *r = da_pagemap_find(p);
 	if (r == NULL)
-		return da_guard_owns(p) ? guard_lookup(p, b) : 0;
+		return da_guard_owns(p) ? da_guard_extent(p, b) : 0;
 	char *start;
 	size_t size;
 	int state;

@@ -512,6 +512,18 @@ freed_info(struct da_err *e, const char *blk)
 	e->have_info = 1;
 }
 
+/* "by FN", the words a report of a block's damage ends with; built only
+ * when there is damage to report. */
+static const char *
+by_line(struct da_line *by, const char *fn)
+{
+	by->len = 0;
+	da_line_str(by, "by ");
+	da_line_str(by, fn);
+	by->buf[by->len] = '\0';
+	return by->buf;
+}
+
 /*
  * Checks that p is a live block of ours that entry point e may release
  * or use (accept: DA_ACCEPT_* kinds, or ~0u for any; size: the size the
@@ -529,6 +541,7 @@ check_block(void *p, unsigned e, unsigned accept, size_t size, struct da_call c,
 	                 e != DA_E_USABLE_SIZE;
 	char *blk = (char *)p - DA_HDR;
 	struct da_err er;
+	struct da_line by;
 	err_start(&er, c);
 	int err = (uintptr_t)p < DA_HDR ? DA_FREE_FOREIGN
 	                                : da_alloc_diagnose(blk, b);
@@ -571,12 +584,8 @@ check_block(void *p, unsigned e, unsigned accept, size_t size, struct da_call c,
 		da_err_raise(&er);
 		return 0;
 	}
-	struct da_line by = {.len = 0};
-	da_line_str(&by, "by ");
-	da_line_str(&by, fn);
-	by.buf[by.len] = '\0';
 	if (!da_hdr_intact(blk)) {
-		da_audit_underflow(p, by.buf, c);
+		da_audit_underflow(p, by_line(&by, fn), c);
 		return 0;
 	}
 	da_hdr_unpack(blk, &er.info);
@@ -593,7 +602,7 @@ check_block(void *p, unsigned e, unsigned accept, size_t size, struct da_call c,
 		return 0;
 	}
 	if (!da_audit_tail_intact(p, er.info.size)) {
-		da_audit_overflow(p, &er.info, by.buf, c);
+		da_audit_overflow(p, &er.info, by_line(&by, fn), c);
 		return 0;
 	}
 	if (size != SIZE_MAX && size != er.info.size) {
