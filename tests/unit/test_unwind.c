@@ -649,6 +649,9 @@ fork_children_unwind(void **state)
  * deadlock fails the test instead of hanging it.
  */
 static _Atomic(int) storm_stop;
+/* Rounds the child has done, in memory shared with the parent: a hang is
+ * no round for a while, not a slow machine. */
+static _Atomic(int) *storm_rounds;
 
 static void
 on_storm(int sig)
@@ -694,6 +697,7 @@ storm(void)
 			pthread_kill(th[t], SIGUSR2);
 		if (h != NULL)
 			dlclose(h);
+		atomic_fetch_add(storm_rounds, 1);
 	}
 	atomic_store(&storm_stop, 1);
 	for (int t = 0; t < 3; t++)
@@ -705,22 +709,35 @@ static void
 signals_during_dlopen(void **state)
 {
 	(void)state;
+	storm_rounds = mmap(NULL, sizeof(*storm_rounds), PROT_READ | PROT_WRITE,
+	                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(storm_rounds != MAP_FAILED);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
 		_exit(storm());
 	int status = 0;
 	pid_t got = 0;
-	for (int waited = 0; waited < 600 && got == 0; waited++) {
+	/* Hung: 30 s without a round (a round takes milliseconds, seconds
+	 * at worst on a loaded machine). */
+	int last = -1, still = 0;
+	while (got == 0 && still < 300) {
 		got = waitpid(pid, &status, WNOHANG);
-		if (got == 0)
-			usleep(100000);
+		if (got != 0)
+			break;
+		usleep(100000);
+		int now = atomic_load(storm_rounds);
+		still = now == last ? still + 1 : 0;
+		last = now;
 	}
 	if (got == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		fail_msg("deadlock: captures during dlopen/dlclose hung");
+		fail_msg("deadlock: captures during dlopen/dlclose hung after "
+		         "%d of 2000 rounds",
+		         last);
 	}
+	munmap(storm_rounds, sizeof(*storm_rounds));
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
