@@ -28,7 +28,12 @@
  *   - libunwind runs with its cache off (unw_no_lock): with it, libunwind
  *     1.6 holds the cache's lock across dl_iterate_phdr, and a capture
  *     by a thread holding the loader's lock waited for it for ever
- *     (test_unwind signals_during_dlopen hung one run in three).
+ *     (test_unwind signals_during_dlopen hung one run in three);
+ *   - libunwind itself does not call the real dl_iterate_phdr during a
+ *     capture but phdrs.c's copy (its GOT slot is patched): a handler
+ *     that interrupted its own thread inside the lock's lock or unlock
+ *     would wait for itself (phdrs.h). The reload below still calls it,
+ *     only for a pc in a module the snapshot lacks.
  * A reload happens only for a pc that _dl_find_object (lock-free) places
  * in a module the snapshot lacks, at most once per RELOAD_MS.
  *
@@ -39,6 +44,7 @@
 #include "audit/unwind.h"
 #include "alloc/lock.h"
 #include "alloc/os.h"
+#include "audit/phdrs.h"
 
 #include <dlfcn.h>
 #include <sys/auxv.h>
@@ -227,6 +233,7 @@ snap_reload(void)
 		da_os_unmap(s, s->bytes);
 		return old;
 	}
+	da_phdrs_reload(); /* what libunwind will be told (phdrs.h) */
 	return s;
 }
 
@@ -581,7 +588,11 @@ dwarf_walk(const struct snap *s, uintptr_t *pcs, unsigned max, uintptr_t ret0,
 		want = cap;
 	for (;;) {
 		atomic_fetch_add_explicit(&unw_inside, 1, memory_order_relaxed);
+		da_phdrs_serve = 1;
+		atomic_signal_fence(memory_order_seq_cst);
 		int k = bt(buf, want);
+		atomic_signal_fence(memory_order_seq_cst);
+		da_phdrs_serve = 0;
 		atomic_fetch_sub_explicit(&unw_inside, 1, memory_order_relaxed);
 		int i = 0;
 		while (i < k && i < DWARF_SKIP && (uintptr_t)buf[i] != ret0)
@@ -737,10 +748,15 @@ da_unwind_init(void)
 	if (h != NULL && unw_no_lock(h))
 		bt = (backtrace_fn)dlsym(h, "unw_backtrace");
 	snap_reload();
+	/* libunwind's module lookups go to phdrs.c's copy: see phdrs.h. */
+	if (bt != NULL)
+		da_phdrs_hook(h);
 	if (bt != NULL) {
 		void *warm[4];
 		t_busy = 1;
+		da_phdrs_serve = 1;
 		bt(warm, 4);
+		da_phdrs_serve = 0;
 		t_busy = 0;
 		atomic_store_explicit(&unw_backtrace_p, bt,
 		                      memory_order_release);

@@ -11,7 +11,11 @@
  *   - small thread stacks, user-supplied stacks, a signal handler on a
  *     sigaltstack and a makecontext coroutine are walked within bounds;
  *   - a nested capture records ret0 only; children of fork can unwind;
- *   - modules dlopen'ed later are recognised.
+ *   - modules dlopen'ed later are recognised;
+ *   - libunwind's module lookups during a capture get phdrs.c's copy,
+ *     which says what the loader says and leaves out unloaded modules;
+ *   - captures from signal handlers while the main thread loads and
+ *     unloads modules (the loader's lock) do not hang.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +35,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "audit/phdrs.h"
 #include "audit/unwind.h"
 
 #define NOINLINE __attribute__((noinline, noclone))
@@ -764,6 +769,116 @@ dlopen_later(void **state)
 	assert_int_equal(da_unwind_in_wrapper((uintptr_t)&qsort), 1);
 }
 
+/* ---- what libunwind is told of the modules (audit/phdrs.c) ---- */
+
+struct seen {
+	unsigned n;
+	uintptr_t addr[256];
+	unsigned phnum[256];
+	unsigned long sum[256]; /* of the program headers' words */
+};
+
+static int
+note_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct seen *s = arg;
+	assert_true(size >= offsetof(struct dl_phdr_info, dlpi_adds));
+	if (s->n >= 256)
+		return 1;
+	unsigned long sum = 0;
+	const unsigned long *w = (const unsigned long *)info->dlpi_phdr;
+	for (size_t i = 0;
+	     i < info->dlpi_phnum * sizeof(*info->dlpi_phdr) / sizeof(*w); i++)
+		sum += w[i] * (i + 1);
+	s->addr[s->n] = info->dlpi_addr;
+	s->phnum[s->n] = info->dlpi_phnum;
+	s->sum[s->n] = sum;
+	s->n++;
+	return 0;
+}
+
+/* The module at addr in s, or -1. */
+static int
+seen_at(const struct seen *s, uintptr_t addr)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->addr[i] == addr)
+			return (int)i;
+	return -1;
+}
+
+/* During a capture the copy answers, with what the loader would say of
+ * every module but the vDSO (which _dl_find_object does not know). */
+static void
+copy_matches_loader(void **state)
+{
+	(void)state;
+	assert_int_equal(da_phdrs_hooked(), libunwind_present());
+	if (!libunwind_present())
+		return;
+	static struct seen real, copy;
+	memset(&real, 0, sizeof(real));
+	memset(&copy, 0, sizeof(copy));
+	da_phdrs_reload();
+	dl_iterate_phdr(note_module, &real);
+	da_phdrs_serve = 1;
+	da_phdrs_iterate(note_module, &copy);
+	da_phdrs_serve = 0;
+	assert_true(copy.n >= 3);
+	assert_true(copy.n + 1 >= real.n);
+	for (unsigned i = 0; i < copy.n; i++) {
+		int k = seen_at(&real, copy.addr[i]);
+		assert_true(k >= 0);
+		assert_int_equal(copy.phnum[i], real.phnum[k]);
+		assert_true(copy.sum[i] == real.sum[k]);
+	}
+	/* Outside a capture: the loader's own answer. */
+	struct seen *again = calloc(1, sizeof(*again));
+	assert_non_null(again);
+	da_phdrs_iterate(note_module, again);
+	assert_int_equal(again->n, real.n);
+	free(again);
+}
+
+/* A module unloaded after the copy was taken is not offered. */
+static void
+copy_skips_unloaded(void **state)
+{
+	(void)state;
+	if (!libunwind_present())
+		return;
+	/* zlib is always installed on Debian; the others are fallbacks. */
+	static const char *const libs[] = {"libbz2.so.1.0", "libz.so.1",
+	                                   "libexpat.so.1"};
+	void *h = NULL;
+	const char *name = NULL;
+	for (unsigned i = 0; i < 3 && h == NULL; i++) {
+		if (dlopen(libs[i], RTLD_NOW | RTLD_NOLOAD) != NULL)
+			continue; /* already there: would stay */
+		h = dlopen(libs[i], RTLD_NOW | RTLD_LOCAL);
+		name = libs[i];
+	}
+	assert_non_null(h);
+	struct link_map *lm = NULL;
+	assert_int_equal(dlinfo(h, RTLD_DI_LINKMAP, &lm), 0);
+	uintptr_t addr = lm->l_addr;
+	da_phdrs_reload();
+	static struct seen before, after;
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	da_phdrs_serve = 1;
+	da_phdrs_iterate(note_module, &before);
+	da_phdrs_serve = 0;
+	assert_true(seen_at(&before, addr) >= 0);
+	dlclose(h);
+	assert_null(dlopen(name, RTLD_NOW | RTLD_NOLOAD));
+	da_phdrs_serve = 1;
+	da_phdrs_iterate(note_module, &after);
+	da_phdrs_serve = 0;
+	assert_int_equal(seen_at(&after, addr), -1);
+	assert_int_equal(after.n + 1, before.n);
+}
+
 int
 main(void)
 {
@@ -781,6 +896,9 @@ main(void)
 	        cmocka_unit_test(nested_capture),
 	        cmocka_unit_test(fork_children_unwind),
 	        cmocka_unit_test(signals_during_dlopen),
+	        cmocka_unit_test(copy_matches_loader),
+	        cmocka_unit_test(copy_skips_unloaded), /* before dlopen_later:
+	                                                  it keeps libz */
 	        cmocka_unit_test(dlopen_later),
 	};
 	return cmocka_run_group_tests_name("unwind", tests, NULL, NULL);
