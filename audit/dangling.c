@@ -18,6 +18,7 @@
 #include "audit/guarded.h"
 #include "audit/leak.h"
 #include "audit/scanbound.h"
+#include "audit/sortkey.h"
 #include "audit/symbolize.h"
 
 #include <pthread.h>
@@ -84,19 +85,6 @@ safe_here(void)
 	 * stack cannot be told from here). */
 	stack_t ss;
 	return sigaltstack(NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK);
-}
-
-/* Sorts e[0..n) by block address (few: an insertion sort). */
-static void
-sort_evicted(struct da_guard_evicted *e, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		struct da_guard_evicted t = e[i];
-		size_t j = i;
-		for (; j > 0 && e[j - 1].block > t.block; j--)
-			e[j] = e[j - 1];
-		e[j] = t;
-	}
 }
 
 /* Drops the blocks whose slot holds a block again (or is about to):
@@ -258,7 +246,7 @@ sweep(void)
 	n = keep_unreused(e, n);
 	if (n == 0)
 		goto out;
-	sort_evicted(e, n);
+	da_sort_by_addr(e, n, sizeof(*e));
 	struct da_leak_probe p = {
 	        .lo = r,
 	        .hi = r + SWEEP_MAX,

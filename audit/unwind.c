@@ -45,6 +45,7 @@
 #include "alloc/lock.h"
 #include "alloc/os.h"
 #include "audit/phdrs.h"
+#include "audit/sortkey.h"
 
 #include <dlfcn.h>
 #include <sys/auxv.h>
@@ -145,30 +146,6 @@ phdr_visit(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-static void
-sort_segs(struct seg *a, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++) {
-		struct seg x = a[i];
-		unsigned j = i;
-		for (; j > 0 && a[j - 1].lo > x.lo; j--)
-			a[j] = a[j - 1];
-		a[j] = x;
-	}
-}
-
-static void
-sort_spans(struct span *a, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++) {
-		struct span x = a[i];
-		unsigned j = i;
-		for (; j > 0 && a[j - 1].lo > x.lo; j--)
-			a[j] = a[j - 1];
-		a[j] = x;
-	}
-}
-
 /* A new snapshot of the loaded modules, or NULL. Counts first, then maps
  * room for a few more and fills; tries again if modules came meanwhile. */
 static struct snap *
@@ -192,8 +169,8 @@ snap_build(void)
 		if (b.nsegs <= cs && b.nmods <= cm) {
 			s->nsegs = b.nsegs;
 			s->nmods = b.nmods;
-			sort_segs(s->segs, s->nsegs);
-			sort_spans(s->mods, s->nmods);
+			da_sort_by_addr(s->segs, s->nsegs, sizeof(*s->segs));
+			da_sort_by_addr(s->mods, s->nmods, sizeof(*s->mods));
 			return s;
 		}
 		da_os_unmap(s, bytes);

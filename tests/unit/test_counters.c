@@ -523,6 +523,39 @@ sort_by_key(void **state)
 	assert_int_equal(small[0][0], 2);
 }
 
+/* da_sort_by_addr: records ordered by their leading address, whole, with
+ * addresses above 2^32 (which a 32-bit key would mix up). */
+struct rec_addr {
+	uintptr_t addr;
+	uint32_t tag;
+};
+
+static void
+sort_by_addr(void **state)
+{
+	(void)state;
+	static struct rec_addr r[777];
+	uint64_t x = 88172645463325252ull;
+	for (size_t i = 0; i < 777; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		r[i].addr = (uintptr_t)(x & 0x7fffffffffffull);
+		r[i].tag = (uint32_t)(r[i].addr % 1000003u);
+	}
+	r[5].addr = (uintptr_t)1 << 40; /* same low 32 bits as ... */
+	r[6].addr = 0;                  /* ... this one */
+	r[5].tag = (uint32_t)(r[5].addr % 1000003u);
+	r[6].tag = 0;
+	da_sort_by_addr(r, 777, sizeof(r[0]));
+	for (size_t i = 0; i < 777; i++) {
+		if (i > 0)
+			assert_true(r[i - 1].addr <= r[i].addr);
+		assert_int_equal(r[i].tag, (uint32_t)(r[i].addr % 1000003u));
+	}
+	assert_int_equal(r[0].addr, 0);
+}
+
 int
 main(void)
 {
@@ -541,6 +574,7 @@ main(void)
 	        cmocka_unit_test(epoch_peaks),
 	        cmocka_unit_test(step_snapshot),
 	        cmocka_unit_test(sort_by_key),
+	        cmocka_unit_test(sort_by_addr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
