@@ -98,16 +98,24 @@ fill(int guarded)
 	}
 }
 
+/* The next step of the churn: the slot whose block goes, and the size of
+ * the one that takes its place. */
+static uint32_t
+pick(size_t *size)
+{
+	uint64_t r = xorshift64(&state);
+	*size = MIN_SIZE + below(r << 32, MAX_SIZE - MIN_SIZE + 1);
+	return below(r, SLOTS);
+}
+
 /* n pairs, untimed. Returns a checksum. */
 static uint64_t
 loop(uint64_t n, int guarded)
 {
 	uint64_t sum = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t r = xorshift64(&state);
-		uint32_t k = below(r, SLOTS);
-		size_t size =
-		        MIN_SIZE + below(r << 32, MAX_SIZE - MIN_SIZE + 1);
+		size_t size;
+		uint32_t k = pick(&size);
 		sum += (unsigned char)slot[k][0];
 		if (guarded) {
 			da_guard_free(slot[k]);
@@ -128,10 +136,8 @@ loop_split(uint64_t n, double t[3])
 {
 	uint64_t sum = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t r = xorshift64(&state);
-		uint32_t k = below(r, SLOTS);
-		size_t size =
-		        MIN_SIZE + below(r << 32, MAX_SIZE - MIN_SIZE + 1);
+		size_t size;
+		uint32_t k = pick(&size);
 		sum += (unsigned char)slot[k][0];
 		double a = now_us();
 		da_guard_free(slot[k]);
