@@ -98,7 +98,10 @@ parse_hex(const char **s)
 	}
 }
 
-/* Reads the readable mappings (raw calls: no stdio, no malloc). */
+static void keep_static_tls(void);
+
+/* Reads the readable mappings (raw calls: no stdio, no malloc), then
+ * keeps only the TLS offsets they show to be static TLS. */
 static int
 read_maps(void)
 {
@@ -136,6 +139,7 @@ read_maps(void)
 		memmove(buf, line, have);
 	}
 	syscall(SYS_close, fd);
+	keep_static_tls();
 	return 0;
 }
 
@@ -162,11 +166,28 @@ mapping_of(uintptr_t a)
 static struct vec segs = {.elem = sizeof(struct range)};
 /* How far below the thread pointer each module's TLS block lies in the
  * calling thread. Only blocks of static TLS (in the thread pointer's own
- * mapping) count: a module loaded later has its block elsewhere, allocated
- * through malloc, and is a heap block like any other. */
+ * mapping) count: a module loaded later may have its block elsewhere,
+ * allocated through malloc, a heap block like any other. (/proc/self/maps
+ * may show that heap merged with the thread's mapping, hence the lookup.) */
 #define TLS_MODULES 64
 static size_t tls_off[TLS_MODULES];
 static unsigned tls_n;
+static uintptr_t tls_tp; /* the thread pointer they were measured from */
+
+/* Drops the TLS offsets of blocks outside the measuring thread's own
+ * mapping. phdr_cb already skips blocks of ours; this also drops any
+ * other block allocated apart. Such an offset, applied to another
+ * thread, could span most of its stack (and call its frames TLS). */
+static void
+keep_static_tls(void)
+{
+	const struct range *r = mapping_of(tls_tp);
+	unsigned k = 0;
+	for (unsigned i = 0; i < tls_n; i++)
+		if (r != NULL && tls_off[i] <= tls_tp - r->lo)
+			tls_off[k++] = tls_off[i];
+	tls_n = k;
+}
 
 /* The dynamic loader's code. What it allocates (thread vectors, TLS
  * blocks, link maps) it keeps for the life of the process, sometimes only
@@ -202,7 +223,10 @@ phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		if (ph->p_type == PT_TLS && info->dlpi_tls_data != NULL) {
 			uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
 			uintptr_t d = (uintptr_t)info->dlpi_tls_data;
-			if (d < tp && tls_n < TLS_MODULES)
+			struct da_block b;
+			tls_tp = tp;
+			if (d < tp && tls_n < TLS_MODULES &&
+			    !da_alloc_lookup((const void *)d, &b))
 				tls_off[tls_n++] = tp - d;
 		}
 		/* dbgalloc's own data holds no pointer the program owns:

@@ -13,7 +13,9 @@
  *   dangling-prog thread       as clean, but a second thread keeps a copy
  *                              of A in its stack, blocked on a pipe while
  *                              A leaves the quarantine: the sweep must stop
- *                              it and read its stack ("T tid" printed)
+ *                              it and read its stack ("T tid" printed);
+ *                              that stack is 256 MiB, so that no other
+ *                              root's span can hide it
  *   dangling-prog bench N      as clean, with N more live blocks of 64
  *                              bytes (each holding a pointer to the
  *                              next), and "sweep: MS ms, N live blocks":
@@ -168,8 +170,16 @@ main(int argc, char **argv)
 		holder[1] = make_victim();
 		printf("A %p B %p G %p\n", (void *)holder[1], (void *)holder,
 		       (void *)&stale_global);
-		if (pthread_create(&th, NULL, keeper, holder[1]) != 0)
+		/* A stack far larger than the default: an offset of a
+		 * module's TLS taken wrongly (a heap block's, below the
+		 * main thread's pointer) would reach into the keeper's
+		 * frames and call them TLS. */
+		pthread_attr_t attr;
+		if (pthread_attr_init(&attr) != 0 ||
+		    pthread_attr_setstacksize(&attr, (size_t)256 << 20) != 0 ||
+		    pthread_create(&th, &attr, keeper, holder[1]) != 0)
 			return 1;
+		pthread_attr_destroy(&attr);
 		pthread_mutex_lock(&ready_lock);
 		while (!ready)
 			pthread_cond_wait(&ready_cond, &ready_lock);

@@ -10,7 +10,8 @@
 #     ordinary block);
 #   - no report when the copies were cleared, nor without DBGALLOC_DANGLING;
 #   - a copy in the stack of a second thread, blocked meanwhile, is found
-#     (the sweep stops it and reads its stack);
+#     (the sweep stops it and reads its stack) and said to be in its stack
+#     (a 256 MiB one: no TLS offset taken from a heap block may span it);
 #   - a sweep over 10,000 more live blocks finds nothing and prints its
 #     time.
 set -u
