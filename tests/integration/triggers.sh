@@ -529,11 +529,19 @@ reader=$!
 rc=$?
 touch "$tmp/d/stop"
 wait "$reader"
-sleep 2 # the last live check's copy
 read -r reads bad <"$tmp/reader"
 dumps=$(h "$tmp/d/k.dump" dump_seq)
-heads=$(grep -c '^dbgalloc: live leak check of pid' "$tmp/log")
-sums=$(grep -c '^SUMMARY: dbgalloc: 576 bytes leaked in 9 blocks' "$tmp/log")
+# The last live check's copy may outlive the program: give it up to 30 s
+# (on a loaded machine) to finish its report.
+w=0
+while :; do
+	heads=$(grep -c '^dbgalloc: live leak check of pid' "$tmp/log")
+	sums=$(grep -c '^SUMMARY: dbgalloc: 576 bytes leaked in 9 blocks' \
+		"$tmp/log")
+	[ "$sums" -eq "$heads" ] || [ "$w" -ge 300 ] && break
+	sleep 0.1
+	w=$((w + 1))
+done
 echo "  ${soak} s: $(sed -n 's/^sent //p' "$tmp/out") signals, $dumps dumps, $heads live checks, $reads reads of the dump"
 [ "$rc" -eq 0 ] && grep -q '^results ok$' "$tmp/out" &&
 	[ "$bad" -eq 0 ] && [ "$reads" -ge 1 ] && [ "${dumps:-0}" -ge 3 ] &&
