@@ -34,7 +34,9 @@
  * The thread-local words are updated with single instructions on x86-64
  * (not atomic across threads, but a signal handler's allocation cannot
  * fall between a load and a store) and read by other threads only to sum
- * them, as whole 8-byte words.
+ * them, as whole 8-byte words, under the registry lock; a grant goes down
+ * only under that lock, so no byte moves between two threads within a sum
+ * (acct.c, thread_live).
  */
 #ifndef DA_AUDIT_ACCT_H
 #define DA_AUDIT_ACCT_H
